@@ -1,0 +1,43 @@
+"""The aiohttp application factory: ``create_app(config) -> web.Application``.
+
+Nothing here reads the environment or opens a connection at import time; the runtime opens in
+the app's cleanup context and closes with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.delivery.base import Sender
+from bot.health import healthz
+from bot.appkeys import CONFIG, RUNTIME
+from bot.runtime import open_runtime
+
+
+def create_app(
+    config: Config, *, clock: Clock | None = None, sender: Sender | None = None
+) -> web.Application:
+    app = web.Application(client_max_size=config.server.max_body_bytes)
+    app[CONFIG] = config
+
+    async def runtime_context(app: web.Application) -> AsyncIterator[None]:
+        async with open_runtime(config, clock=clock, sender=sender) as runtime:
+            app[RUNTIME] = runtime
+            yield
+
+    app.cleanup_ctx.append(runtime_context)
+    app.router.add_get("/healthz", healthz)
+    _add_wecom_routes(app, config)
+    return app
+
+
+def _add_wecom_routes(app: web.Application, config: Config) -> None:
+    try:
+        from bot.wecom.callback import add_callback_routes
+    except ImportError:  # the WeCom edge is being built (issue 3)
+        return
+    add_callback_routes(app, config)

@@ -1,0 +1,1 @@
+"""The subcommands of ``lvzhi``: each module has ``register(subparsers)``."""

@@ -1,0 +1,29 @@
+"""``lvzhi serve``: run the bot (HTTP callbacks, delivery worker, scheduler)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from aiohttp import web
+
+from bot.app import create_app
+from bot.config import Config
+
+log = logging.getLogger("lvzhi")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("serve", help="run the bot")
+    parser.add_argument("--host", help="override [server] host")
+    parser.add_argument("--port", type=int, help="override [server] port")
+    parser.set_defaults(run=run)
+
+
+def run(config: Config, args: argparse.Namespace) -> int:
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+    mode = "sandbox (no WeCom credentials)" if config.sandbox else "WeCom"
+    log.info("履职助手 starting on http://%s:%d in %s mode", host, port, mode)
+    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    return 0

@@ -1,0 +1,1 @@
+"""Delivery: the outbox, the worker that drains it, rate gates and the senders."""

@@ -1,0 +1,27 @@
+"""Cutting long text to WeCom's byte limits without breaking a character."""
+
+from __future__ import annotations
+
+TEXT_LIMIT = 2048  # bytes of UTF-8: text messages (member, app chat, robot)
+MARKDOWN_LIMIT = 4096
+
+
+def split_utf8(text: str, limit: int) -> list[str]:
+    """Split ``text`` into parts of at most ``limit`` UTF-8 bytes, on character boundaries,
+    preferring to break after a newline when one falls in the last quarter of a part."""
+    if limit < 4:
+        raise ValueError("limit must hold at least one character")
+    parts: list[str] = []
+    data = text.encode("utf-8")
+    start = 0
+    while len(data) - start > limit:
+        end = start + limit
+        while end > start and (data[end] & 0xC0) == 0x80:  # not inside a multi-byte character
+            end -= 1
+        newline = data.rfind(b"\n", start + limit * 3 // 4, end)
+        if newline != -1:
+            end = newline + 1
+        parts.append(data[start:end].decode("utf-8"))
+        start = end
+    parts.append(data[start:].decode("utf-8"))
+    return [p for p in parts if p] or [""]

@@ -1,0 +1,270 @@
+"""The delivery worker: drains the outbox into WeCom, exactly once as far as WeCom lets us.
+
+Each round it expires what is past its deadline, leases a batch of due deliveries, resolves
+each one's address, passes every part through the rate gate and the sender, and records the
+outcome at once. Deliveries to the same target go in order; different targets in parallel.
+
+The only duplicate window is a crash after WeCom accepted a part and before ``parts_sent`` /
+``sent`` was committed: the lease then runs out and another round sends that part again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot.clock import Clock
+from bot.config import DeliveryConfig
+from bot.delivery.base import Address, Failed, Outcome, Retry, Sender, Sent, Throttled
+from bot.delivery.text import MARKDOWN_LIMIT, TEXT_LIMIT, split_utf8
+from storage import Database
+from storage.models import Delivery
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A leased delivery, detached from its session."""
+
+    id: int
+    channel: str
+    target: str
+    payload: dict[str, Any]
+    attempts: int
+    parts_sent: int
+
+    @classmethod
+    def of(cls, row: Delivery) -> Job:
+        return cls(row.id, row.channel, row.target, row.payload, row.attempts, row.parts_sent)
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    key: str
+    limit: int
+    window: timedelta
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        sender: Sender,
+        config: DeliveryConfig,
+        clock: Clock,
+        *,
+        owner: str | None = None,
+    ) -> None:
+        self.db = db
+        self.sender = sender
+        self.config = config
+        self.clock = clock
+        self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(config.concurrency)
+        self.last_error: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"delivery {self.owner}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        """Something was queued: look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                handled = await self.run_once()
+            except Exception as exc:  # the database may be away for a moment; keep going
+                log.exception("delivery round failed")
+                self.last_error = f"delivery round failed: {type(exc).__name__}"
+                handled = 0
+            if handled:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_seconds)
+            self._wake.clear()
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Run rounds until nothing is due (for the CLI simulator and tests)."""
+        async with asyncio.timeout(timeout):
+            while await self.run_once():
+                pass
+
+    # -- one round ---------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await tx.deliveries.expire_overdue(now)
+            rows = await tx.deliveries.claim(
+                owner=self.owner,
+                now=now,
+                limit=self.config.batch_size,
+                lease=timedelta(seconds=self.config.lease_seconds),
+            )
+            jobs = [Job.of(row) for row in rows]
+        if not jobs:
+            return 0
+        by_target: dict[tuple[str, str], list[Job]] = {}
+        for job in jobs:
+            by_target.setdefault((job.channel, job.target), []).append(job)
+        await asyncio.gather(*(self._run_in_order(queue) for queue in by_target.values()))
+        return len(jobs)
+
+    async def _run_in_order(self, queue: list[Job]) -> None:
+        async with self._slots:
+            for job in queue:
+                try:
+                    await self._deliver(job)
+                except Exception:
+                    # Unexpected (a bug, the database gone): leave the lease to run out so the
+                    # delivery is retried, and carry on with the others.
+                    log.exception("delivery %s failed unexpectedly", job.id)
+
+    async def _deliver(self, job: Job) -> None:
+        address = await self._resolve(job)
+        if isinstance(address, Failed):
+            await self._finish(job, "dead", address.error, alert=address.alert)
+            return
+        parts = self._parts(job.payload)
+        for index in range(job.parts_sent, len(parts)):
+            gate = self._gate(address)
+            retry_at = None
+            async with self.db.transaction() as tx:
+                retry_at = await tx.gates.reserve(
+                    gate.key, limit=gate.limit, window=gate.window, now=self.clock.now()
+                )
+                if retry_at is not None:
+                    await tx.deliveries.reschedule(
+                        job.id, at=retry_at, error=None, count_attempt=False
+                    )
+            if retry_at is not None:
+                return
+            outcome = await self._send(address, parts[index])
+            if not await self._record(job, gate, outcome, index, len(parts)):
+                return
+
+    async def _send(self, address: Address, part: dict[str, Any]) -> Outcome:
+        try:
+            return await self.sender.send(address, part)
+        except Exception as exc:  # a sender bug must not lose the delivery
+            log.exception("sender raised for %s", address.label)
+            return Retry(f"sender error: {type(exc).__name__}")
+
+    async def _record(
+        self, job: Job, gate: Gate, outcome: Outcome, index: int, total: int
+    ) -> bool:
+        """Write the outcome of one part at once; True to go on with the next part."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            match outcome:
+                case Sent(invalid):
+                    if invalid:
+                        await tx.alerts.raise_alert(
+                            at=now,
+                            kind="invalid_recipient",
+                            message=f"delivery {job.id}: invalid recipients {', '.join(invalid)}",
+                        )
+                    if index + 1 == total:
+                        await tx.deliveries.mark_sent(job.id, now)
+                        return False
+                    await tx.deliveries.mark_part_sent(job.id, index + 1)
+                    return True
+                case Throttled(error):
+                    until = now + timedelta(seconds=self.config.cooldown_seconds)
+                    await tx.gates.cool_down(gate.key, until)
+                    await tx.deliveries.reschedule(job.id, at=until, error=error,
+                                                   count_attempt=False)
+                case Retry(error):
+                    self.last_error = error
+                    if job.attempts + 1 >= self.config.max_attempts:
+                        await tx.deliveries.finish(job.id, status="dead", error=error, now=now)
+                        await tx.alerts.raise_alert(
+                            at=now, kind="dead", message=f"delivery {job.id}: {error}"
+                        )
+                    else:
+                        at = now + timedelta(seconds=self._backoff(job.attempts))
+                        await tx.deliveries.reschedule(job.id, at=at, error=error,
+                                                       count_attempt=True)
+                case Failed(error, alert):
+                    self.last_error = error
+                    await tx.deliveries.finish(job.id, status="dead", error=error, now=now)
+                    await tx.alerts.raise_alert(
+                        at=now, kind="config" if alert else "dead",
+                        message=f"delivery {job.id}: {error}",
+                    )
+        return False
+
+    async def _finish(self, job: Job, status: str, error: str, *, alert: bool) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await tx.deliveries.finish(job.id, status=status, error=error, now=now)
+            await tx.alerts.raise_alert(
+                at=now, kind="config" if alert else "dead", message=f"delivery {job.id}: {error}"
+            )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _resolve(self, job: Job) -> Address | Failed:
+        if job.channel == "member":
+            return Address("member", job.target, f"member:{job.target}")
+        if job.channel == "response_url":
+            return Address("response_url", job.target, f"aibot-response:{job.id}")
+        if job.channel == "group":
+            async with self.db.read() as tx:
+                group = await tx.groups.get(int(job.target))
+            if group is None:
+                return Failed(f"group {job.target} no longer exists")
+            if group.app_chat_id:
+                return Address("appchat", group.app_chat_id, f"appchat:{group.name}")
+            if group.robot_key:
+                return Address("robot", group.robot_key, f"robot:{group.name}")
+            return Failed(
+                f"group {group.name} has no channel (attach an app chat or a robot)", alert=True
+            )
+        return Failed(f"unknown channel {job.channel!r}")
+
+    def _gate(self, address: Address) -> Gate:
+        c = self.config
+        if address.kind == "robot":
+            return Gate(address.label, c.robot_limit, timedelta(seconds=c.robot_window_seconds))
+        if address.kind == "appchat":
+            return Gate(
+                address.label, c.appchat_limit, timedelta(seconds=c.appchat_window_seconds)
+            )
+        return Gate(address.label, c.member_limit, timedelta(seconds=c.member_window_seconds))
+
+    @staticmethod
+    def _parts(payload: dict[str, Any]) -> list[dict[str, Any]]:
+        markdown = payload.get("msgtype") == "markdown"
+        texts = split_utf8(str(payload.get("content", "")), MARKDOWN_LIMIT if markdown else
+                           TEXT_LIMIT)
+        parts = [{**payload, "content": text} for text in texts]
+        for part in parts[1:]:
+            part.pop("mentions", None)  # @ once, with the first part
+        return parts
+
+    def _backoff(self, attempts: int) -> float:
+        """Exponential backoff with full jitter, capped."""
+        ceiling = min(self.config.backoff_max_seconds,
+                      self.config.backoff_base_seconds * (2**attempts))
+        return random.uniform(ceiling / 2, ceiling)

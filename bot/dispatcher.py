@@ -1,0 +1,198 @@
+"""Routing an Incoming message to the feature that understands it.
+
+Each feature module owns a :class:`Router`. A route pairs a *parser* (pure: text → a frozen
+value, or None) with a handler that receives that value; handlers never re-parse. Routers are
+tried in the order ``handlers.ROUTERS`` lists them, the fallback last. An open dialog of the
+sender in that chat gets the message first.
+
+The dispatcher knows nothing of HTTP or WeCom; tests drive it with a Tx and an Incoming.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.config import Config
+from bot.errors import PermissionDenied, UserFacingError
+from bot.messages import Incoming, Outgoing
+from storage import Tx
+from storage.models import DialogState, Member
+
+log = logging.getLogger(__name__)
+
+ROLE_NAMES = {"member": "委员", "secretary": "秘书", "admin": "管理员"}
+OFFICE_ROLES = frozenset({"secretary", "admin"})
+
+
+class Parsed(Protocol):
+    intent: ClassVar[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parser may look at besides the text."""
+
+    role: str  # member|secretary|admin
+    now: datetime  # aware, in the configured zone
+    in_group: bool = False
+
+
+ParseFn = Callable[[str, ParseContext], Any]
+HandlerFn = Callable[[Any, "Context"], Awaitable[None]]
+DialogFn = Callable[[str, "Context", DialogState], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    parse: ParseFn
+    handler: HandlerFn
+    roles: frozenset[str] | None  # None: everyone in the roster
+    denied: str  # the Chinese refusal for anyone else
+
+
+class Router:
+    """A feature's routes and dialogs (aiogram style: one router per feature module)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.routes: list[Route] = []
+        self.dialogs: dict[str, DialogFn] = {}
+
+    def message(
+        self, parse: ParseFn, *, roles: Sequence[str] | None = None, denied: str = ""
+    ) -> Callable[[HandlerFn], HandlerFn]:
+        def register(handler: HandlerFn) -> HandlerFn:
+            self.routes.append(
+                Route(parse, handler, frozenset(roles) if roles else None, denied)
+            )
+            return handler
+
+        return register
+
+    def dialog(self, kind: str) -> Callable[[DialogFn], DialogFn]:
+        def register(handler: DialogFn) -> DialogFn:
+            self.dialogs[kind] = handler
+            return handler
+
+        return register
+
+
+@dataclass
+class Context:
+    """What a handler works with; replies and deliveries it queues commit with its writes."""
+
+    incoming: Incoming
+    member: Member
+    tx: Tx
+    config: Config
+    now: datetime  # aware, in the configured zone
+    dialog: DialogState | None = None
+    replies: list[Outgoing] = field(default_factory=list)
+    sends: list[tuple[str, Outgoing, datetime | None]] = field(default_factory=list)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.config.time.zone
+
+    @property
+    def is_office(self) -> bool:
+        return self.member.role in OFFICE_ROLES
+
+    def reply(self, text: str) -> None:
+        """Answer the sender where they wrote: privately, or through the AI bot's response URL."""
+        self.replies.append(reply_to(self.incoming, text, first=not self.replies))
+
+    def send(self, key: str, out: Outgoing, *, at: datetime | None = None) -> None:
+        """Queue another delivery (a notification to someone else) under idempotency ``key``."""
+        self.sends.append((key, out, at))
+
+    async def start_dialog(self, kind: str, state: str, data: dict[str, Any]) -> None:
+        await self.tx.dialogs.save(
+            self.incoming.chat_key,
+            self.incoming.sender,
+            kind=kind,
+            state=state,
+            data=data,
+            now=self.now,
+            timeout=timedelta(minutes=self.config.dialog.timeout_minutes),
+        )
+
+    async def end_dialog(self) -> None:
+        await self.tx.dialogs.end(self.incoming.chat_key, self.incoming.sender)
+
+
+def reply_to(incoming: Incoming, text: str, *, first: bool) -> Outgoing:
+    """An answer to ``incoming``. An AI-bot response URL takes one call, so only the first
+    answer goes there; any further one goes to the sender privately."""
+    if incoming.response_url and first:
+        return Outgoing(text, response_url=incoming.response_url)
+    return Outgoing(text, to_member=incoming.sender)
+
+
+CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不提交了"})
+
+
+class Dispatcher:
+    def __init__(self, routers: Sequence[Router]) -> None:
+        self.routers = list(routers)
+        self.dialogs: dict[str, DialogFn] = {}
+        for router in self.routers:
+            self.dialogs.update(router.dialogs)
+
+    def parse(self, text: str, pctx: ParseContext) -> tuple[Route | None, Any]:
+        """The first route whose parser accepts ``text``, allowed or not for the role."""
+        for router in self.routers:
+            for route in router.routes:
+                value = route.parse(text, pctx)
+                if value is not None:
+                    return route, value
+        return None, None
+
+    def parse_for_role(self, text: str, pctx: ParseContext) -> Any:
+        """What ``lvzhi parse`` shows: the parsed value, or None when nothing (allowed) matched."""
+        route, value = self.parse(text, pctx)
+        if route is None or (route.roles is not None and pctx.role not in route.roles):
+            return None
+        return value
+
+    async def dispatch(self, ctx: Context) -> None:
+        text = ctx.incoming.text.strip()
+        dialog = await ctx.tx.dialogs.get(ctx.incoming.chat_key, ctx.incoming.sender, ctx.now)
+        if dialog is not None and dialog.expires_at <= ctx.now:
+            await ctx.end_dialog()
+            dialog = None
+        if dialog is not None and dialog.kind in self.dialogs:
+            if text in CANCEL_WORDS:
+                await ctx.end_dialog()
+                ctx.reply("已取消。")
+                return
+            ctx.dialog = dialog
+            await self.dialogs[dialog.kind](text, ctx, dialog)
+            return
+        pctx = ParseContext(
+            role=ctx.member.role, now=ctx.now, in_group=ctx.incoming.chat_id is not None
+        )
+        route, value = self.parse(text, pctx)
+        if route is None:
+            raise UserFacingError("抱歉，没有听懂。发送「帮助」查看我能做什么。")
+        if route.roles is not None and ctx.member.role not in route.roles:
+            raise PermissionDenied(route.denied or "抱歉，这项操作仅限机关秘书使用。")
+        await route.handler(value, ctx)
+
+
+def as_json(value: Any) -> dict[str, Any]:
+    """A parsed value as the ``lvzhi parse`` JSON object: ``intent`` first, then its fields."""
+    if value is None:
+        return {"intent": "unknown"}
+    fields = asdict(value) if is_dataclass(value) else {}
+    for key, item in list(fields.items()):
+        if isinstance(item, tuple):
+            fields[key] = list(item)
+        elif hasattr(item, "isoformat"):
+            fields[key] = item.isoformat()
+    return {"intent": type(value).intent, **fields}

@@ -1,0 +1,127 @@
+"""One accepted message, one transaction: record it once, dispatch it, queue its replies.
+
+The inbound row, whatever the handler writes, and the replies it queues commit together (the
+transactional outbox), so a crash leaves either all of them or none — and WeCom, which got no
+200, sends the message again. A retry of a message already recorded does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.delivery.outbox import queue
+from bot.dispatcher import Context, Dispatcher, reply_to
+from bot.errors import UserFacingError
+from bot.messages import Incoming, Outgoing
+from storage import Database
+
+log = logging.getLogger(__name__)
+
+NOT_IN_ROSTER = "您好，您还不在本委员会的名册中，暂时无法使用履职助手。如有疑问请联系机关秘书。"
+INTERNAL_ERROR = "抱歉，处理您的消息时出了点问题，已记录下来。请稍后再试，或联系机关秘书。"
+REPLY_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    duplicate: bool
+    replies: tuple[Outgoing, ...] = ()
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: collections.Counter[str] = collections.Counter()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                del self._locks[key]
+
+
+class Pipeline:
+    def __init__(
+        self,
+        db: Database,
+        dispatcher: Dispatcher,
+        config: Config,
+        clock: Clock,
+        on_queued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.dispatcher = dispatcher
+        self.config = config
+        self.clock = clock
+        self.on_queued = on_queued
+        self._locks = KeyedLocks()
+
+    async def handle(self, incoming: Incoming) -> Handled:
+        async with self._locks.hold(f"{incoming.chat_key}|{incoming.sender}"):
+            result = await self._handle(incoming)
+        if result.replies:
+            self.on_queued()
+        return result
+
+    async def _handle(self, incoming: Incoming) -> Handled:
+        now_utc = self.clock.now()
+        now = now_utc.astimezone(self.config.time.zone)
+        async with self.db.transaction() as tx:
+            fresh = await tx.inbound.record(
+                dedup_key=incoming.dedup_key,
+                channel=incoming.channel,
+                sender=incoming.sender,
+                chat_id=incoming.chat_id,
+                msg_type=incoming.msg_type,
+                content=incoming.text[:8000],
+                raw=incoming.raw[:20000],
+                sent_at=incoming.sent_at,
+                received_at=now_utc,
+            )
+            if not fresh:
+                return Handled(duplicate=True)
+            member = await tx.members.by_userid(incoming.sender)
+            if member is None or not member.active:
+                # Not in the roster: a polite refusal and nothing else.
+                replies, sends = [reply_to(incoming, NOT_IN_ROSTER, first=True)], []
+            else:
+                ctx = Context(incoming=incoming, member=member, tx=tx, config=self.config, now=now)
+                await self._dispatch(ctx)
+                replies, sends = ctx.replies, ctx.sends
+            for n, reply in enumerate(replies):
+                key = f"reply:{incoming.dedup_key}:{n}"
+                await queue(tx, reply, key=key, now=now_utc, ttl=REPLY_TTL)
+            for key, out, at in sends:
+                await queue(tx, out, key=key, now=now_utc, send_at=at)
+        return Handled(duplicate=False, replies=tuple(replies))
+
+    async def _dispatch(self, ctx: Context) -> None:
+        try:
+            async with ctx.tx.session.begin_nested():
+                await self.dispatcher.dispatch(ctx)
+        except UserFacingError as exc:
+            ctx.replies, ctx.sends = [], []
+            ctx.reply(exc.message)
+        except Exception:
+            # The handler's writes roll back to the savepoint; the message stays recorded and
+            # the member is told, never left in silence.
+            log.exception("handler failed for message %s", ctx.incoming.dedup_key)
+            ctx.replies, ctx.sends = [], []
+            ctx.reply(INTERNAL_ERROR)

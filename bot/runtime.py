@@ -1,0 +1,102 @@
+"""Everything that runs behind the HTTP edge, opened and closed as one: the database, the
+pipeline, the sender (WeCom or sandbox) and the delivery worker.
+
+``lvzhi serve`` opens it inside the aiohttp app's cleanup context; ``lvzhi simulate`` and the
+tests open it without any server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.delivery.base import Sender
+from bot.delivery.sandbox import SandboxSender
+from bot.delivery.worker import DeliveryWorker
+from bot.dispatcher import Dispatcher
+from bot.pipeline import Pipeline
+from handlers import routers
+from storage import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    clock: Clock
+    db: Database
+    dispatcher: Dispatcher
+    pipeline: Pipeline
+    sender: Sender
+    worker: DeliveryWorker
+    http: aiohttp.ClientSession
+    sandbox: SandboxSender | None
+
+
+def process_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def open_database(config: Config) -> Database:
+    return Database(
+        config.database.url,
+        pool_size=config.database.pool_size,
+        sqlite_busy_timeout_ms=config.database.sqlite_busy_timeout_ms,
+        echo=config.database.echo,
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    sender: Sender | None = None,
+    start_worker: bool = True,
+    migrate: bool | None = None,
+) -> AsyncIterator[Runtime]:
+    """Open the runtime. ``migrate`` defaults to True on SQLite (embedded: the app owns its
+    schema) and False on PostgreSQL (scale-out: run ``lvzhi db upgrade`` once, deliberately)."""
+    clock = clock or SystemClock()
+    db = open_database(config)
+    http = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=config.wecom.request_timeout_seconds)
+    )
+    try:
+        if migrate if migrate is not None else db.is_sqlite:
+            await upgrade(db)
+        sandbox: SandboxSender | None = None
+        if sender is None:
+            if config.sandbox:
+                sandbox = SandboxSender(clock)
+                sender = sandbox
+                log.warning("no WeCom credentials configured: sandbox mode, nothing goes out")
+            else:
+                from bot.wecom.sender import WeComSender
+
+                sender = WeComSender(http, config.wecom, db, clock, owner=process_name())
+        elif isinstance(sender, SandboxSender):
+            sandbox = sender
+        worker = DeliveryWorker(db, sender, config.delivery, clock, owner=process_name())
+        dispatcher = Dispatcher(routers())
+        pipeline = Pipeline(db, dispatcher, config, clock, on_queued=worker.wake)
+        runtime = Runtime(config, clock, db, dispatcher, pipeline, sender, worker, http, sandbox)
+        if start_worker:
+            await worker.start()
+        try:
+            yield runtime
+        finally:
+            await worker.stop()
+    finally:
+        await http.close()
+        await db.dispose()

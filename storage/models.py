@@ -1,0 +1,237 @@
+"""SQLAlchemy models: the database is the source of truth for everything.
+
+Datetimes are timezone-aware UTC in Python and in PostgreSQL (timestamptz); SQLite stores them as
+naive UTC text and :class:`UTCDateTime` puts the zone back on the way out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend; naive values are refused, not guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# BIGINT on PostgreSQL, INTEGER on SQLite (so that it is the rowid alias and autoincrements).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Member(Base):
+    """政协委员 / 秘书 / 管理员: one person of the roster."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    userid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    mobile: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    sector: Mapped[str] = mapped_column(String(64), default="")  # 界别
+    committee: Mapped[str] = mapped_column(String(64), default="")  # 专委会
+    role: Mapped[str] = mapped_column(String(16), default="member")  # member|secretary|admin
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Group(Base):
+    """群: a chat group the bot posts to, and how it is reached (app chat or group robot)."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="custom")  # study_group|committee|custom
+    app_chat_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A group-robot webhook key is a secret: never logged, shown masked.
+    robot_key: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class AuditEntry(Base):
+    """Who changed what, when: every change an office may be asked about."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(96))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class InboundMessage(Base):
+    """Every accepted callback, once: the unique key is what makes WeCom's retries harmless."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(64), index=True)
+    chat_id: Mapped[str | None] = mapped_column(String(64))
+    msg_type: Mapped[str] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """The outbox: one message to one target, sent exactly once or ended visibly.
+
+    status: pending → sent | dead (attempts exhausted, or a configuration error) | expired
+    (past ``deadline``). ``parts_sent`` counts the 2048-byte parts of a long text already
+    accepted by WeCom, so a retry resumes instead of repeating them.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))  # member|appchat|robot|response_url
+    target: Mapped[str] = mapped_column(String(1024))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    parts_sent: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    deadline: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class SendLogEntry(Base):
+    """One reserved send per row: the sliding windows of the rate gates, shared by processes."""
+
+    __tablename__ = "send_log"
+    __table_args__ = (Index("ix_send_log_gate_at", "gate", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    gate: Mapped[str] = mapped_column(String(96))
+    at: Mapped[datetime]
+
+
+class GateCooldown(Base):
+    """A target WeCom answered 45009 for: nothing goes to it before ``until``."""
+
+    __tablename__ = "gate_cooldowns"
+
+    gate: Mapped[str] = mapped_column(String(96), primary_key=True)
+    until: Mapped[datetime]
+
+
+class AccessToken(Base):
+    """One WeCom access token per app, shared by every process; one refresher at a time."""
+
+    __tablename__ = "access_tokens"
+
+    app: Mapped[str] = mapped_column(String(96), primary_key=True)
+    token: Mapped[str | None] = mapped_column(String(600))
+    expires_at: Mapped[datetime | None]
+    refresh_owner: Mapped[str | None] = mapped_column(String(64))
+    refresh_until: Mapped[datetime | None]
+
+
+class DialogState(Base):
+    """A multi-step conversation, keyed by (chat, user), persisted so restarts keep it."""
+
+    __tablename__ = "dialogs"
+
+    chat: Mapped[str] = mapped_column(String(64), primary_key=True)
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    expires_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """Something an operator must see: configuration errors from WeCom, dead deliveries."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(500))
+
+
+__all__ = [
+    "AccessToken",
+    "Alert",
+    "AuditEntry",
+    "Base",
+    "Delivery",
+    "DialogState",
+    "GateCooldown",
+    "Group",
+    "GroupMember",
+    "InboundMessage",
+    "Member",
+    "SendLogEntry",
+    "UTCDateTime",
+]
+

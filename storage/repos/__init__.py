@@ -1,0 +1,1 @@
+"""Repositories: typed async methods over one session; callers never write SQL."""

@@ -1,0 +1,277 @@
+"""The outbox (deliveries), the rate gates' send log, and the shared access tokens."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+
+from storage.models import AccessToken, Delivery, GateCooldown, SendLogEntry
+from storage.repos.base import Repo
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    pending: int
+    overdue: int
+    dead: int
+    sent: int
+
+
+class DeliveryRepo(Repo):
+    async def enqueue(
+        self,
+        *,
+        key: str,
+        channel: str,
+        target: str,
+        payload: dict[str, Any],
+        now: datetime,
+        send_at: datetime | None = None,
+        deadline: datetime | None = None,
+    ) -> bool:
+        """Queue one message; False if a delivery with this idempotency key already exists."""
+        statement = (
+            self.upsert_insert(Delivery)
+            .values(
+                idempotency_key=key,
+                channel=channel,
+                target=target,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                parts_sent=0,
+                next_attempt_at=send_at or now,
+                deadline=deadline,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)
+
+    async def claim(
+        self, *, owner: str, now: datetime, limit: int, lease: timedelta
+    ) -> list[Delivery]:
+        """Lease up to ``limit`` due deliveries to ``owner``.
+
+        On PostgreSQL the candidate rows are locked with SKIP LOCKED, so concurrent workers in
+        other processes take disjoint sets; a lease left by a crashed worker runs out and the
+        row becomes claimable again.
+        """
+        due = (
+            select(Delivery.id)
+            .where(
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= now,
+                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+            )
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        statement = (
+            update(Delivery)
+            .where(Delivery.id.in_(due.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=now + lease)
+            .returning(Delivery)
+            .execution_options(synchronize_session=False)
+        )
+        rows = await self.session.scalars(statement)
+        return sorted(rows, key=lambda d: (d.next_attempt_at, d.id))
+
+    async def mark_sent(self, delivery_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "pending")
+            .values(status="sent", sent_at=now, lease_owner=None, lease_until=None)
+        )
+
+    async def mark_part_sent(self, delivery_id: int, parts_sent: int) -> None:
+        await self.session.execute(
+            update(Delivery).where(Delivery.id == delivery_id).values(parts_sent=parts_sent)
+        )
+
+    async def reschedule(
+        self, delivery_id: int, *, at: datetime, error: str | None, count_attempt: bool
+    ) -> None:
+        values: dict[str, Any] = {
+            "next_attempt_at": at,
+            "lease_owner": None,
+            "lease_until": None,
+            "last_error": error[:500] if error else None,
+        }
+        if count_attempt:
+            values["attempts"] = Delivery.attempts + 1
+        await self.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "pending")
+            .values(**values)
+        )
+
+    async def finish(self, delivery_id: int, *, status: str, error: str, now: datetime) -> None:
+        """End a delivery visibly: ``dead`` or ``expired``."""
+        await self.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "pending")
+            .values(
+                status=status,
+                last_error=error[:500],
+                lease_owner=None,
+                lease_until=None,
+                attempts=Delivery.attempts + (1 if status == "dead" else 0),
+            )
+        )
+
+    async def expire_overdue(self, now: datetime) -> int:
+        result = await self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.status == "pending",
+                Delivery.deadline.is_not(None),
+                Delivery.deadline < now,
+                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+            )
+            .values(status="expired", last_error="past its deadline")
+        )
+        return int(result.rowcount or 0)
+
+    async def stats(self, now: datetime, overdue_after: timedelta) -> OutboxStats:
+        rows = dict(
+            (
+                await self.session.execute(
+                    select(Delivery.status, func.count()).group_by(Delivery.status)
+                )
+            ).all()
+        )
+        overdue = await self.session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.status == "pending", Delivery.next_attempt_at < now - overdue_after)
+        )
+        return OutboxStats(
+            pending=int(rows.get("pending", 0)),
+            overdue=int(overdue or 0),
+            dead=int(rows.get("dead", 0)),
+            sent=int(rows.get("sent", 0)),
+        )
+
+    async def get(self, delivery_id: int) -> Delivery | None:
+        return await self.session.get(Delivery, delivery_id)
+
+    async def by_key(self, key: str) -> Delivery | None:
+        return await self.session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
+
+    async def list(self, *, status: str | None = None, limit: int = 1000) -> list[Delivery]:
+        query = select(Delivery).order_by(Delivery.id).limit(limit)
+        if status is not None:
+            query = query.where(Delivery.status == status)
+        return list(await self.session.scalars(query))
+
+    async def next_due(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")
+        )
+
+
+def _lock_id(name: str) -> int:
+    """A stable signed 64-bit id for pg_advisory_xact_lock."""
+    return int.from_bytes(hashlib.sha1(name.encode()).digest()[:8], "big", signed=True)
+
+
+class GateRepo(Repo):
+    async def reserve(
+        self, gate: str, *, limit: int, window: timedelta, now: datetime
+    ) -> datetime | None:
+        """Take one slot of ``gate``'s sliding window; or say when the next slot opens.
+
+        Returns None when the send may go now (the slot is recorded), otherwise the time to try
+        again. The check and the record happen under one lock per gate (an advisory lock on
+        PostgreSQL; SQLite's single writer) so processes sharing a gate never overshoot it.
+        """
+        if self.dialect == "postgresql":
+            await self.session.execute(select(func.pg_advisory_xact_lock(_lock_id(gate))))
+        cooldown = await self.session.get(GateCooldown, gate)
+        if cooldown is not None and cooldown.until > now:
+            return cooldown.until
+        recent = list(
+            await self.session.scalars(
+                select(SendLogEntry.at)
+                .where(SendLogEntry.gate == gate, SendLogEntry.at > now - window)
+                .order_by(SendLogEntry.at)
+            )
+        )
+        if len(recent) >= limit:
+            return recent[len(recent) - limit] + window
+        self.session.add(SendLogEntry(gate=gate, at=now))
+        await self.session.flush()
+        return None
+
+    async def cool_down(self, gate: str, until: datetime) -> None:
+        statement = (
+            self.upsert_insert(GateCooldown)
+            .values(gate=gate, until=until)
+            .on_conflict_do_update(index_elements=["gate"], set_={"until": until})
+        )
+        await self.session.execute(statement)
+
+    async def prune(self, before: datetime) -> None:
+        await self.session.execute(delete(SendLogEntry).where(SendLogEntry.at < before))
+        await self.session.execute(delete(GateCooldown).where(GateCooldown.until < before))
+
+    async def sends_between(self, gate: str, start: datetime, end: datetime) -> list[datetime]:
+        rows = await self.session.scalars(
+            select(SendLogEntry.at)
+            .where(SendLogEntry.gate == gate, SendLogEntry.at >= start, SendLogEntry.at < end)
+            .order_by(SendLogEntry.at)
+        )
+        return list(rows)
+
+
+class TokenRepo(Repo):
+    async def get(self, app: str) -> AccessToken | None:
+        token = await self.session.get(AccessToken, app, populate_existing=True)
+        return token
+
+    async def begin_refresh(
+        self, app: str, *, owner: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Become the one process fetching ``app``'s token, for at most ``lease``."""
+        await self.session.execute(
+            self.upsert_insert(AccessToken).values(app=app).on_conflict_do_nothing()
+        )
+        result = await self.session.execute(
+            update(AccessToken)
+            .where(
+                AccessToken.app == app,
+                or_(AccessToken.refresh_until.is_(None), AccessToken.refresh_until < now),
+            )
+            .values(refresh_owner=owner, refresh_until=now + lease)
+        )
+        return bool(result.rowcount)
+
+    async def store(self, app: str, *, token: str, expires_at: datetime) -> None:
+        await self.session.execute(
+            update(AccessToken)
+            .where(AccessToken.app == app)
+            .values(token=token, expires_at=expires_at, refresh_owner=None, refresh_until=None)
+        )
+
+    async def abandon_refresh(self, app: str, owner: str) -> None:
+        await self.session.execute(
+            update(AccessToken)
+            .where(AccessToken.app == app, AccessToken.refresh_owner == owner)
+            .values(refresh_owner=None, refresh_until=None)
+        )
+
+    async def invalidate(self, app: str, token: str) -> None:
+        """Drop ``token`` (WeCom said 40014/42001) unless another process already replaced it."""
+        await self.session.execute(
+            update(AccessToken)
+            .where(and_(AccessToken.app == app, AccessToken.token == token))
+            .values(token=None, expires_at=None)
+        )

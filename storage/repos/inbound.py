@@ -1,0 +1,113 @@
+"""Inbound messages (de-duplicated), dialog state, and operator alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from storage.models import Alert, DialogState, InboundMessage
+from storage.repos.base import Repo
+
+
+class InboundRepo(Repo):
+    async def record(
+        self,
+        *,
+        dedup_key: str,
+        channel: str,
+        sender: str,
+        chat_id: str | None,
+        msg_type: str,
+        content: str,
+        raw: str,
+        sent_at: datetime,
+        received_at: datetime,
+    ) -> bool:
+        """Store an accepted message; False if its key was seen before (a WeCom retry)."""
+        statement = (
+            self.upsert_insert(InboundMessage)
+            .values(
+                dedup_key=dedup_key,
+                channel=channel,
+                sender=sender,
+                chat_id=chat_id,
+                msg_type=msg_type,
+                content=content,
+                raw=raw,
+                sent_at=sent_at,
+                received_at=received_at,
+            )
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+        )
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(InboundMessage)))
+
+    async def by_key(self, dedup_key: str) -> InboundMessage | None:
+        return await self.session.scalar(
+            select(InboundMessage).where(InboundMessage.dedup_key == dedup_key)
+        )
+
+
+class DialogRepo(Repo):
+    async def get(self, chat: str, userid: str, now: datetime) -> DialogState | None:
+        """The live dialog of (chat, user); an expired one is returned too so callers can say so."""
+        query = select(DialogState).where(DialogState.chat == chat, DialogState.userid == userid)
+        if self.dialect == "postgresql":
+            query = query.with_for_update()  # the per-(chat, user) lock across processes
+        return await self.session.scalar(query)
+
+    async def save(
+        self,
+        chat: str,
+        userid: str,
+        *,
+        kind: str,
+        state: str,
+        data: dict[str, Any],
+        now: datetime,
+        timeout: timedelta,
+    ) -> None:
+        values = {
+            "kind": kind,
+            "state": state,
+            "data": data,
+            "expires_at": now + timeout,
+            "updated_at": now,
+        }
+        statement = (
+            self.upsert_insert(DialogState)
+            .values(chat=chat, userid=userid, **values)
+            .on_conflict_do_update(index_elements=["chat", "userid"], set_=values)
+        )
+        await self.session.execute(statement)
+
+    async def end(self, chat: str, userid: str) -> None:
+        await self.session.execute(
+            delete(DialogState).where(DialogState.chat == chat, DialogState.userid == userid)
+        )
+
+    async def expiring(self, before: datetime) -> list[DialogState]:
+        rows = await self.session.scalars(
+            select(DialogState).where(DialogState.expires_at <= before)
+        )
+        return list(rows)
+
+
+class AlertRepo(Repo):
+    async def raise_alert(self, *, at: datetime, kind: str, message: str) -> None:
+        self.session.add(Alert(at=at, kind=kind, message=message[:500]))
+
+    async def latest(self) -> Alert | None:
+        return await self.session.scalar(select(Alert).order_by(Alert.id.desc()).limit(1))
+
+    async def since(self, since: datetime, kinds: tuple[str, ...] | None = None) -> list[Alert]:
+        query = select(Alert).where(Alert.at >= since)
+        if kinds:
+            query = query.where(Alert.kind.in_(kinds))
+        rows = await self.session.scalars(query.order_by(Alert.id))
+        return list(rows)
