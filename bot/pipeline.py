@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 NOT_IN_ROSTER = "您好，您还不在本委员会的名册中，暂时无法使用履职助手。如有疑问请联系机关秘书。"
 INTERNAL_ERROR = "抱歉，处理您的消息时出了点问题，已记录下来。请稍后再试，或联系机关秘书。"
-REPLY_TTL = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +70,7 @@ class Pipeline:
         self.config = config
         self.clock = clock
         self.on_queued = on_queued
+        self.reply_ttl = timedelta(hours=config.delivery.default_ttl_hours)
         self._locks = KeyedLocks()
 
     async def handle(self, incoming: Incoming) -> Handled:
@@ -107,7 +107,7 @@ class Pipeline:
                 replies, sends = ctx.replies, ctx.sends
             for n, reply in enumerate(replies):
                 key = f"reply:{incoming.dedup_key}:{n}"
-                await queue(tx, reply, key=key, now=now_utc, ttl=REPLY_TTL)
+                await queue(tx, reply, key=key, now=now_utc, ttl=self.reply_ttl)
             for key, out, at in sends:
                 await queue(tx, out, key=key, now=now_utc, send_at=at)
         return Handled(duplicate=False, replies=tuple(replies))

@@ -64,10 +64,10 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        """A read-only view (its changes, if any, are rolled back)."""
-        async with self._read_sessions() as session, session.begin():
+        """A read-only view. Closing the session rolls back (nothing written here is kept) and
+        leaves the loaded objects usable, detached."""
+        async with self._read_sessions() as session:
             yield Tx(session, self.dialect)
-            await session.rollback()
 
     async def ping(self) -> None:
         async with self.read_engine.connect() as conn:
