@@ -93,6 +93,14 @@ class TimeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SchedulerConfig:
+    enabled: bool = True
+    planner_interval_seconds: float = 30.0
+    # Start warning admins this many days before a year the holiday calendar does not cover.
+    calendar_warning_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryConfig:
     concurrency: int = 8
     batch_size: int = 50
@@ -127,6 +135,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     wecom: WeComConfig = field(default_factory=WeComConfig)
     time: TimeConfig = field(default_factory=TimeConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     dialog: DialogConfig = field(default_factory=DialogConfig)
     log: LogConfig = field(default_factory=LogConfig)

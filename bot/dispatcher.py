@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Config
 from bot.errors import PermissionDenied, UserFacingError
 from bot.messages import Incoming, Outgoing
+from bot.workcalendar import WorkCalendar
 from storage import Tx
 from storage.models import DialogState, Member
 
@@ -91,6 +92,7 @@ class Context:
     tx: Tx
     config: Config
     now: datetime  # aware, in the configured zone
+    calendar: WorkCalendar = field(default_factory=WorkCalendar.empty)
     dialog: DialogState | None = None
     replies: list[Outgoing] = field(default_factory=list)
     sends: list[tuple[str, Outgoing, datetime | None]] = field(default_factory=list)

@@ -21,6 +21,7 @@ from bot.delivery.outbox import queue
 from bot.dispatcher import Context, Dispatcher, reply_to
 from bot.errors import UserFacingError
 from bot.messages import Incoming, Outgoing
+from bot.workcalendar import WorkCalendar
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Pipeline:
         self.config = config
         self.clock = clock
         self.on_queued = on_queued
+        self.calendar = WorkCalendar.empty()  # the runtime loads the real one at start
         self.reply_ttl = timedelta(hours=config.delivery.default_ttl_hours)
         self._locks = KeyedLocks()
 
@@ -102,7 +104,10 @@ class Pipeline:
                 # Not in the roster: a polite refusal and nothing else.
                 replies, sends = [reply_to(incoming, NOT_IN_ROSTER, first=True)], []
             else:
-                ctx = Context(incoming=incoming, member=member, tx=tx, config=self.config, now=now)
+                ctx = Context(
+                    incoming=incoming, member=member, tx=tx, config=self.config, now=now,
+                    calendar=self.calendar,
+                )
                 await self._dispatch(ctx)
                 replies, sends = ctx.replies, ctx.sends
             for n, reply in enumerate(replies):

@@ -23,7 +23,8 @@ from bot.delivery.sandbox import SandboxSender
 from bot.delivery.worker import DeliveryWorker
 from bot.dispatcher import Dispatcher
 from bot.pipeline import Pipeline
-from handlers import routers
+from bot.planner import Planner, load_calendar
+from handlers import plan_sources, routers
 from storage import Database
 from storage.migrate import upgrade
 
@@ -39,6 +40,7 @@ class Runtime:
     pipeline: Pipeline
     sender: Sender
     worker: DeliveryWorker
+    planner: Planner
     http: aiohttp.ClientSession
     sandbox: SandboxSender | None
 
@@ -63,6 +65,7 @@ async def open_runtime(
     clock: Clock | None = None,
     sender: Sender | None = None,
     start_worker: bool = True,
+    start_planner: bool | None = None,
     migrate: bool | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the runtime. ``migrate`` defaults to True on SQLite (embedded: the app owns its
@@ -90,12 +93,20 @@ async def open_runtime(
         worker = DeliveryWorker(db, sender, config.delivery, clock, owner=process_name())
         dispatcher = Dispatcher(routers())
         pipeline = Pipeline(db, dispatcher, config, clock, on_queued=worker.wake)
-        runtime = Runtime(config, clock, db, dispatcher, pipeline, sender, worker, http, sandbox)
+        calendar = await load_calendar(db)
+        pipeline.calendar = calendar
+        planner = Planner(db, plan_sources(), config, clock, calendar, on_queued=worker.wake)
+        runtime = Runtime(
+            config, clock, db, dispatcher, pipeline, sender, worker, planner, http, sandbox
+        )
         if start_worker:
             await worker.start()
+        if start_planner if start_planner is not None else start_worker and config.scheduler.enabled:
+            planner.start()
         try:
             yield runtime
         finally:
+            planner.stop()
             await worker.stop()
     finally:
         await http.close()

@@ -6,12 +6,13 @@ naive UTC text and :class:`UTCDateTime` puts the zone back on the way out.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -219,7 +221,98 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(String(500))
 
 
+class Campaign(Base):
+    """打卡活动: a group's study check-in campaign and its rules.
+
+    ``reminders`` is a list of ``{"offset_days": int, "time": "HH:MM"}`` relative to the last
+    day of the period (−2 = Friday of a Monday–Sunday week); ``summary`` is one such object
+    (offset 1 = the day after the period closes).
+    """
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), unique=True)
+    cadence: Mapped[str] = mapped_column(String(16))  # daily|weekly|monthly
+    reminders: Mapped[list[Any]]
+    summary: Mapped[dict[str, Any]]
+    skip_holidays: Mapped[bool] = mapped_column(default=True)
+    makeup_days: Mapped[int] = mapped_column(default=3)  # 补卡: within N days of the missed day
+    makeup_per_month: Mapped[int] = mapped_column(default=2)  # at most K make-ups a month
+    active: Mapped[bool] = mapped_column(default=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CheckIn(Base):
+    """打卡: one member's study for one period of a campaign (or a personal record without one).
+
+    A second check-in in the same period adds its material and minutes to this row; the raw
+    messages are kept in ``entries``.
+    """
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "member_id", "period_start"),
+        Index("ix_checkins_campaign_period", "campaign_id", "period_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL")
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    titles: Mapped[list[Any]] = mapped_column(default=list)
+    minutes: Mapped[int] = mapped_column(default=0)
+    notes: Mapped[list[Any]] = mapped_column(default=list)
+    entries: Mapped[list[Any]] = mapped_column(default=list)
+    makeup: Mapped[bool] = mapped_column(default=False)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+
+
+class CalendarDay(Base):
+    """An exception to Monday–Friday: a statutory holiday (法定节假日) or a 调休 workday.
+
+    Copied from ``chinesecalendar`` and overridable by an admin; a year is planned into only
+    when it is listed in ``calendar_years``.
+    """
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # holiday|workday
+    name: Mapped[str] = mapped_column(String(32), default="")
+    source: Mapped[str] = mapped_column(String(16), default="chinesecalendar")
+
+
+class CalendarYear(Base):
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(16), default="chinesecalendar")
+
+
+class PlannerMark(Base):
+    """A scheduled occurrence that has been expanded into deliveries: at most once, ever."""
+
+    __tablename__ = "planner_marks"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    at: Mapped[datetime]
+
+
 __all__ = [
+    "Campaign",
+    "CalendarDay",
+    "CalendarYear",
+    "CheckIn",
+    "PlannerMark",
     "AccessToken",
     "Alert",
     "AuditEntry",

@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repos.audit import AuditRepo
+from storage.repos.checkins import CalendarRepo, CampaignRepo, CheckInRepo, PlannerRepo
 from storage.repos.delivery import DeliveryRepo, GateRepo, TokenRepo
 from storage.repos.inbound import AlertRepo, DialogRepo, InboundRepo
 from storage.repos.members import GroupRepo, MemberRepo
+from storage.repos.roster import RosterRepo
 
 
 class Tx:
@@ -25,6 +27,11 @@ class Tx:
         self.deliveries = DeliveryRepo(session, dialect)
         self.gates = GateRepo(session, dialect)
         self.tokens = TokenRepo(session, dialect)
+        self.roster = RosterRepo(session, dialect)
+        self.campaigns = CampaignRepo(session, dialect)
+        self.checkins = CheckInRepo(session, dialect)
+        self.calendar = CalendarRepo(session, dialect)
+        self.planner = PlannerRepo(session, dialect)
 
     async def flush(self) -> None:
         await self.session.flush()

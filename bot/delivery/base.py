@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-AddressKind = Literal["member", "appchat", "robot", "response_url"]
+AddressKind = Literal["member", "appchat", "robot", "response_url", "group"]
 
 
 @dataclass(frozen=True, slots=True)
 class Address:
-    """Where one part goes, resolved at send time (a group → its app chat or its robot).
+    """Where one part goes, resolved at send time (a group → its app chat or its robot;
+    kind ``group`` is a group with no channel attached, which only the sandbox can reach).
 
     ``value`` is a userid, an app-chat id, a robot webhook key or a response URL; the last two
     are secrets and ``label`` is what logs and errors show instead.

@@ -1,0 +1,149 @@
+"""The planner: turns due scheduled occurrences into deliveries, once each, ever.
+
+Everything scheduled is data: campaigns, notices, tasks… Each feature contributes a
+:class:`PlanSource` that lists the occurrences due by now (a reminder for this week, a summary
+for last week). The planner claims each one with a row in ``planner_marks`` (a primary key, so
+running it twice, after a restart, or in several processes at once inserts nothing twice) and, in
+the same transaction, queues the deliveries the source expands it into, each under its own
+idempotency key.
+
+APScheduler 3.11 (``AsyncIOScheduler``, in-memory job store) only wakes the planner; its
+SQLAlchemy job store cannot be shared by processes and would block the loop (architecture.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.delivery.outbox import queue
+from bot.messages import Outgoing
+from bot.workcalendar import SpecialDay, WorkCalendar, chinesecalendar_days
+from storage import Database, Tx
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One due firing of a scheduled rule. ``key`` is unique forever (rule + occasion)."""
+
+    key: str
+    due_at: datetime
+    source: str
+    args: dict[str, Any] = field(default_factory=dict)
+    expires_at: datetime | None = None  # deliveries not sent by then end as expired
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    key: str
+    out: Outgoing
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEnv:
+    now: datetime  # aware, in the configured zone
+    zone: ZoneInfo
+    calendar: WorkCalendar
+    config: Config
+
+
+class PlanSource(Protocol):
+    name: str
+
+    async def due(self, tx: Tx, env: PlanEnv) -> list[Occurrence]:
+        """Occurrences due by ``env.now`` that may still be sent (marked ones are filtered)."""
+        ...
+
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+        """The deliveries of one occurrence, computed now (who has not checked in, …)."""
+        ...
+
+
+async def load_calendar(db: Database, *, seed: bool = True) -> WorkCalendar:
+    """The working calendar from the database, first copying in what chinesecalendar knows."""
+    if seed:
+        days, years = chinesecalendar_days()
+        async with db.transaction() as tx:
+            await tx.calendar.seed(days, years)
+    async with db.read() as tx:
+        rows, years = await tx.calendar.load()
+    return WorkCalendar((SpecialDay(r.day, r.kind, r.name) for r in rows), years)
+
+
+class Planner:
+    def __init__(
+        self,
+        db: Database,
+        sources: Sequence[PlanSource],
+        config: Config,
+        clock: Clock,
+        calendar: WorkCalendar,
+        on_queued: Any = lambda: None,
+    ) -> None:
+        self.db = db
+        self.sources = {source.name: source for source in sources}
+        self.config = config
+        self.clock = clock
+        self.calendar = calendar
+        self.on_queued = on_queued
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def env(self) -> PlanEnv:
+        zone = self.config.time.zone
+        return PlanEnv(self.clock.now().astimezone(zone), zone, self.calendar, self.config)
+
+    async def tick(self) -> int:
+        """Expand everything due; returns how many occurrences this call expanded."""
+        env = self.env()
+        async with self.db.read() as tx:
+            candidates = [occ for source in self.sources.values() for occ in
+                          await source.due(tx, env)]
+            done = await tx.planner.marked(occ.key for occ in candidates)
+        expanded = 0
+        for occ in sorted(candidates, key=lambda o: o.due_at):
+            if occ.key in done:
+                continue
+            async with self.db.transaction() as tx:
+                if not await tx.planner.mark(occ.key, env.now):
+                    continue  # another process (or an earlier tick) got there first
+                planned = await self.sources[occ.source].expand(tx, occ, env)
+                now_utc = env.now.astimezone(ZoneInfo("UTC"))
+                ttl = occ.expires_at - env.now if occ.expires_at else timedelta(hours=24)
+                for item in planned:
+                    await queue(tx, item.out, key=item.key, now=now_utc, ttl=ttl)
+            expanded += 1
+            log.info("planned %s: %d deliveries", occ.key, len(planned))
+        if expanded:
+            self.on_queued()
+        return expanded
+
+    async def _safe_tick(self) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("planner tick failed; the next tick tries again")
+
+    def start(self) -> None:
+        interval = self.config.scheduler.planner_interval_seconds
+        self._scheduler = AsyncIOScheduler(timezone=self.config.time.zone)
+        self._scheduler.add_job(
+            self._safe_tick, IntervalTrigger(seconds=interval), id="planner",
+            max_instances=1, coalesce=True, next_run_time=datetime.now(self.config.time.zone),
+        )
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None

@@ -1,0 +1,172 @@
+"""What the planner sends for check-in campaigns: reminders before a period closes, a summary
+when it has closed, and a warning to admins before a year the holiday calendar does not know.
+
+Occurrence keys: ``checkin:{campaign}:remind{n}:{period start}`` and
+``checkin:{campaign}:summary:{period start}``; each delivery adds its recipient to the key.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from bot.messages import Outgoing
+from bot.planner import Occurrence, PlanEnv, Planned
+from bot.workcalendar import CalendarNotCovered
+from handlers.checkin_rules import PushSpec, is_required, push_time, streak
+from handlers.common import names
+from handlers.periods import CURRENT_NOUN, Period, as_cadence, period_containing, previous_period
+from storage import Tx
+from storage.models import Campaign
+
+SUMMARY_GRACE = timedelta(hours=24)  # a summary missed by a longer outage is not sent late
+LOOKBACK = timedelta(days=15)  # how far back deferred summaries are looked for
+STREAK_PERIODS = 60
+
+
+def _fire_time(campaign: Campaign, period: Period, spec: PushSpec, env: PlanEnv,
+               *, defer: bool) -> datetime | None:
+    """When a push for ``period`` falls, after the holiday rule; None if it is not sent."""
+    at = push_time(period, spec, env.zone)
+    if not campaign.skip_holidays:
+        return at
+    try:
+        if not env.calendar.is_statutory_holiday(at.date()):
+            return at
+        if not defer:
+            return None  # no reminders on a statutory holiday
+        return datetime.combine(env.calendar.next_non_holiday(at.date()), at.timetz())
+    except CalendarNotCovered:
+        return None  # never plan into a year the calendar does not cover (admins are warned)
+
+
+class CheckInSource:
+    name = "checkin"
+
+    async def due(self, tx: Tx, env: PlanEnv) -> list[Occurrence]:
+        found: list[Occurrence] = []
+        for campaign in await tx.campaigns.active():
+            found.extend(self._due_for(campaign, env))
+        return found
+
+    def _due_for(self, campaign: Campaign, env: PlanEnv) -> list[Occurrence]:
+        cadence = as_cadence(campaign.cadence)
+        current = period_containing(cadence, env.now.date())
+        found: list[Occurrence] = []
+        period = current
+        while period.end >= (env.now - LOOKBACK).date() and period.end >= campaign.starts_on:
+            if is_required(period, campaign.skip_holidays, env.calendar):
+                found.extend(self._period_pushes(campaign, period, period == current, env))
+            period = previous_period(period)
+        return found
+
+    def _period_pushes(
+        self, campaign: Campaign, period: Period, is_current: bool, env: PlanEnv
+    ) -> list[Occurrence]:
+        found = []
+        base = f"checkin:{campaign.id}"
+        args = {"campaign": campaign.id, "start": period.start.isoformat()}
+        closes = period.closes_at(env.zone)
+        if is_current:
+            for n, raw in enumerate(campaign.reminders):
+                at = _fire_time(campaign, period, PushSpec.of(raw), env, defer=False)
+                if at is not None and at <= env.now < closes:
+                    found.append(Occurrence(f"{base}:remind{n}:{period.start}", at, self.name,
+                                            {**args, "kind": "remind"}, expires_at=closes))
+        at = _fire_time(campaign, period, PushSpec.of(campaign.summary), env, defer=True)
+        if at is not None and at <= env.now < at + SUMMARY_GRACE:
+            found.append(Occurrence(f"{base}:summary:{period.start}", at, self.name,
+                                    {**args, "kind": "summary"}, expires_at=at + SUMMARY_GRACE))
+        return found
+
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+        campaign = await tx.campaigns.get(occurrence.args["campaign"])
+        if campaign is None or not campaign.active:
+            return []
+        group = await tx.groups.get(campaign.group_id)
+        if group is None:
+            return []
+        cadence = as_cadence(campaign.cadence)
+        period = period_containing(cadence, date.fromisoformat(occurrence.args["start"]))
+        members = await tx.groups.members(group.id)
+        checked = await tx.checkins.checked_member_ids(campaign.id, period.start)
+        done = [m for m in members if m.id in checked]
+        missing = [m for m in members if m.id not in checked]
+        key = occurrence.key
+        noun = CURRENT_NOUN[cadence] if period.contains(env.now.date()) else period.label
+        if occurrence.args["kind"] == "remind":
+            if not missing:
+                return []
+            deadline = period.end
+            text = (f"【打卡提醒】{group.name}{noun}已打卡 {len(done)}/{len(members)}，"
+                    f"请以下委员在{deadline.month}月{deadline.day}日24时前完成学习打卡：\n"
+                    f"{names(missing)}")
+            planned = [Planned(f"{key}:group", Outgoing(
+                text, to_group=group.id, mentions=tuple(m.userid for m in missing if m.userid)))]
+            planned += [
+                Planned(f"{key}:member:{m.userid}", Outgoing(
+                    f"{m.name}您好，{group.name}{noun}（{period.label}）的学习打卡还没有完成，"
+                    f"请在{deadline.month}月{deadline.day}日24时前发送「打卡 学习内容 时长」。",
+                    to_member=m.userid))
+                for m in missing if m.userid
+            ]
+            return planned
+        rate = len(done) * 100 // len(members) if members else 0
+        leaders = await self._leaders(tx, campaign, [m.id for m in members], env)
+        by_id = {m.id: m for m in members}
+        lines = [f"【打卡汇总】{group.name} {period.label}：已打卡 {len(done)}/{len(members)}"
+                 f"（{rate}%）。"]
+        if done:
+            lines.append(f"已打卡：{names(done)}")
+        if leaders:
+            unit = {"daily": "天", "weekly": "周", "monthly": "个月"}[cadence]
+            lines.append("连续打卡榜：" + "、".join(
+                f"{by_id[member_id].name} {n}{unit}" for member_id, n in leaders))
+        planned = [Planned(f"{key}:group", Outgoing("\n".join(lines), to_group=group.id))]
+        office_text = (f"【打卡汇总】{group.name} {period.label} 未打卡 {len(missing)} 人："
+                       f"{names(missing)}" if missing else
+                       f"【打卡汇总】{group.name} {period.label} 全员已打卡。")
+        for secretary in await tx.members.by_role("secretary", "admin"):
+            if secretary.userid:
+                planned.append(Planned(f"{key}:office:{secretary.userid}",
+                                       Outgoing(office_text, to_member=secretary.userid)))
+        return planned
+
+    async def _leaders(
+        self, tx: Tx, campaign: Campaign, member_ids: list[int], env: PlanEnv
+    ) -> list[tuple[int, int]]:
+        cadence = as_cadence(campaign.cadence)
+        since = period_containing(cadence, env.now.date()).start - timedelta(
+            days={"daily": 1, "weekly": 7, "monthly": 31}[cadence] * STREAK_PERIODS)
+        periods = await tx.checkins.periods_of_members(campaign.id, member_ids, since)
+        streaks = [
+            (member_id, streak(cadence, env.now.date(), set(starts), campaign.skip_holidays,
+                               env.calendar, campaign.starts_on))
+            for member_id, starts in periods.items()
+        ]
+        ranked = sorted((s for s in streaks if s[1] >= 2), key=lambda s: (-s[1], s[0]))
+        return ranked[:3]
+
+
+class CalendarWarningSource:
+    """Warn admins, once a day, when a campaign is about to run into an uncovered year."""
+
+    name = "calendar"
+
+    async def due(self, tx: Tx, env: PlanEnv) -> list[Occurrence]:
+        ahead = env.now.date() + timedelta(days=env.config.scheduler.calendar_warning_days)
+        if env.calendar.covers(ahead):
+            return []
+        if not any(c.skip_holidays for c in await tx.campaigns.active()):
+            return []
+        today = env.now.date()
+        return [Occurrence(f"calendar-warning:{ahead.year}:{today}", env.now, self.name,
+                           {"year": ahead.year})]
+
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+        year = occurrence.args["year"]
+        text = (f"【系统提醒】节假日日历还没有{year}年的放假安排。在补上之前，{year}年的打卡提醒和"
+                f"汇总不会发出。请升级 chinesecalendar（pip install -U chinesecalendar 后重启），"
+                f"或用「lvzhi calendar set 日期 holiday|workday 名称」录入国务院公布的安排。")
+        admins = await tx.members.by_role("admin") or await tx.members.by_role("secretary")
+        return [Planned(f"{occurrence.key}:{m.userid}", Outgoing(text, to_member=m.userid))
+                for m in admins if m.userid]

@@ -1,0 +1,229 @@
+"""Campaigns (打卡活动), check-ins (打卡), the working calendar and the planner's marks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import distinct, func, select
+
+from storage.models import (
+    Campaign,
+    CalendarDay,
+    CalendarYear,
+    CheckIn,
+    GroupMember,
+    PlannerMark,
+)
+from storage.repos.base import Repo
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCount:
+    period_start: date
+    checked: int
+
+
+class CampaignRepo(Repo):
+    async def get(self, campaign_id: int) -> Campaign | None:
+        return await self.session.get(Campaign, campaign_id)
+
+    async def for_group(self, group_id: int) -> Campaign | None:
+        return await self.session.scalar(select(Campaign).where(Campaign.group_id == group_id))
+
+    async def active(self) -> list[Campaign]:
+        rows = await self.session.scalars(
+            select(Campaign).where(Campaign.active).order_by(Campaign.id)
+        )
+        return list(rows)
+
+    async def all(self) -> list[Campaign]:
+        return list(await self.session.scalars(select(Campaign).order_by(Campaign.id)))
+
+    async def save(self, campaign: Campaign) -> Campaign:
+        self.session.add(campaign)
+        await self.session.flush()
+        return campaign
+
+
+class CheckInRepo(Repo):
+    async def find(
+        self, campaign_id: int | None, member_id: int, period_start: date
+    ) -> CheckIn | None:
+        query = select(CheckIn).where(
+            CheckIn.member_id == member_id, CheckIn.period_start == period_start
+        )
+        query = query.where(
+            CheckIn.campaign_id.is_(None)
+            if campaign_id is None
+            else CheckIn.campaign_id == campaign_id
+        )
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def add(self, checkin: CheckIn) -> CheckIn:
+        self.session.add(checkin)
+        await self.session.flush()
+        return checkin
+
+    async def checked_member_ids(self, campaign_id: int, period_start: date) -> set[int]:
+        rows = await self.session.scalars(
+            select(CheckIn.member_id).where(
+                CheckIn.campaign_id == campaign_id, CheckIn.period_start == period_start
+            )
+        )
+        return set(rows)
+
+    async def count_checked(self, campaign_id: int, period_start: date, group_id: int) -> int:
+        """Members of the group with a check-in for the period (members who left don't count)."""
+        return int(
+            await self.session.scalar(
+                select(func.count(distinct(CheckIn.member_id)))
+                .join(GroupMember, GroupMember.member_id == CheckIn.member_id)
+                .where(
+                    CheckIn.campaign_id == campaign_id,
+                    CheckIn.period_start == period_start,
+                    GroupMember.group_id == group_id,
+                )
+            )
+            or 0
+        )
+
+    async def periods_of(self, campaign_id: int, member_id: int) -> list[date]:
+        """The period starts a member checked in for, newest first."""
+        rows = await self.session.scalars(
+            select(CheckIn.period_start)
+            .where(CheckIn.campaign_id == campaign_id, CheckIn.member_id == member_id)
+            .order_by(CheckIn.period_start.desc())
+        )
+        return list(rows)
+
+    async def periods_of_members(
+        self, campaign_id: int, member_ids: Iterable[int], since: date
+    ) -> dict[int, list[date]]:
+        rows = await self.session.execute(
+            select(CheckIn.member_id, CheckIn.period_start)
+            .where(
+                CheckIn.campaign_id == campaign_id,
+                CheckIn.member_id.in_(list(member_ids)),
+                CheckIn.period_start >= since,
+            )
+            .order_by(CheckIn.period_start.desc())
+        )
+        found: dict[int, list[date]] = {}
+        for member_id, start in rows:
+            found.setdefault(member_id, []).append(start)
+        return found
+
+    async def recent_of_member(self, member_id: int, limit: int = 8) -> list[CheckIn]:
+        rows = await self.session.scalars(
+            select(CheckIn)
+            .where(CheckIn.member_id == member_id)
+            .order_by(CheckIn.period_start.desc(), CheckIn.id.desc())
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def totals_of_member(self, member_id: int, start: date, end: date) -> tuple[int, int]:
+        """(check-ins, minutes) of a member between two dates, inclusive."""
+        row = (
+            await self.session.execute(
+                select(func.count(), func.coalesce(func.sum(CheckIn.minutes), 0)).where(
+                    CheckIn.member_id == member_id,
+                    CheckIn.period_start >= start,
+                    CheckIn.period_start <= end,
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    async def makeups_between(
+        self, campaign_id: int, member_id: int, start: datetime, end: datetime
+    ) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).where(
+                    CheckIn.campaign_id == campaign_id,
+                    CheckIn.member_id == member_id,
+                    CheckIn.makeup,
+                    CheckIn.first_at >= start,
+                    CheckIn.first_at < end,
+                )
+            )
+            or 0
+        )
+
+    async def counts_by_period(
+        self, campaign_id: int, group_id: int, since: date
+    ) -> list[PeriodCount]:
+        rows = await self.session.execute(
+            select(CheckIn.period_start, func.count(distinct(CheckIn.member_id)))
+            .join(GroupMember, GroupMember.member_id == CheckIn.member_id)
+            .where(
+                CheckIn.campaign_id == campaign_id,
+                GroupMember.group_id == group_id,
+                CheckIn.period_start >= since,
+            )
+            .group_by(CheckIn.period_start)
+            .order_by(CheckIn.period_start)
+        )
+        return [PeriodCount(start, int(n)) for start, n in rows]
+
+
+class CalendarRepo(Repo):
+    async def load(self) -> tuple[list[CalendarDay], list[int]]:
+        days = list(await self.session.scalars(select(CalendarDay)))
+        years = list(await self.session.scalars(select(CalendarYear.year)))
+        return days, years
+
+    async def seed(self, days: Iterable[Any], years: Iterable[int]) -> int:
+        """Copy special days in; an existing row (perhaps an office's override) is kept."""
+        added = 0
+        for year in years:
+            statement = (
+                self.upsert_insert(CalendarYear).values(year=year).on_conflict_do_nothing()
+            )
+            await self.session.execute(statement)
+        rows = [{"day": d.day, "kind": d.kind, "name": d.name} for d in days]
+        for chunk in range(0, len(rows), 500):
+            statement = (
+                self.upsert_insert(CalendarDay)
+                .values(rows[chunk : chunk + 500])
+                .on_conflict_do_nothing()
+            )
+            result = await self.session.execute(statement)
+            added += int(result.rowcount or 0)
+        return added
+
+    async def set_day(self, day: date, kind: str, name: str) -> None:
+        values = {"kind": kind, "name": name, "source": "manual"}
+        await self.session.execute(
+            self.upsert_insert(CalendarDay)
+            .values(day=day, **values)
+            .on_conflict_do_update(index_elements=["day"], set_=values)
+        )
+        await self.session.execute(
+            self.upsert_insert(CalendarYear)
+            .values(year=day.year, source="manual")
+            .on_conflict_do_nothing()
+        )
+
+
+class PlannerRepo(Repo):
+    async def mark(self, key: str, at: datetime) -> bool:
+        """Claim an occurrence; False if it was expanded before (by any process)."""
+        result = await self.session.execute(
+            self.upsert_insert(PlannerMark).values(key=key, at=at).on_conflict_do_nothing()
+        )
+        return bool(result.rowcount)
+
+    async def marked(self, keys: Iterable[str]) -> set[str]:
+        wanted = list(keys)
+        if not wanted:
+            return set()
+        rows = await self.session.scalars(select(PlannerMark.key).where(PlannerMark.key.in_(wanted)))
+        return set(rows)
+

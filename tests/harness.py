@@ -1,0 +1,92 @@
+"""A bot without a server, for scenario tests: members talk, the clock moves, the planner
+ticks, and what reached the sandbox channel is read back."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.delivery.sandbox import SandboxMessage, SandboxSender
+from bot.messages import Incoming
+from bot.runtime import Runtime, open_runtime
+from storage.models import Member
+
+SHANGHAI_OFFSET = timedelta(hours=8)
+
+
+def shanghai(*args: int) -> datetime:
+    """A Shanghai wall-clock time as an aware UTC datetime."""
+    return (datetime(*args) - SHANGHAI_OFFSET).replace(tzinfo=UTC)  # type: ignore[misc]
+
+
+class Bot:
+    def __init__(self, runtime: Runtime, clock: FakeClock, sandbox: SandboxSender) -> None:
+        self.runtime = runtime
+        self.clock = clock
+        self.sandbox = sandbox
+        self._seen = 0
+        self._ids = itertools.count(1)
+
+    @property
+    def db(self):  # noqa: ANN201 - a Database
+        return self.runtime.db
+
+    async def add_member(
+        self, userid: str, name: str, *, group: str | None = None, role: str = "member"
+    ) -> Member:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            member = await tx.members.add(
+                Member(userid=userid, name=name, role=role, created_at=now, updated_at=now)
+            )
+            if group:
+                found, _ = await tx.groups.get_or_create(group, "study_group", now)
+                await tx.groups.add_member(found.id, member.id)
+        return member
+
+    async def say(self, user: str, text: str, *, group: str | None = None,
+                  key: str | None = None) -> list[str]:
+        """Send ``text`` as ``user``; the texts the bot sent anywhere in answer."""
+        chat_id = None
+        if group:
+            async with self.db.read() as tx:
+                found = await tx.groups.by_name(group)
+            assert found is not None, group
+            chat_id = f"sandbox-group-{found.id}"
+        incoming = Incoming(
+            channel="sandbox", sender=user, text=text, sent_at=self.clock.now(),
+            dedup_key=key or f"test:{next(self._ids)}", chat_id=chat_id, chat_name=group,
+        )
+        await self.runtime.pipeline.handle(incoming)
+        return [m.text for m in await self.flush()]
+
+    async def flush(self) -> list[SandboxMessage]:
+        await self.runtime.worker.drain()
+        new = list(self.sandbox.messages)[self._seen :]
+        self._seen = len(self.sandbox.messages)
+        return new
+
+    async def tick(self) -> list[SandboxMessage]:
+        await self.runtime.planner.tick()
+        return await self.flush()
+
+    async def run_until(self, end: datetime, step: timedelta) -> list[tuple[datetime, SandboxMessage]]:
+        """Move the clock to ``end`` in steps, ticking the planner at each; what was sent when."""
+        sent = []
+        while self.clock.now() < end:
+            self.clock.advance(step)
+            for message in await self.tick():
+                sent.append((self.clock.now(), message))
+        return sent
+
+
+@contextlib.asynccontextmanager
+async def running_bot(config: Config, clock: FakeClock) -> AsyncIterator[Bot]:
+    sandbox = SandboxSender(clock)
+    async with open_runtime(config, clock=clock, sender=sandbox, start_worker=False,
+                            start_planner=False, migrate=True) as runtime:
+        yield Bot(runtime, clock, sandbox)
