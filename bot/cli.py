@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.commands import db, groups, members, parse, serve, simulate
+from bot.commands import campaigns, db, groups, members, parse, serve, simulate
 from bot.config import ConfigError, load_config
 from bot.logs import setup_logging
 
-COMMANDS = (serve, db, members, groups, simulate, parse)
+COMMANDS = (serve, db, members, groups, campaigns, simulate, parse)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
@@ -191,10 +191,14 @@ def as_json(value: Any) -> dict[str, Any]:
     """A parsed value as the ``lvzhi parse`` JSON object: ``intent`` first, then its fields."""
     if value is None:
         return {"intent": "unknown"}
-    fields = asdict(value) if is_dataclass(value) else {}
-    for key, item in list(fields.items()):
-        if isinstance(item, tuple):
-            fields[key] = list(item)
-        elif hasattr(item, "isoformat"):
-            fields[key] = item.isoformat()
-    return {"intent": type(value).intent, **fields}
+    return {"intent": type(value).intent, **_jsonable(asdict(value))}
+
+
+def _jsonable(item: Any) -> Any:
+    if isinstance(item, dict):
+        return {key: _jsonable(value) for key, value in item.items()}
+    if isinstance(item, list | tuple):
+        return [_jsonable(value) for value in item]
+    if hasattr(item, "isoformat"):
+        return item.isoformat()
+    return item

@@ -33,13 +33,13 @@ from handlers.checkin_rules import (
 from handlers.common import chat_group, names, study_group
 from handlers.periods import (
     CADENCE_NAMES,
-    Cadence,
     CURRENT_NOUN,
     Period,
     as_cadence,
     period_containing,
     period_of_span,
 )
+from storage import Tx
 from storage.models import Campaign, CheckIn, Group
 
 router = Router("checkin")
@@ -298,9 +298,9 @@ async def campaign_command(value: CampaignCommand | CampaignStop, ctx: Context) 
     group = await ctx.tx.groups.by_name(value.group)
     if group is None:
         raise UserFacingError(f"没有找到「{value.group}」，请检查群名。")
-    existing = await ctx.tx.campaigns.for_group(group.id)
     actor = f"user:{ctx.member.userid}"
     if isinstance(value, CampaignStop):
+        existing = await ctx.tx.campaigns.for_group(group.id)
         if existing is None or not existing.active:
             raise UserFacingError(f"{group.name}目前没有进行中的打卡活动。")
         existing.active = False
@@ -309,30 +309,34 @@ async def campaign_command(value: CampaignCommand | CampaignStop, ctx: Context) 
                                   entity="campaign", entity_id=existing.id)
         ctx.reply(f"已关闭{group.name}的打卡活动。")
         return
-    campaign = await save_campaign(ctx, group, existing, value.cadence, value.reminders,
-                                   value.summary, actor=actor)
+    campaign = await save_campaign(ctx.tx, group, value, now=ctx.now, actor=actor)
     ctx.reply(describe_campaign(group, campaign))
 
 
 async def save_campaign(
-    ctx: Context, group: Group, existing: Campaign | None, cadence: Cadence,
-    reminders: tuple[PushSpec, ...], summary: PushSpec, *, actor: str,
+    tx: Tx, group: Group, command: CampaignCommand, *, now: datetime, actor: str,
+    skip_holidays: bool | None = None, makeup_days: int | None = None,
+    makeup_per_month: int | None = None,
 ) -> Campaign:
-    campaign = existing or Campaign(group_id=group.id, created_at=ctx.now,
-                                    starts_on=ctx.now.date())
-    campaign.cadence = cadence
-    campaign.reminders = [r.as_json() for r in reminders]
-    campaign.summary = summary.as_json()
+    """Create or change a group's campaign (a stopped one restarts from today)."""
+    existing = await tx.campaigns.for_group(group.id)
+    campaign = existing or Campaign(group_id=group.id, created_at=now, starts_on=now.date())
+    campaign.cadence = command.cadence
+    campaign.reminders = [r.as_json() for r in command.reminders]
+    campaign.summary = command.summary.as_json()
     if existing is None or not existing.active:
-        campaign.starts_on = ctx.now.date()
+        campaign.starts_on = now.date()
+    for name, value in (("skip_holidays", skip_holidays), ("makeup_days", makeup_days),
+                        ("makeup_per_month", makeup_per_month)):
+        if value is not None:
+            setattr(campaign, name, value)
     campaign.active = True
-    campaign.updated_at = ctx.now
-    await ctx.tx.campaigns.save(campaign)
-    await ctx.tx.audit.record(
-        at=ctx.now, actor=actor, action="campaign.save", entity="campaign",
-        entity_id=campaign.id,
-        detail={"group": group.name, "cadence": cadence, "reminders": campaign.reminders,
-                "summary": campaign.summary},
+    campaign.updated_at = now
+    await tx.campaigns.save(campaign)
+    await tx.audit.record(
+        at=now, actor=actor, action="campaign.save", entity="campaign", entity_id=campaign.id,
+        detail={"group": group.name, "cadence": campaign.cadence,
+                "reminders": campaign.reminders, "summary": campaign.summary},
     )
     return campaign
 

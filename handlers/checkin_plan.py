@@ -18,7 +18,9 @@ from handlers.periods import CURRENT_NOUN, Period, as_cadence, period_containing
 from storage import Tx
 from storage.models import Campaign
 
-SUMMARY_GRACE = timedelta(hours=24)  # a summary missed by a longer outage is not sent late
+# A push is sent late (after an outage) until the period closes (reminders) or for a day
+# (summaries), but never for a time before the campaign's rules were set (``updated_at``).
+SUMMARY_GRACE = timedelta(hours=24)
 LOOKBACK = timedelta(days=15)  # how far back deferred summaries are looked for
 STREAK_PERIODS = 60
 
@@ -69,11 +71,11 @@ class CheckInSource:
         if is_current:
             for n, raw in enumerate(campaign.reminders):
                 at = _fire_time(campaign, period, PushSpec.of(raw), env, defer=False)
-                if at is not None and at <= env.now < closes:
+                if at is not None and campaign.updated_at <= at <= env.now < closes:
                     found.append(Occurrence(f"{base}:remind{n}:{period.start}", at, self.name,
                                             {**args, "kind": "remind"}, expires_at=closes))
         at = _fire_time(campaign, period, PushSpec.of(campaign.summary), env, defer=True)
-        if at is not None and at <= env.now < at + SUMMARY_GRACE:
+        if at is not None and campaign.updated_at <= at <= env.now < at + SUMMARY_GRACE:
             found.append(Occurrence(f"{base}:summary:{period.start}", at, self.name,
                                     {**args, "kind": "summary"}, expires_at=at + SUMMARY_GRACE))
         return found
@@ -166,7 +168,8 @@ class CalendarWarningSource:
         year = occurrence.args["year"]
         text = (f"【系统提醒】节假日日历还没有{year}年的放假安排。在补上之前，{year}年的打卡提醒和"
                 f"汇总不会发出。请升级 chinesecalendar（pip install -U chinesecalendar 后重启），"
-                f"或用「lvzhi calendar set 日期 holiday|workday 名称」录入国务院公布的安排。")
+                f"或用「lvzhi calendar set 日期 holiday|workday 名称」录入国务院公布的安排后，"
+                f"以「lvzhi calendar confirm {year}」确认。")
         admins = await tx.members.by_role("admin") or await tx.members.by_role("secretary")
         return [Planned(f"{occurrence.key}:{m.userid}", Outgoing(text, to_member=m.userid))
                 for m in admins if m.userid]

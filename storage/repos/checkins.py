@@ -205,9 +205,11 @@ class CalendarRepo(Repo):
             .values(day=day, **values)
             .on_conflict_do_update(index_elements=["day"], set_=values)
         )
+
+    async def confirm_year(self, year: int) -> None:
+        """Declare a year's holidays complete: from now on it is planned into."""
         await self.session.execute(
-            self.upsert_insert(CalendarYear)
-            .values(year=day.year, source="manual")
+            self.upsert_insert(CalendarYear).values(year=year, source="manual")
             .on_conflict_do_nothing()
         )
 

@@ -1,0 +1,194 @@
+"""``lvzhi campaigns …``: study check-in campaigns (打卡活动); ``lvzhi calendar …``: the
+holiday calendar's overrides and coverage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import date, datetime
+
+from bot.config import Config
+from bot.planner import load_calendar
+from bot.runtime import open_database
+from handlers.checkin import describe_campaign, save_campaign
+from handlers.checkin_rules import CampaignCommand, describe_push, parse_campaign_command, PushSpec
+from handlers.periods import CADENCE_NAMES, as_cadence
+from storage.migrate import upgrade
+
+CADENCE_WORDS = {"daily": "每天", "weekly": "每周", "monthly": "每月"}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("campaigns", help="study check-in campaigns (打卡活动)")
+    actions = parser.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
+    actions.add_parser("list", help="list campaigns").set_defaults(run=run_list)
+    start = actions.add_parser("start", help="start or change a group's campaign")
+    start.add_argument("group")
+    start.add_argument("--cadence", choices=sorted(CADENCE_WORDS), default="weekly")
+    start.add_argument("--remind", action="append", default=[],
+                       help="e.g. 周五20:00 (weekly), 20:00 (daily), 月底前3天20:00 (monthly)")
+    start.add_argument("--summary", help="e.g. 周一09:00, 周日21:00, 次日09:00")
+    start.add_argument("--no-skip-holidays", action="store_true",
+                       help="remind on statutory holidays too")
+    start.add_argument("--makeup-days", type=int, help="补卡 allowed this many days after a period")
+    start.add_argument("--makeup-per-month", type=int, help="at most this many 补卡 a month")
+    start.set_defaults(run=run_start)
+    stop = actions.add_parser("stop", help="stop a group's campaign")
+    stop.add_argument("group")
+    stop.set_defaults(run=run_stop)
+
+    cal = sub.add_parser("calendar", help="the holiday calendar (法定节假日/调休)")
+    cal_actions = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
+    cal_actions.add_parser("status", help="years covered").set_defaults(run=run_calendar_status)
+    set_day = cal_actions.add_parser("set", help="override one day")
+    set_day.add_argument("day", type=date.fromisoformat, help="YYYY-MM-DD")
+    set_day.add_argument("kind", choices=("holiday", "workday"))
+    set_day.add_argument("name", nargs="?", default="")
+    set_day.set_defaults(run=run_calendar_set)
+    confirm = cal_actions.add_parser(
+        "confirm", help="declare a year's holidays complete (after entering them with set)"
+    )
+    confirm.add_argument("year", type=int)
+    confirm.set_defaults(run=run_calendar_confirm)
+
+
+def _fail(message: str) -> int:
+    print(f"lvzhi: {message}", file=sys.stderr)
+    return 1
+
+
+def run_list(config: Config, _: argparse.Namespace) -> int:
+    async def go() -> list[str]:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            async with db.read() as tx:
+                lines = []
+                for campaign in await tx.campaigns.all():
+                    group = await tx.groups.get(campaign.group_id)
+                    cadence = as_cadence(campaign.cadence)
+                    reminders = "、".join(describe_push(cadence, PushSpec.of(r))
+                                         for r in campaign.reminders)
+                    state = "进行中" if campaign.active else "已关闭"
+                    lines.append(
+                        f"{group.name if group else '?'}\t{CADENCE_NAMES[cadence]}\t{state}\t"
+                        f"提醒 {reminders}\t汇总 {describe_push(cadence, PushSpec.of(campaign.summary))}"
+                        f"\t自 {campaign.starts_on}"
+                    )
+                return lines
+        finally:
+            await db.dispose()
+
+    lines = asyncio.run(go())
+    print("\n".join(lines) if lines else "还没有打卡活动。")
+    return 0
+
+
+def run_start(config: Config, args: argparse.Namespace) -> int:
+    words = [f"开启打卡 {args.group} {CADENCE_WORDS[args.cadence]}"]
+    words += [f"{r}提醒" for r in args.remind]
+    if args.summary:
+        words.append(f"{args.summary}汇总")
+    command = parse_campaign_command(" ".join(words))
+    if not isinstance(command, CampaignCommand) or len(command.reminders) < max(1, len(args.remind)):
+        return _fail("看不懂提醒或汇总时间，例如：--remind 周五20:00 --summary 周一09:00")
+
+    async def go() -> int:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            async with db.transaction() as tx:
+                group = await tx.groups.by_name(args.group)
+                if group is None:
+                    return _fail(f"没有名为「{args.group}」的群。")
+                campaign = await save_campaign(
+                    tx, group, command, now=datetime.now(config.time.zone), actor="cli",
+                    skip_holidays=False if args.no_skip_holidays else None,
+                    makeup_days=args.makeup_days, makeup_per_month=args.makeup_per_month,
+                )
+                print(describe_campaign(group, campaign))
+            return 0
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def run_stop(config: Config, args: argparse.Namespace) -> int:
+    async def go() -> int:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            async with db.transaction() as tx:
+                group = await tx.groups.by_name(args.group)
+                campaign = await tx.campaigns.for_group(group.id) if group else None
+                if group is None or campaign is None or not campaign.active:
+                    return _fail(f"「{args.group}」没有进行中的打卡活动。")
+                campaign.active = False
+                campaign.updated_at = datetime.now(config.time.zone)
+                await tx.audit.record(at=campaign.updated_at, actor="cli", action="campaign.stop",
+                                      entity="campaign", entity_id=campaign.id)
+            print(f"已关闭{args.group}的打卡活动。")
+            return 0
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def run_calendar_status(config: Config, _: argparse.Namespace) -> int:
+    async def go() -> list[int]:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            return sorted((await load_calendar(db)).years)
+        finally:
+            await db.dispose()
+
+    years = asyncio.run(go())
+    this_year = datetime.now(config.time.zone).year
+    print(f"节假日日历覆盖：{years[0]}—{years[-1]}年" if years else "节假日日历为空")
+    if this_year + 1 not in years:
+        print(f"注意：还没有{this_year + 1}年的放假安排。升级 chinesecalendar，或用 calendar set "
+              f"逐日录入后以 calendar confirm {this_year + 1} 确认。")
+    return 0
+
+
+def run_calendar_set(config: Config, args: argparse.Namespace) -> int:
+    async def go() -> None:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            await load_calendar(db)  # seed first so the override is not shadowed later
+            async with db.transaction() as tx:
+                await tx.calendar.set_day(args.day, args.kind, args.name)
+                await tx.audit.record(at=datetime.now(config.time.zone), actor="cli",
+                                      action="calendar.set", entity="calendar_day",
+                                      entity_id=args.day.isoformat(),
+                                      detail={"kind": args.kind, "name": args.name})
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())
+    kind = "放假" if args.kind == "holiday" else "上班（调休）"
+    print(f"已设置 {args.day}：{kind} {args.name}".rstrip())
+    return 0
+
+
+def run_calendar_confirm(config: Config, args: argparse.Namespace) -> int:
+    async def go() -> None:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            async with db.transaction() as tx:
+                await tx.calendar.confirm_year(args.year)
+                await tx.audit.record(at=datetime.now(config.time.zone), actor="cli",
+                                      action="calendar.confirm", entity="calendar_year",
+                                      entity_id=args.year)
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())
+    print(f"已确认{args.year}年的放假安排，此后按该年日历安排提醒。")
+    return 0
