@@ -12,6 +12,9 @@ Members type on phones with Chinese input methods, so the same message arrives a
   line breaks unless ``keep_newlines``) to one space and trims the ends;
 * strips leading @mentions (``@履职助手 打卡`` -> ``打卡``).
 
+:func:`widen_punct` turns ``,:;!?`` next to a Chinese character back into ``，：；！？`` for
+text shown to people (a check-in's material, a reflection).
+
 :func:`fold` is the length-preserving part (one character in, one out), for parsers that
 report spans into the caller's text, such as :mod:`handlers.timephrase`.
 
@@ -35,6 +38,7 @@ __all__ = [
     "parse_int",
     "parse_number",
     "strip_mention",
+    "widen_punct",
 ]
 
 #: Characters that may appear in a Chinese numeral (for building regexes).
@@ -57,11 +61,14 @@ def _build_fold_table() -> dict[int, str]:
 _FOLD_TABLE = _build_fold_table()
 _SPACE_RUN = re.compile(r"[^\S\n]+")
 _NEWLINE_RUN = re.compile(r" ?\n[\s]*")
-_MENTION = re.compile(r"@[^\s@]{1,40}(?: |$)")
+_MENTION = re.compile(r"@[^\s@]{1,40} ")
 _CN_ONLY = re.compile(rf"[{CN_DIGITS}]{{1,20}}")
 _ARABIC = re.compile(r"\d{1,9}(?:\.\d{1,6})?")
 _CN_DECIMAL = re.compile(rf"[{CN_DIGITS}]{{1,12}}点[{CN_DIGITS}]{{1,6}}")
 _WITH_HALF = re.compile(rf"(\d{{1,6}}|[{CN_DIGITS}]{{1,8}})个?半")
+_CJK = r"\u2e80-\u9fff\uf900-\ufaff《》〈〉【】「」“”"
+_NARROW_NEXT_TO_CJK = re.compile(rf"(?<=[{_CJK}])[,:;!?]|[,:;!?](?=[{_CJK}])")
+_WIDE = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
 _YEAR_DIGITS = str.maketrans("〇零一二两三四五六七八九", "001223456789")
 _PLAIN_DIGITS = frozenset("〇零一二两三四五六七八九")
 
@@ -92,9 +99,9 @@ def fold(text: str) -> str:
 def strip_mention(text: str, names: tuple[str, ...] = ()) -> str:
     """Remove @mentions at the start of ``text`` (already folded), e.g. ``@履职助手 打卡``.
 
-    A mention is ``@name`` followed by a space (WeCom sends U+2005, folded to a space) or
-    the end of the text.  ``names`` lists bot names that are stripped even when the member
-    typed no space after them (``@履职助手打卡``).
+    A mention is ``@name`` followed by a space (WeCom sends U+2005, folded to a space);
+    without one nobody can tell where the name ends, so ``@履职助手打卡`` is left alone unless
+    ``names`` lists the bot's name (then it is stripped even with no space, or alone).
     """
     rest = text.lstrip()
     while rest.startswith("@"):
@@ -125,9 +132,7 @@ def normalize(
     if not text:
         return ""
     cleaned = "".join(
-        ch
-        for ch in text
-        if ch not in _ZERO_WIDTH and unicodedata.category(ch) not in ("Cf", "Cs")
+        ch for ch in text if ch not in _ZERO_WIDTH and unicodedata.category(ch) not in ("Cf", "Cs")
     )
     folded = fold(cleaned)
     if keep_newlines:
@@ -138,6 +143,11 @@ def normalize(
     if mention:
         folded = strip_mention(folded, bot_names)
     return folded
+
+
+def widen_punct(text: str) -> str:
+    """``学习党章,十分受益`` -> ``学习党章，十分受益``; ASCII punctuation among ASCII stays."""
+    return _NARROW_NEXT_TO_CJK.sub(lambda m: _WIDE[m.group(0)], text)
 
 
 def parse_int(text: str) -> int | None:
