@@ -41,29 +41,70 @@ THIS_WEEK = date(2025, 11, 24)
 
 async def fill(url: str, rows: int) -> None:
     config = build_config({"database": {"url": url}}, environ={})
-    async with open_runtime(config, clock=FakeClock(NOW), sender=SandboxSender(FakeClock(NOW)),
-                            start_worker=False, start_planner=False) as rt:
+    async with open_runtime(
+        config,
+        clock=FakeClock(NOW),
+        sender=SandboxSender(FakeClock(NOW)),
+        start_worker=False,
+        start_planner=False,
+    ) as rt:
         engine = rt.db.write_engine
         members = GROUPS * PER_GROUP
         weeks = max(1, -(-rows * 4 // (members * 3)))  # ~75 % attendance fills ``rows``
         async with engine.begin() as conn:
-            await conn.execute(insert(Member), [
-                {"id": i + 1, "userid": f"u{i + 1}", "name": f"委员{i + 1}",
-                 "role": "secretary" if i == 0 else "member", "sector": "", "committee": "",
-                 "active": True, "created_at": NOW, "updated_at": NOW}
-                for i in range(members)])
-            await conn.execute(insert(Group), [
-                {"id": g + 1, "name": f"第{g + 1}学习小组", "kind": "study_group",
-                 "created_at": NOW} for g in range(GROUPS)])
-            await conn.execute(insert(GroupMember), [
-                {"group_id": i // PER_GROUP + 1, "member_id": i + 1} for i in range(members)])
-            await conn.execute(insert(Campaign), [
-                {"id": g + 1, "group_id": g + 1, "cadence": "weekly",
-                 "reminders": [{"offset_days": -2, "time": "20:00"}],
-                 "summary": {"offset_days": 1, "time": "09:00"}, "skip_holidays": True,
-                 "makeup_days": 3, "makeup_per_month": 2, "active": True,
-                 "starts_on": THIS_WEEK - timedelta(weeks=weeks), "created_at": NOW,
-                 "updated_at": NOW - timedelta(weeks=weeks)} for g in range(GROUPS)])
+            await conn.execute(
+                insert(Member),
+                [
+                    {
+                        "id": i + 1,
+                        "userid": f"u{i + 1}",
+                        "name": f"委员{i + 1}",
+                        "role": "secretary" if i == 0 else "member",
+                        "sector": "",
+                        "committee": "",
+                        "active": True,
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                    for i in range(members)
+                ],
+            )
+            await conn.execute(
+                insert(Group),
+                [
+                    {
+                        "id": g + 1,
+                        "name": f"第{g + 1}学习小组",
+                        "kind": "study_group",
+                        "created_at": NOW,
+                    }
+                    for g in range(GROUPS)
+                ],
+            )
+            await conn.execute(
+                insert(GroupMember),
+                [{"group_id": i // PER_GROUP + 1, "member_id": i + 1} for i in range(members)],
+            )
+            await conn.execute(
+                insert(Campaign),
+                [
+                    {
+                        "id": g + 1,
+                        "group_id": g + 1,
+                        "cadence": "weekly",
+                        "reminders": [{"offset_days": -2, "time": "20:00"}],
+                        "summary": {"offset_days": 1, "time": "09:00"},
+                        "skip_holidays": True,
+                        "makeup_days": 3,
+                        "makeup_per_month": 2,
+                        "active": True,
+                        "starts_on": THIS_WEEK - timedelta(weeks=weeks),
+                        "created_at": NOW,
+                        "updated_at": NOW - timedelta(weeks=weeks),
+                    }
+                    for g in range(GROUPS)
+                ],
+            )
         rng = random.Random(7)
         batch: list[dict[str, object]] = []
         written = 0
@@ -72,10 +113,21 @@ async def fill(url: str, rows: int) -> None:
             for i in range(members):
                 if rng.random() > 0.75 or written >= rows:
                     continue
-                batch.append({"campaign_id": i // PER_GROUP + 1, "member_id": i + 1,
-                              "period_start": start, "period_end": start + timedelta(days=6),
-                              "titles": ["乡土中国"], "minutes": 30, "notes": [],
-                              "entries": [], "makeup": False, "first_at": NOW, "last_at": NOW})
+                batch.append(
+                    {
+                        "campaign_id": i // PER_GROUP + 1,
+                        "member_id": i + 1,
+                        "period_start": start,
+                        "period_end": start + timedelta(days=6),
+                        "titles": ["乡土中国"],
+                        "minutes": 30,
+                        "notes": [],
+                        "entries": [],
+                        "makeup": False,
+                        "first_at": NOW,
+                        "last_at": NOW,
+                    }
+                )
                 written += 1
             if len(batch) >= 20000 or week == weeks - 1:
                 async with engine.begin() as conn:
@@ -89,24 +141,41 @@ async def fill(url: str, rows: int) -> None:
 async def measure(url: str, repeat: int = 20) -> tuple[float, float]:
     config = build_config({"database": {"url": url}}, environ={})
     clock = FakeClock(NOW)
-    async with open_runtime(config, clock=clock, sender=SandboxSender(clock),
-                            start_worker=False, start_planner=False) as rt:
+    async with open_runtime(
+        config, clock=clock, sender=SandboxSender(clock), start_worker=False, start_planner=False
+    ) as rt:
         query_times, summary_times = [], []
         source = CheckInSource()
         env = rt.planner.env()
         for n in range(repeat):
             group = n % GROUPS + 1
             started = time.perf_counter()
-            await rt.pipeline.handle(Incoming(
-                channel="sandbox", sender="u1", text=f"本周打卡情况 第{group}学习小组",
-                sent_at=NOW, dedup_key=f"bench:{time.time_ns()}"))
+            await rt.pipeline.handle(
+                Incoming(
+                    channel="sandbox",
+                    sender="u1",
+                    text=f"本周打卡情况 第{group}学习小组",
+                    sent_at=NOW,
+                    dedup_key=f"bench:{time.time_ns()}",
+                )
+            )
             query_times.append(time.perf_counter() - started)
             started = time.perf_counter()
             async with rt.db.read() as tx:
-                planned = await source.expand(tx, Occurrence(
-                    f"bench:{n}", NOW, "checkin",
-                    {"campaign": group, "start": (THIS_WEEK - timedelta(weeks=1)).isoformat(),
-                     "kind": "summary"}), env)
+                planned = await source.expand(
+                    tx,
+                    Occurrence(
+                        f"bench:{n}",
+                        NOW,
+                        "checkin",
+                        {
+                            "campaign": group,
+                            "start": (THIS_WEEK - timedelta(weeks=1)).isoformat(),
+                            "kind": "summary",
+                        },
+                    ),
+                    env,
+                )
             summary_times.append(time.perf_counter() - started)
             assert planned, "the summary produced nothing"
         return statistics.median(query_times), statistics.median(summary_times)
@@ -132,8 +201,10 @@ async def main() -> None:
                 print(f"  filled in {time.perf_counter() - started:.1f} s")
             results[label] = await measure(url)
         for label, (query, summary) in results.items():
-            print(f"{label:>8}: 本周打卡情况 (pipeline, one group) median {query * 1000:.1f} ms; "
-                  f"weekly summary expand median {summary * 1000:.1f} ms")
+            print(
+                f"{label:>8}: 本周打卡情况 (pipeline, one group) median {query * 1000:.1f} ms; "
+                f"weekly summary expand median {summary * 1000:.1f} ms"
+            )
         full_q, full_s = results["full"]
         print(f"target < 1000 ms: {'met' if max(full_q, full_s) < 1 else 'NOT met'}")
 

@@ -1,3 +1,3 @@
-"""Lüzhi (履职): the edge and the runtime — config, app factory, WeCom in and out, delivery, CLI."""
+"""Lüzhi (履职): the edge and the runtime: config, app factory, WeCom, delivery, CLI."""
 
 __version__ = "0.1.0"

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.appkeys import CONFIG, RUNTIME
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.base import Sender
 from bot.health import healthz
-from bot.appkeys import CONFIG, RUNTIME
 from bot.runtime import open_runtime
 
 

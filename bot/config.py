@@ -155,9 +155,7 @@ class Config:
         return found
 
 
-def load_config(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Config:
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read ``path`` (or ``./lvzhi.toml`` if present, else defaults) and the environment.
 
     An explicitly named file must exist; the default one is optional.
@@ -216,9 +214,9 @@ _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "tru
 def _checked(key: str, value: typing.Any, expected: typing.Any) -> typing.Any:
     if isinstance(expected, types.UnionType):
         expected = next(t for t in typing.get_args(expected) if t is not type(None))
-    ok = (
-        isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-    ) or (expected is float and isinstance(value, int) and not isinstance(value, bool))
+    ok = (isinstance(value, expected) and not (expected is int and isinstance(value, bool))) or (
+        expected is float and isinstance(value, int) and not isinstance(value, bool)
+    )
     if not ok:
         raise ConfigError(
             key, f"expected {_TYPE_NAMES.get(expected, expected)}, got {type(value).__name__}"
@@ -277,14 +275,14 @@ def _validate(config: Config) -> None:
         if not path.startswith("/"):
             raise ConfigError(f"[wecom] {key}", "must start with /")
     if wecom.callback_path == wecom.aibot_path:
-        raise ConfigError("[wecom] aibot_path", "must differ from callback_path (one path per app)")
+        raise ConfigError(
+            "[wecom] aibot_path", "must differ from callback_path (one path per app)"
+        )
     if not wecom.api_base.startswith(("http://", "https://")):
         raise ConfigError("[wecom] api_base", "must be an http(s) URL")
     if not 0 <= wecom.duplicate_check_seconds <= 4 * 3600:
         raise ConfigError("[wecom] duplicate_check_seconds", "must be between 0 and 14400")
-    partial = [
-        k for k in ("corp_id", "secret", "token", "encoding_aes_key") if getattr(wecom, k)
-    ]
+    partial = [k for k in ("corp_id", "secret", "token", "encoding_aes_key") if getattr(wecom, k)]
     if partial and len(partial) < 4:
         missing = sorted({"corp_id", "secret", "token", "encoding_aes_key"} - set(partial))
         raise ConfigError(f"[wecom] {missing[0]}", "missing (the other WeCom credentials are set)")
@@ -293,7 +291,9 @@ def _validate(config: Config) -> None:
     try:
         config.time.zone  # noqa: B018 - validating that the zone exists
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError("[time] timezone", f"unknown time zone {config.time.timezone!r}") from None
+        raise ConfigError(
+            "[time] timezone", f"unknown time zone {config.time.timezone!r}"
+        ) from None
     for key in ("concurrency", "batch_size", "max_attempts", "robot_limit", "member_limit"):
         if getattr(delivery, key) < 1:
             raise ConfigError(f"[delivery] {key}", "must be at least 1")

@@ -68,9 +68,7 @@ class Router:
         self, parse: ParseFn, *, roles: Sequence[str] | None = None, denied: str = ""
     ) -> Callable[[HandlerFn], HandlerFn]:
         def register(handler: HandlerFn) -> HandlerFn:
-            self.routes.append(
-                Route(parse, handler, frozenset(roles) if roles else None, denied)
-            )
+            self.routes.append(Route(parse, handler, frozenset(roles) if roles else None, denied))
             return handler
 
         return register
@@ -121,7 +119,7 @@ class Context:
             state=state,
             data=data,
             now=self.now,
-            timeout=timedelta(minutes=self.config.dialog.timeout_minutes),
+            lifetime=timedelta(minutes=self.config.dialog.timeout_minutes),
         )
 
     async def end_dialog(self) -> None:

@@ -105,7 +105,11 @@ class Pipeline:
                 replies, sends = [reply_to(incoming, NOT_IN_ROSTER, first=True)], []
             else:
                 ctx = Context(
-                    incoming=incoming, member=member, tx=tx, config=self.config, now=now,
+                    incoming=incoming,
+                    member=member,
+                    tx=tx,
+                    config=self.config,
+                    now=now,
                     calendar=self.calendar,
                 )
                 await self._dispatch(ctx)

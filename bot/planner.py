@@ -107,8 +107,9 @@ class Planner:
         """Expand everything due; returns how many occurrences this call expanded."""
         env = self.env()
         async with self.db.read() as tx:
-            candidates = [occ for source in self.sources.values() for occ in
-                          await source.due(tx, env)]
+            candidates = [
+                occ for source in self.sources.values() for occ in await source.due(tx, env)
+            ]
             done = await tx.planner.marked(occ.key for occ in candidates)
         expanded = 0
         for occ in sorted(candidates, key=lambda o: o.due_at):
@@ -138,8 +139,12 @@ class Planner:
         interval = self.config.scheduler.planner_interval_seconds
         self._scheduler = AsyncIOScheduler(timezone=self.config.time.zone)
         self._scheduler.add_job(
-            self._safe_tick, IntervalTrigger(seconds=interval), id="planner",
-            max_instances=1, coalesce=True, next_run_time=datetime.now(self.config.time.zone),
+            self._safe_tick,
+            IntervalTrigger(seconds=interval),
+            id="planner",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(self.config.time.zone),
         )
         self._scheduler.start()
 

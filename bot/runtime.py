@@ -101,7 +101,11 @@ async def open_runtime(
         )
         if start_worker:
             await worker.start()
-        if start_planner if start_planner is not None else start_worker and config.scheduler.enabled:
+        if (
+            start_planner
+            if start_planner is not None
+            else start_worker and config.scheduler.enabled
+        ):
             planner.start()
         try:
             yield runtime

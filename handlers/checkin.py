@@ -30,7 +30,7 @@ from handlers.checkin_rules import (
     parse_campaign_command,
     streak,
 )
-from handlers.common import chat_group, names, study_group
+from handlers.common import chat_group, find_group, names, study_group
 from handlers.periods import (
     CADENCE_NAMES,
     CURRENT_NOUN,
@@ -117,14 +117,19 @@ async def _campaign_of(ctx: Context) -> tuple[Group | None, Campaign | None]:
 
 
 async def _record(
-    ctx: Context, campaign: Campaign | None, period: Period, value: CheckInIntent | MakeUpIntent,
-    *, makeup: bool,
+    ctx: Context,
+    campaign: Campaign | None,
+    period: Period,
+    value: CheckInIntent | MakeUpIntent,
+    *,
+    makeup: bool,
 ) -> bool:
     """Add the study to the member's row for ``period``; True if it merged into an earlier one."""
     now = ctx.now
     entry = {"at": now.isoformat(), "text": ctx.incoming.text[:2000], "makeup": makeup}
-    row = await ctx.tx.checkins.find(campaign.id if campaign else None, ctx.member.id,
-                                     period.start)
+    row = await ctx.tx.checkins.find(
+        campaign.id if campaign else None, ctx.member.id, period.start
+    )
     if row is None:
         await ctx.tx.checkins.add(
             CheckIn(
@@ -159,8 +164,14 @@ async def _progress(ctx: Context, campaign: Campaign, group: Group, period: Peri
 
 async def _streak(ctx: Context, campaign: Campaign) -> int:
     checked = set(await ctx.tx.checkins.periods_of(campaign.id, ctx.member.id))
-    return streak(as_cadence(campaign.cadence), ctx.now.date(), checked, campaign.skip_holidays,
-                  ctx.calendar, campaign.starts_on)
+    return streak(
+        as_cadence(campaign.cadence),
+        ctx.now.date(),
+        checked,
+        campaign.skip_holidays,
+        ctx.calendar,
+        campaign.starts_on,
+    )
 
 
 def _study_summary(value: CheckInIntent | MakeUpIntent) -> str:
@@ -180,7 +191,9 @@ async def check_in(value: CheckInIntent, ctx: Context) -> None:
     today = ctx.now.date()
     if campaign is None or group is None:
         await _record(ctx, None, period_containing("daily", today), value, makeup=False)
-        where = f"{group.name}目前没有进行中的打卡活动" if group else "您所在的小组目前没有打卡活动"
+        where = (
+            f"{group.name}目前没有进行中的打卡活动" if group else "您所在的小组目前没有打卡活动"
+        )
         ctx.reply(f"已记录您的学习{_study_summary(value)}。{where}，本次作为个人学习记录保存。")
         return
     period = period_containing(as_cadence(campaign.cadence), today)
@@ -209,8 +222,9 @@ async def make_up(value: MakeUpIntent, ctx: Context) -> None:
     period = period_containing(as_cadence(campaign.cadence), value.date)
     month_start = datetime.combine(today.replace(day=1), datetime.min.time(), tzinfo=ctx.zone)
     next_month = (month_start + timedelta(days=32)).replace(day=1)
-    used = await ctx.tx.checkins.makeups_between(campaign.id, ctx.member.id, month_start,
-                                                 next_month)
+    used = await ctx.tx.checkins.makeups_between(
+        campaign.id, ctx.member.id, month_start, next_month
+    )
     verdict = makeup_verdict(period, today, campaign.makeup_days, used, campaign.makeup_per_month)
     if not verdict.allowed:
         raise UserFacingError(f"补卡未成功：{verdict.reason}")
@@ -221,8 +235,10 @@ async def make_up(value: MakeUpIntent, ctx: Context) -> None:
     elif is_current:
         head = f"{period.label}还在进行中，已按正常打卡计入{_study_summary(value)}。"
     else:
-        head = (f"补卡成功{_study_summary(value)}！已计入{period.label}。"
-                f"本月已补卡 {used + 1}/{campaign.makeup_per_month} 次。")
+        head = (
+            f"补卡成功{_study_summary(value)}！已计入{period.label}。"
+            f"本月已补卡 {used + 1}/{campaign.makeup_per_month} 次。"
+        )
     ctx.reply(f"{head}\n已连续打卡 {await _streak(ctx, campaign)} {UNITS[campaign.cadence]}。")
 
 
@@ -235,7 +251,7 @@ async def query(value: QueryIntent, ctx: Context) -> None:
         await _my_checkins(ctx)
         return
     if value.group:
-        group = await ctx.tx.groups.by_name(value.group)
+        group = await find_group(ctx.tx, value.group)
         if group is None:
             raise UserFacingError(f"没有找到「{value.group}」。")
         groups = [group]
@@ -260,8 +276,10 @@ async def _group_report(ctx: Context, group: Group) -> str:
     checked = await ctx.tx.checkins.checked_member_ids(campaign.id, period.start)
     done = [m for m in members if m.id in checked]
     rate = f"{len(done) * 100 // len(members)}%" if members else "—"
-    text = (f"{group.name}{CURRENT_NOUN[campaign.cadence]}（{period.label}）已打卡 "
-            f"{len(done)}/{len(members)}（{rate}）")
+    text = (
+        f"{group.name}{CURRENT_NOUN[campaign.cadence]}（{period.label}）已打卡 "
+        f"{len(done)}/{len(members)}（{rate}）"
+    )
     if ctx.is_office:
         missing = [m for m in members if m.id not in checked]
         text += f"\n未打卡：{names(missing)}" if missing else "\n全员已打卡 👍"
@@ -277,8 +295,10 @@ async def _my_checkins(ctx: Context) -> None:
     )
     lines = [f"{ctx.member.name}的打卡记录："]
     if campaign is not None and group is not None:
-        lines.append(f"{group.name}·{CADENCE_NAMES[campaign.cadence]}打卡，"
-                     f"已连续 {await _streak(ctx, campaign)} {UNITS[campaign.cadence]}")
+        lines.append(
+            f"{group.name}·{CADENCE_NAMES[campaign.cadence]}打卡，"
+            f"已连续 {await _streak(ctx, campaign)} {UNITS[campaign.cadence]}"
+        )
     lines.append(f"{today.year}年累计打卡 {count} 次，学习 {minutes} 分钟")
     for row in rows:
         label = period_of_span(row.period_start, row.period_end).label
@@ -295,7 +315,7 @@ async def _my_checkins(ctx: Context) -> None:
 
 @router.message(_campaign, roles=OFFICE, denied="抱歉，开启或关闭打卡活动仅限机关秘书。")
 async def campaign_command(value: CampaignCommand | CampaignStop, ctx: Context) -> None:
-    group = await ctx.tx.groups.by_name(value.group)
+    group = await find_group(ctx.tx, value.group)
     if group is None:
         raise UserFacingError(f"没有找到「{value.group}」，请检查群名。")
     actor = f"user:{ctx.member.userid}"
@@ -305,8 +325,13 @@ async def campaign_command(value: CampaignCommand | CampaignStop, ctx: Context) 
             raise UserFacingError(f"{group.name}目前没有进行中的打卡活动。")
         existing.active = False
         existing.updated_at = ctx.now
-        await ctx.tx.audit.record(at=ctx.now, actor=actor, action="campaign.stop",
-                                  entity="campaign", entity_id=existing.id)
+        await ctx.tx.audit.record(
+            at=ctx.now,
+            actor=actor,
+            action="campaign.stop",
+            entity="campaign",
+            entity_id=existing.id,
+        )
         ctx.reply(f"已关闭{group.name}的打卡活动。")
         return
     campaign = await save_campaign(ctx.tx, group, value, now=ctx.now, actor=actor)
@@ -314,8 +339,14 @@ async def campaign_command(value: CampaignCommand | CampaignStop, ctx: Context) 
 
 
 async def save_campaign(
-    tx: Tx, group: Group, command: CampaignCommand, *, now: datetime, actor: str,
-    skip_holidays: bool | None = None, makeup_days: int | None = None,
+    tx: Tx,
+    group: Group,
+    command: CampaignCommand,
+    *,
+    now: datetime,
+    actor: str,
+    skip_holidays: bool | None = None,
+    makeup_days: int | None = None,
     makeup_per_month: int | None = None,
 ) -> Campaign:
     """Create or change a group's campaign (a stopped one restarts from today)."""
@@ -326,17 +357,28 @@ async def save_campaign(
     campaign.summary = command.summary.as_json()
     if existing is None or not existing.active:
         campaign.starts_on = now.date()
-    for name, value in (("skip_holidays", skip_holidays), ("makeup_days", makeup_days),
-                        ("makeup_per_month", makeup_per_month)):
+    for name, value in (
+        ("skip_holidays", skip_holidays),
+        ("makeup_days", makeup_days),
+        ("makeup_per_month", makeup_per_month),
+    ):
         if value is not None:
             setattr(campaign, name, value)
     campaign.active = True
     campaign.updated_at = now
     await tx.campaigns.save(campaign)
     await tx.audit.record(
-        at=now, actor=actor, action="campaign.save", entity="campaign", entity_id=campaign.id,
-        detail={"group": group.name, "cadence": campaign.cadence,
-                "reminders": campaign.reminders, "summary": campaign.summary},
+        at=now,
+        actor=actor,
+        action="campaign.save",
+        entity="campaign",
+        entity_id=campaign.id,
+        detail={
+            "group": group.name,
+            "cadence": campaign.cadence,
+            "reminders": campaign.reminders,
+            "summary": campaign.summary,
+        },
     )
     return campaign
 
@@ -346,6 +388,8 @@ def describe_campaign(group: Group, campaign: Campaign) -> str:
     reminders = "、".join(describe_push(cadence, PushSpec.of(r)) for r in campaign.reminders)
     summary = describe_push(cadence, PushSpec.of(campaign.summary))
     holidays = "法定节假日不提醒" if campaign.skip_holidays else "节假日照常"
-    return (f"已开启{group.name}的{CADENCE_NAMES[cadence]}打卡：{reminders}提醒未打卡的委员，"
-            f"{summary}汇总；{holidays}；可在周期结束后{campaign.makeup_days}天内补卡，"
-            f"每月最多{campaign.makeup_per_month}次。")
+    return (
+        f"已开启{group.name}的{CADENCE_NAMES[cadence]}打卡：{reminders}提醒未打卡的委员，"
+        f"{summary}汇总；{holidays}；可在周期结束后{campaign.makeup_days}天内补卡，"
+        f"每月最多{campaign.makeup_per_month}次。"
+    )

@@ -25,8 +25,9 @@ LOOKBACK = timedelta(days=15)  # how far back deferred summaries are looked for
 STREAK_PERIODS = 60
 
 
-def _fire_time(campaign: Campaign, period: Period, spec: PushSpec, env: PlanEnv,
-               *, defer: bool) -> datetime | None:
+def _fire_time(
+    campaign: Campaign, period: Period, spec: PushSpec, env: PlanEnv, *, defer: bool
+) -> datetime | None:
     """When a push for ``period`` falls, after the holiday rule; None if it is not sent."""
     at = push_time(period, spec, env.zone)
     if not campaign.skip_holidays:
@@ -72,12 +73,26 @@ class CheckInSource:
             for n, raw in enumerate(campaign.reminders):
                 at = _fire_time(campaign, period, PushSpec.of(raw), env, defer=False)
                 if at is not None and campaign.updated_at <= at <= env.now < closes:
-                    found.append(Occurrence(f"{base}:remind{n}:{period.start}", at, self.name,
-                                            {**args, "kind": "remind"}, expires_at=closes))
+                    found.append(
+                        Occurrence(
+                            f"{base}:remind{n}:{period.start}",
+                            at,
+                            self.name,
+                            {**args, "kind": "remind"},
+                            expires_at=closes,
+                        )
+                    )
         at = _fire_time(campaign, period, PushSpec.of(campaign.summary), env, defer=True)
         if at is not None and campaign.updated_at <= at <= env.now < at + SUMMARY_GRACE:
-            found.append(Occurrence(f"{base}:summary:{period.start}", at, self.name,
-                                    {**args, "kind": "summary"}, expires_at=at + SUMMARY_GRACE))
+            found.append(
+                Occurrence(
+                    f"{base}:summary:{period.start}",
+                    at,
+                    self.name,
+                    {**args, "kind": "summary"},
+                    expires_at=at + SUMMARY_GRACE,
+                )
+            )
         return found
 
     async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
@@ -99,38 +114,64 @@ class CheckInSource:
             if not missing:
                 return []
             deadline = period.end
-            text = (f"【打卡提醒】{group.name}{noun}已打卡 {len(done)}/{len(members)}，"
-                    f"请以下委员在{deadline.month}月{deadline.day}日24时前完成学习打卡：\n"
-                    f"{names(missing)}")
-            planned = [Planned(f"{key}:group", Outgoing(
-                text, to_group=group.id, mentions=tuple(m.userid for m in missing if m.userid)))]
+            text = (
+                f"【打卡提醒】{group.name}{noun}已打卡 {len(done)}/{len(members)}，"
+                f"请以下委员在{deadline.month}月{deadline.day}日24时前完成学习打卡：\n"
+                f"{names(missing)}"
+            )
+            planned = [
+                Planned(
+                    f"{key}:group",
+                    Outgoing(
+                        text,
+                        to_group=group.id,
+                        mentions=tuple(m.userid for m in missing if m.userid),
+                    ),
+                )
+            ]
             planned += [
-                Planned(f"{key}:member:{m.userid}", Outgoing(
-                    f"{m.name}您好，{group.name}{noun}（{period.label}）的学习打卡还没有完成，"
-                    f"请在{deadline.month}月{deadline.day}日24时前发送「打卡 学习内容 时长」。",
-                    to_member=m.userid))
-                for m in missing if m.userid
+                Planned(
+                    f"{key}:member:{m.userid}",
+                    Outgoing(
+                        f"{m.name}您好，{group.name}{noun}（{period.label}）的学习打卡还没有完成，"
+                        f"请在{deadline.month}月{deadline.day}日24时前"
+                        "发送「打卡 学习内容 时长」。",
+                        to_member=m.userid,
+                    ),
+                )
+                for m in missing
+                if m.userid
             ]
             return planned
         rate = len(done) * 100 // len(members) if members else 0
         leaders = await self._leaders(tx, campaign, [m.id for m in members], env)
         by_id = {m.id: m for m in members}
-        lines = [f"【打卡汇总】{group.name} {period.label}：已打卡 {len(done)}/{len(members)}"
-                 f"（{rate}%）。"]
+        lines = [
+            f"【打卡汇总】{group.name} {period.label}：已打卡 {len(done)}/{len(members)}"
+            f"（{rate}%）。"
+        ]
         if done:
             lines.append(f"已打卡：{names(done)}")
         if leaders:
             unit = {"daily": "天", "weekly": "周", "monthly": "个月"}[cadence]
-            lines.append("连续打卡榜：" + "、".join(
-                f"{by_id[member_id].name} {n}{unit}" for member_id, n in leaders))
+            lines.append(
+                "连续打卡榜："
+                + "、".join(f"{by_id[member_id].name} {n}{unit}" for member_id, n in leaders)
+            )
         planned = [Planned(f"{key}:group", Outgoing("\n".join(lines), to_group=group.id))]
-        office_text = (f"【打卡汇总】{group.name} {period.label} 未打卡 {len(missing)} 人："
-                       f"{names(missing)}" if missing else
-                       f"【打卡汇总】{group.name} {period.label} 全员已打卡。")
+        office_text = (
+            f"【打卡汇总】{group.name} {period.label} 未打卡 {len(missing)} 人：{names(missing)}"
+            if missing
+            else f"【打卡汇总】{group.name} {period.label} 全员已打卡。"
+        )
         for secretary in await tx.members.by_role("secretary", "admin"):
             if secretary.userid:
-                planned.append(Planned(f"{key}:office:{secretary.userid}",
-                                       Outgoing(office_text, to_member=secretary.userid)))
+                planned.append(
+                    Planned(
+                        f"{key}:office:{secretary.userid}",
+                        Outgoing(office_text, to_member=secretary.userid),
+                    )
+                )
         return planned
 
     async def _leaders(
@@ -138,11 +179,21 @@ class CheckInSource:
     ) -> list[tuple[int, int]]:
         cadence = as_cadence(campaign.cadence)
         since = period_containing(cadence, env.now.date()).start - timedelta(
-            days={"daily": 1, "weekly": 7, "monthly": 31}[cadence] * STREAK_PERIODS)
+            days={"daily": 1, "weekly": 7, "monthly": 31}[cadence] * STREAK_PERIODS
+        )
         periods = await tx.checkins.periods_of_members(campaign.id, member_ids, since)
         streaks = [
-            (member_id, streak(cadence, env.now.date(), set(starts), campaign.skip_holidays,
-                               env.calendar, campaign.starts_on))
+            (
+                member_id,
+                streak(
+                    cadence,
+                    env.now.date(),
+                    set(starts),
+                    campaign.skip_holidays,
+                    env.calendar,
+                    campaign.starts_on,
+                ),
+            )
             for member_id, starts in periods.items()
         ]
         ranked = sorted((s for s in streaks if s[1] >= 2), key=lambda s: (-s[1], s[0]))
@@ -161,15 +212,23 @@ class CalendarWarningSource:
         if not any(c.skip_holidays for c in await tx.campaigns.active()):
             return []
         today = env.now.date()
-        return [Occurrence(f"calendar-warning:{ahead.year}:{today}", env.now, self.name,
-                           {"year": ahead.year})]
+        return [
+            Occurrence(
+                f"calendar-warning:{ahead.year}:{today}", env.now, self.name, {"year": ahead.year}
+            )
+        ]
 
     async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
         year = occurrence.args["year"]
-        text = (f"【系统提醒】节假日日历还没有{year}年的放假安排。在补上之前，{year}年的打卡提醒和"
-                f"汇总不会发出。请升级 chinesecalendar（pip install -U chinesecalendar 后重启），"
-                f"或用「lvzhi calendar set 日期 holiday|workday 名称」录入国务院公布的安排后，"
-                f"以「lvzhi calendar confirm {year}」确认。")
+        text = (
+            f"【系统提醒】节假日日历还没有{year}年的放假安排。在补上之前，{year}年的打卡提醒和"
+            f"汇总不会发出。请升级 chinesecalendar（pip install -U chinesecalendar 后重启），"
+            f"或用「lvzhi calendar set 日期 holiday|workday 名称」录入国务院公布的安排后，"
+            f"以「lvzhi calendar confirm {year}」确认。"
+        )
         admins = await tx.members.by_role("admin") or await tx.members.by_role("secretary")
-        return [Planned(f"{occurrence.key}:{m.userid}", Outgoing(text, to_member=m.userid))
-                for m in admins if m.userid]
+        return [
+            Planned(f"{occurrence.key}:{m.userid}", Outgoing(text, to_member=m.userid))
+            for m in admins
+            if m.userid
+        ]

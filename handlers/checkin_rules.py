@@ -22,9 +22,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from bot.workcalendar import CalendarNotCovered, WorkCalendar
 from handlers.periods import Cadence, Period, period_containing, previous_period
 from handlers.textnorm import normalize
-from bot.workcalendar import CalendarNotCovered, WorkCalendar
 
 MAX_STREAK_LOOKBACK = 400
 
@@ -131,8 +131,12 @@ class CampaignStop:
     group: str
 
 
-_CADENCES: dict[str, Cadence] = {"每天": "daily", "每日": "daily", "每周": "weekly",
-                                  "每月": "monthly"}
+_CADENCES: dict[str, Cadence] = {
+    "每天": "daily",
+    "每日": "daily",
+    "每周": "weekly",
+    "每月": "monthly",
+}
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 _START = re.compile(r"^(?:开启|开始|新建|设置)(?:学习)?打卡(?:活动)?\s*(?P<rest>.+)$")
 _STOP = re.compile(r"^(?:关闭|停止|结束)(?:学习)?打卡(?:活动)?\s*(?P<group>\S+)$")

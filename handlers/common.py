@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+import cn2an
+
 from bot.messages import Incoming
+from handlers.textnorm import parse_int
 from storage import Tx
 from storage.models import Group, Member
 
@@ -18,8 +23,29 @@ async def chat_group(tx: Tx, incoming: Incoming) -> Group | None:
         suffix = incoming.chat_id.removeprefix(SANDBOX_GROUP_PREFIX)
         group = await tx.groups.get(int(suffix)) if suffix.isdigit() else None
     if group is None and incoming.chat_name:
-        group = await tx.groups.by_name(incoming.chat_name)
+        group = await find_group(tx, incoming.chat_name)
     return group
+
+
+_CN_ORDINAL = re.compile(r"第([零一二两三四五六七八九十百]+)")
+_NUM_ORDINAL = re.compile(r"第(\d+)")
+
+
+def group_name_variants(name: str) -> list[str]:
+    """``第三学习小组`` and ``第3学习小组`` name the same group, whichever way it was imported."""
+    variants = [name]
+    arabic = _CN_ORDINAL.sub(lambda m: f"第{parse_int(m[1]) or m[1]}", name)
+    chinese = _NUM_ORDINAL.sub(lambda m: f"第{cn2an.an2cn(m[1])}", name)
+    variants += [v for v in (arabic, chinese) if v not in variants]
+    return variants
+
+
+async def find_group(tx: Tx, name: str) -> Group | None:
+    for variant in group_name_variants(name.strip()):
+        group = await tx.groups.by_name(variant)
+        if group is not None:
+            return group
+    return None
 
 
 async def study_group(tx: Tx, member: Member) -> Group | None:

@@ -25,9 +25,7 @@ class Period:
             return f"{self.start.month}月{self.start.day}日"
         if self.cadence == "monthly":
             return f"{self.start.year}年{self.start.month}月"
-        return (
-            f"{self.start.month}月{self.start.day}日—{self.end.month}月{self.end.day}日"
-        )
+        return f"{self.start.month}月{self.start.day}日—{self.end.month}月{self.end.day}日"
 
     def closes_at(self, zone: ZoneInfo) -> datetime:
         """The first instant after the period (Monday 00:00 after a week)."""

@@ -86,9 +86,7 @@ class Database:
 def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, *, immediate: bool) -> AsyncEngine:
     if make_url(url).database in (None, "", ":memory:"):
         raise ValueError("an in-memory SQLite database cannot be shared; give a file path")
-    engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000}
-    )
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

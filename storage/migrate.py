@@ -23,7 +23,7 @@ def alembic_config(url: str = "") -> AlembicConfig:
     return config
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
+async def upgrade(db: Database, revision: str = "heads") -> None:
     """Bring the schema to ``revision``; a no-op when it is there already."""
 
     def run(connection: Connection) -> None:
@@ -38,7 +38,8 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 
 async def current_revision(db: Database) -> str | None:
     def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+        return ", ".join(sorted(heads)) or None
 
     async with db.read_engine.connect() as connection:
         return await connection.run_sync(read)

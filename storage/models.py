@@ -7,7 +7,7 @@ naive UTC text and :class:`UTCDateTime` puts the zone back on the way out.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -60,7 +60,11 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class Member(Base):
@@ -308,15 +312,14 @@ class PlannerMark(Base):
 
 
 __all__ = [
-    "Campaign",
-    "CalendarDay",
-    "CalendarYear",
-    "CheckIn",
-    "PlannerMark",
     "AccessToken",
     "Alert",
     "AuditEntry",
     "Base",
+    "CalendarDay",
+    "CalendarYear",
+    "Campaign",
+    "CheckIn",
     "Delivery",
     "DialogState",
     "GateCooldown",
@@ -324,7 +327,7 @@ __all__ = [
     "GroupMember",
     "InboundMessage",
     "Member",
+    "PlannerMark",
     "SendLogEntry",
     "UTCDateTime",
 ]
-

@@ -61,7 +61,10 @@ async def create_pg_database() -> str:
     url = make_url(base)
     name = f"lvzhi_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
         database=url.database,
     )
     try:
@@ -77,7 +80,10 @@ async def drop_pg_database(db_url: str) -> None:
     base = make_url(postgres_url() or "")
     name = make_url(db_url).database
     admin = await asyncpg.connect(
-        host=base.host, port=base.port or 5432, user=base.username, password=base.password,
+        host=base.host,
+        port=base.port or 5432,
+        user=base.username,
+        password=base.password,
         database=base.database,
     )
     try:

@@ -32,7 +32,7 @@ class Bot:
         self._ids = itertools.count(1)
 
     @property
-    def db(self):  # noqa: ANN201 - a Database
+    def db(self):
         return self.runtime.db
 
     async def add_member(
@@ -48,8 +48,9 @@ class Bot:
                 await tx.groups.add_member(found.id, member.id)
         return member
 
-    async def say(self, user: str, text: str, *, group: str | None = None,
-                  key: str | None = None) -> list[str]:
+    async def say(
+        self, user: str, text: str, *, group: str | None = None, key: str | None = None
+    ) -> list[str]:
         """Send ``text`` as ``user``; the texts the bot sent anywhere in answer."""
         chat_id = None
         if group:
@@ -58,8 +59,13 @@ class Bot:
             assert found is not None, group
             chat_id = f"sandbox-group-{found.id}"
         incoming = Incoming(
-            channel="sandbox", sender=user, text=text, sent_at=self.clock.now(),
-            dedup_key=key or f"test:{next(self._ids)}", chat_id=chat_id, chat_name=group,
+            channel="sandbox",
+            sender=user,
+            text=text,
+            sent_at=self.clock.now(),
+            dedup_key=key or f"test:{next(self._ids)}",
+            chat_id=chat_id,
+            chat_name=group,
         )
         await self.runtime.pipeline.handle(incoming)
         return [m.text for m in await self.flush()]
@@ -74,7 +80,9 @@ class Bot:
         await self.runtime.planner.tick()
         return await self.flush()
 
-    async def run_until(self, end: datetime, step: timedelta) -> list[tuple[datetime, SandboxMessage]]:
+    async def run_until(
+        self, end: datetime, step: timedelta
+    ) -> list[tuple[datetime, SandboxMessage]]:
         """Move the clock to ``end`` in steps, ticking the planner at each; what was sent when."""
         sent = []
         while self.clock.now() < end:
@@ -87,6 +95,7 @@ class Bot:
 @contextlib.asynccontextmanager
 async def running_bot(config: Config, clock: FakeClock) -> AsyncIterator[Bot]:
     sandbox = SandboxSender(clock)
-    async with open_runtime(config, clock=clock, sender=sandbox, start_worker=False,
-                            start_planner=False, migrate=True) as runtime:
+    async with open_runtime(
+        config, clock=clock, sender=sandbox, start_worker=False, start_planner=False, migrate=True
+    ) as runtime:
         yield Bot(runtime, clock, sandbox)

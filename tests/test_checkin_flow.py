@@ -32,7 +32,9 @@ async def test_check_in_answer_merge_and_progress(cfg: Config) -> None:
     async with running_bot(cfg, clock) as bot:
         await seed(bot)
         [started] = await bot.say("mishu", f"开启打卡 {GROUP} 每周 周五20:00提醒 周日21:00汇总")
-        assert started.startswith(f"已开启{GROUP}的每周打卡：周五20:00提醒未打卡的委员，周日21:00汇总")
+        assert started.startswith(
+            f"已开启{GROUP}的每周打卡：周五20:00提醒未打卡的委员，周日21:00汇总"
+        )
         [answer] = await bot.say("m1", "#打卡# 今日学习《习近平谈治国理政》第四卷第三章，30分钟")
         assert answer == (
             "打卡成功（《习近平谈治国理政》，30分钟）！已计入本周（11月24日—11月30日）。\n"
@@ -49,6 +51,7 @@ async def test_check_in_answer_merge_and_progress(cfg: Config) -> None:
         assert "· 11月24日—11月30日 《习近平谈治国理政》、《乡土中国》 60分钟" in mine
         [stats] = await bot.say("mishu", f"本周打卡情况 {GROUP}")
         assert stats == f"{GROUP}本周（11月24日—11月30日）已打卡 2/3（66%）\n未打卡：委员3"
+        assert await bot.say("mishu", "本周打卡情况 第三学习小组") == [stats]  # 三 = 3
         [member_view] = await bot.say("m3", "本周打卡情况")
         assert member_view == f"{GROUP}本周（11月24日—11月30日）已打卡 2/3（66%）"
 
@@ -58,15 +61,19 @@ async def test_without_campaign_it_is_a_personal_record(cfg: Config) -> None:
     async with running_bot(cfg, clock) as bot:
         await seed(bot)
         [answer] = await bot.say("m1", "打卡 读《乡土中国》40min")
-        assert answer == ("已记录您的学习（《乡土中国》，40分钟）。第3学习小组目前没有进行中的打卡活动，"
-                          "本次作为个人学习记录保存。")
+        assert answer == (
+            "已记录您的学习（《乡土中国》，40分钟）。第3学习小组目前没有进行中的打卡活动，"
+            "本次作为个人学习记录保存。"
+        )
 
 
 async def test_member_cannot_open_a_campaign(cfg: Config) -> None:
     clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
     async with running_bot(cfg, clock) as bot:
         await seed(bot)
-        assert await bot.say("m1", f"开启打卡 {GROUP} 每周") == ["抱歉，开启或关闭打卡活动仅限机关秘书。"]
+        assert await bot.say("m1", f"开启打卡 {GROUP} 每周") == [
+            "抱歉，开启或关闭打卡活动仅限机关秘书。"
+        ]
 
 
 async def test_duplicate_callbacks_count_once(cfg: Config) -> None:
@@ -74,7 +81,9 @@ async def test_duplicate_callbacks_count_once(cfg: Config) -> None:
     async with running_bot(cfg, clock) as bot:
         await seed(bot)
         await bot.say("mishu", f"开启打卡 {GROUP}")
-        answers = await asyncio.gather(*(bot.say("m1", "打卡 30分钟", key="same") for _ in range(4)))
+        answers = await asyncio.gather(
+            *(bot.say("m1", "打卡 30分钟", key="same") for _ in range(4))
+        )
         assert sum(len(a) for a in answers) == 1
         [stats] = await bot.say("mishu", f"本周打卡情况 {GROUP}")
         assert "已打卡 1/3" in stats
@@ -89,7 +98,9 @@ async def test_make_up_window_and_monthly_limit(cfg: Config) -> None:
             campaign = (await tx.campaigns.active())[0]
             campaign.starts_on = campaign.starts_on.replace(month=10, day=1)
         [ok] = await bot.say("m1", "补卡 上周三 读《乡土中国》40分钟")
-        assert ok.startswith("补卡成功（《乡土中国》，40分钟）！已计入10月27日—11月2日。本月已补卡 1/2 次。")
+        assert ok.startswith(
+            "补卡成功（《乡土中国》，40分钟）！已计入10月27日—11月2日。本月已补卡 1/2 次。"
+        )
         [late] = await bot.say("m2", "补卡 10月22日 学习党章")
         assert late == "补卡未成功：10月20日—10月26日已结束9天，超过了补卡期限（结束后3天内）。"
         [future] = await bot.say("m2", "补卡 2025-11-20 学习党章")
@@ -140,7 +151,10 @@ async def test_six_weeks_over_national_day(cfg: Config) -> None:
         # The first reminder @s the two who had not checked in, and each gets a private nudge.
         first = [m for at, m in sent if at == shanghai(2025, 9, 19, 20, 0)]
         assert sorted((m.address.kind, m.mentions) for m in first) == [
-            ("group", ("m2", "m3")), ("member", ()), ("member", ())]
+            ("group", ("m2", "m3")),
+            ("member", ()),
+            ("member", ()),
+        ]
         # Each summary also reaches the secretary once, with who missed.
         office = [m.text for _, m in sent if m.address.value == "mishu"]
         assert len(office) == 6
@@ -153,13 +167,24 @@ async def test_daily_campaign_works_on_tiaoxiu_days_only(cfg: Config) -> None:
         await seed(bot, members=1)
         await bot.say("mishu", f"开启打卡 {GROUP} 每天 20:00提醒 22:00汇总")
         sent = await bot.run_until(shanghai(2025, 10, 12, 8, 0), timedelta(hours=1))
-        reminder_days = sorted({at.astimezone(cfg.time.zone).date().isoformat()
-                                for at, m in sent
-                                if m.address.kind == "group" and m.text.startswith("【打卡提醒】")})
+        reminder_days = sorted(
+            {
+                at.astimezone(cfg.time.zone).date().isoformat()
+                for at, m in sent
+                if m.address.kind == "group" and m.text.startswith("【打卡提醒】")
+            }
+        )
         # Working days only: Fri 9-26, 调休 Sun 9-28, Mon 9-29, Tue 9-30, then Thu 10-09,
         # Fri 10-10 and 调休 Sat 10-11; none on the weekend 9-27 nor during 10-01..10-08.
-        assert reminder_days == ["2025-09-26", "2025-09-28", "2025-09-29", "2025-09-30",
-                                 "2025-10-09", "2025-10-10", "2025-10-11"]
+        assert reminder_days == [
+            "2025-09-26",
+            "2025-09-28",
+            "2025-09-29",
+            "2025-09-30",
+            "2025-10-09",
+            "2025-10-10",
+            "2025-10-11",
+        ]
 
 
 async def test_restart_between_reminder_and_summary(cfg: Config) -> None:
@@ -187,12 +212,14 @@ async def test_two_planners_send_each_reminder_once(cfg: Config) -> None:
         async with first.db.read() as tx:
             keys = [d.idempotency_key for d in await tx.deliveries.list()]
         reminder_keys = [k for k in keys if ":remind0:" in k]
-        assert sorted(reminder_keys) == sorted([
-            "checkin:1:remind0:2025-11-24:group",
-            "checkin:1:remind0:2025-11-24:member:m1",
-            "checkin:1:remind0:2025-11-24:member:m2",
-            "checkin:1:remind0:2025-11-24:member:m3",
-        ])
+        assert sorted(reminder_keys) == sorted(
+            [
+                "checkin:1:remind0:2025-11-24:group",
+                "checkin:1:remind0:2025-11-24:member:m1",
+                "checkin:1:remind0:2025-11-24:member:m2",
+                "checkin:1:remind0:2025-11-24:member:m3",
+            ]
+        )
 
 
 async def test_uncovered_year_warns_admins_and_is_not_planned(cfg: Config) -> None:
@@ -202,8 +229,11 @@ async def test_uncovered_year_warns_admins_and_is_not_planned(cfg: Config) -> No
         await bot.add_member("admin", "管理员", role="admin")
         await bot.say("mishu", f"开启打卡 {GROUP} 每周 周五20:00提醒 周一09:00汇总")
         sent = await bot.run_until(shanghai(2027, 1, 12, 8, 0), timedelta(hours=1))
-    warnings = [at for at, m in sent
-                if m.address.value == "admin" and m.text.startswith("【系统提醒】节假日日历还没有2027年")]
+    warnings = [
+        at
+        for at, m in sent
+        if m.address.value == "admin" and m.text.startswith("【系统提醒】节假日日历还没有2027年")
+    ]
     assert len(warnings) == 24  # one a day: 12-20 and each midnight from 12-21 to 01-12
     assert len({at.astimezone(cfg.time.zone).date() for at in warnings}) == 24
     group_posts = [(at, m.text[:6]) for at, m in sent if m.address.kind == "group"]

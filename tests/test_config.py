@@ -43,7 +43,9 @@ token = "tok"
 encoding_aes_key = "{GOOD_KEY}"
 """,
     )
-    config = load_config(path, environ={"LVZHI_WECOM_SECRET": "from-env", "LVZHI_SERVER_PORT": "9100"})
+    config = load_config(
+        path, environ={"LVZHI_WECOM_SECRET": "from-env", "LVZHI_SERVER_PORT": "9100"}
+    )
     assert config.server.port == 9100
     assert config.wecom.secret == "from-env"
     assert config.wecom.agent_id == 1000002
@@ -52,8 +54,15 @@ encoding_aes_key = "{GOOD_KEY}"
 
 def test_secrets_never_in_repr(tmp_path: Path) -> None:
     config = build_config(
-        {"wecom": {"corp_id": "ww1", "agent_id": 1, "secret": "S3CRET-VALUE", "token": "TOKEN-VALUE",
-                   "encoding_aes_key": GOOD_KEY}},
+        {
+            "wecom": {
+                "corp_id": "ww1",
+                "agent_id": 1,
+                "secret": "S3CRET-VALUE",
+                "token": "TOKEN-VALUE",
+                "encoding_aes_key": GOOD_KEY,
+            }
+        },
         environ={},
     )
     text = repr(config)
@@ -69,24 +78,43 @@ def test_secrets_never_in_repr(tmp_path: Path) -> None:
         ("[server]\nprot = 80\n", {}, "[server] prot: unknown key"),
         ("[srever]\nport = 80\n", {}, "[srever]: unknown section"),
         ("server = 3\n", {}, "[server]: must be a table"),
-        ("[database]\nurl = 'mysql://x'\n", {},
-         "[database] url: must start with sqlite+aiosqlite:// or postgresql+asyncpg://"),
-        ("[wecom]\nencoding_aes_key = 'tooshort'\n", {},
-         "[wecom] encoding_aes_key: must decode to 32 bytes (43 characters), got 6 bytes"),
-        ("[wecom]\nencoding_aes_key = '" + "!" * 43 + "'\n", {},
-         "[wecom] encoding_aes_key: not base64"),
-        ("[wecom]\ncorp_id = 'ww1'\n", {}, "[wecom] encoding_aes_key: missing (the other WeCom "
-         "credentials are set)"),
-        ("[time]\ntimezone = 'Mars/Olympus'\n", {}, "[time] timezone: unknown time zone "
-         "'Mars/Olympus'"),
-        ("[delivery]\nmax_attempts = true\n", {}, "[delivery] max_attempts: expected an integer, "
-         "got bool"),
+        (
+            "[database]\nurl = 'mysql://x'\n",
+            {},
+            "[database] url: must start with sqlite+aiosqlite:// or postgresql+asyncpg://",
+        ),
+        (
+            "[wecom]\nencoding_aes_key = 'tooshort'\n",
+            {},
+            "[wecom] encoding_aes_key: must decode to 32 bytes (43 characters), got 6 bytes",
+        ),
+        (
+            "[wecom]\nencoding_aes_key = '" + "!" * 43 + "'\n",
+            {},
+            "[wecom] encoding_aes_key: not base64",
+        ),
+        (
+            "[wecom]\ncorp_id = 'ww1'\n",
+            {},
+            "[wecom] encoding_aes_key: missing (the other WeCom credentials are set)",
+        ),
+        (
+            "[time]\ntimezone = 'Mars/Olympus'\n",
+            {},
+            "[time] timezone: unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            "[delivery]\nmax_attempts = true\n",
+            {},
+            "[delivery] max_attempts: expected an integer, got bool",
+        ),
         ("", {"LVZHI_SERVER_PORT": "x"}, "LVZHI_SERVER_PORT: expected an integer, got 'x'"),
         ("[server\n", {}, "not valid TOML"),
     ],
 )
-def test_bad_values_name_the_key(tmp_path: Path, toml: str, environ: dict[str, str],
-                                 message: str) -> None:
+def test_bad_values_name_the_key(
+    tmp_path: Path, toml: str, environ: dict[str, str], message: str
+) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(write(tmp_path, toml), environ=environ)
     assert message in str(raised.value)
@@ -97,7 +125,9 @@ def test_missing_file_is_an_error(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml", environ={})
 
 
-def test_cli_prints_one_line_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_prints_one_line_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, "[server]\nport = 'x'\n")
     assert main(["--config", str(path), "db", "current"]) == 2
     err = capsys.readouterr().err

@@ -19,15 +19,23 @@ def parse(capsys: pytest.CaptureFixture[str], text: str, *extra: str) -> dict[st
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("#打卡# 今日学习《习近平谈治国理政》第四卷第三章，30分钟",
-         {"intent": "checkin", "titles": ["习近平谈治国理政"], "minutes": 30, "note": None}),
-        ("学习打卡：党的二十大报告 第三部分 一小时 心得：要把调查研究作为履职基础",
-         {"intent": "checkin", "titles": [], "minutes": 60, "note": "要把调查研究作为履职基础"}),
-        ("@履职助手 打卡 今天读了《人民政协报》两篇评论，用时二十五分钟",
-         {"intent": "checkin", "titles": ["人民政协报"], "minutes": 25, "note": None}),
+        (
+            "#打卡# 今日学习《习近平谈治国理政》第四卷第三章，30分钟",
+            {"intent": "checkin", "titles": ["习近平谈治国理政"], "minutes": 30, "note": None},
+        ),
+        (
+            "学习打卡：党的二十大报告 第三部分 一小时 心得：要把调查研究作为履职基础",
+            {"intent": "checkin", "titles": [], "minutes": 60, "note": "要把调查研究作为履职基础"},
+        ),
+        (
+            "@履职助手 打卡 今天读了《人民政协报》两篇评论，用时二十五分钟",
+            {"intent": "checkin", "titles": ["人民政协报"], "minutes": 25, "note": None},
+        ),
         ("打卡", {"intent": "checkin", "titles": [], "minutes": None, "note": None}),
-        ("补卡 11月18日 读《乡土中国》40分钟",
-         {"intent": "makeup", "date": "2025-11-18", "titles": ["乡土中国"], "minutes": 40}),
+        (
+            "补卡 11月18日 读《乡土中国》40分钟",
+            {"intent": "makeup", "date": "2025-11-18", "titles": ["乡土中国"], "minutes": 40},
+        ),
         ("补卡 昨天 学习党章", {"intent": "makeup", "date": "2025-11-24"}),
         ("补卡 上周三 学习党章", {"intent": "makeup", "date": "2025-11-19"}),
         ("我的打卡", {"intent": "checkin_query"}),
@@ -37,16 +45,18 @@ def parse(capsys: pytest.CaptureFixture[str], text: str, *extra: str) -> dict[st
         ("今天天气不错", {"intent": "unknown"}),
     ],
 )
-def test_parse_contract(capsys: pytest.CaptureFixture[str], text: str,
-                        expected: dict[str, object]) -> None:
+def test_parse_contract(
+    capsys: pytest.CaptureFixture[str], text: str, expected: dict[str, object]
+) -> None:
     result = parse(capsys, text)
     assert {key: result.get(key) for key in expected} == expected
 
 
 def test_secretary_command_is_unknown_for_members(capsys: pytest.CaptureFixture[str]) -> None:
     assert parse(capsys, "开启打卡 第3学习小组 每周")["intent"] == "unknown"
-    result = parse(capsys, "开启打卡 第3学习小组 每周 周五20:00提醒 周日21:00汇总",
-                   "--role", "secretary")
+    result = parse(
+        capsys, "开启打卡 第3学习小组 每周 周五20:00提醒 周日21:00汇总", "--role", "secretary"
+    )
     assert result["intent"] == "campaign_start"
     assert result["group"] == "第3学习小组"
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.dispatcher import Context, Dispatcher, DialogState, ParseContext, Router
+from bot.dispatcher import Context, DialogState, Dispatcher, ParseContext, Router
 from bot.messages import Incoming
 from bot.pipeline import INTERNAL_ERROR, NOT_IN_ROSTER, Pipeline
 from handlers import routers
@@ -29,12 +29,16 @@ async def add_member(db: Database, userid: str, role: str = "member") -> None:
         )
 
 
-def message(text: str, sender: str = "zhangwei", key: str | None = None,
-            chat_id: str | None = None) -> Incoming:
+def message(
+    text: str, sender: str = "zhangwei", key: str | None = None, chat_id: str | None = None
+) -> Incoming:
     return Incoming(
-        channel="sandbox", sender=sender, text=text,
+        channel="sandbox",
+        sender=sender,
+        text=text,
         sent_at=datetime(2025, 11, 25, 2, 0, tzinfo=UTC),
-        dedup_key=key or f"k:{sender}:{text}", chat_id=chat_id,
+        dedup_key=key or f"k:{sender}:{text}",
+        chat_id=chat_id,
     )
 
 
@@ -82,7 +86,9 @@ async def test_stranger_gets_refusal_and_nothing_else(db: Database, pipeline: Pi
 
 async def test_retry_of_the_same_message_does_nothing(db: Database, pipeline: Pipeline) -> None:
     await add_member(db, "zhangwei")
-    results = await asyncio.gather(*(pipeline.handle(message("帮助", key="same")) for _ in range(4)))
+    results = await asyncio.gather(
+        *(pipeline.handle(message("帮助", key="same")) for _ in range(4))
+    )
     assert sorted(r.duplicate for r in results) == [False, True, True, True]
     assert len(await outbox_texts(db)) == 1
     async with db.read() as tx:
@@ -120,8 +126,11 @@ def build_test_router() -> Router:
         await ctx.start_dialog("ask", "name", {})
         ctx.reply("请输入标题")
 
-    @router.message(lambda text, _: Secret() if text == "审核" else None, roles=["secretary"],
-                    denied="抱歉，审核仅限秘书。")
+    @router.message(
+        lambda text, _: Secret() if text == "审核" else None,
+        roles=["secretary"],
+        denied="抱歉，审核仅限秘书。",
+    )
     async def secret(_: Secret, ctx: Context) -> None:
         ctx.reply("审核中")
 
@@ -169,7 +178,13 @@ async def test_dialog_continues_cancels_and_times_out(
     clock.advance(timedelta(minutes=31))
     await test_pipeline.handle(message("帮助", key="6"))
     texts = [text for _, text in await outbox_texts(db)]
-    assert texts[:5] == ["请输入标题", "标题是：关于饮水的建议", "请输入标题", "已取消。", "请输入标题"]
+    assert texts[:5] == [
+        "请输入标题",
+        "标题是：关于饮水的建议",
+        "请输入标题",
+        "已取消。",
+        "请输入标题",
+    ]
     assert texts[5] == MEMBER_HELP  # the expired dialog no longer captures the message
 
 
@@ -181,7 +196,10 @@ async def test_dialogs_are_per_chat_and_user(db: Database, test_pipeline: Pipeli
     await test_pipeline.handle(message("甲的标题", sender="a", key="3", chat_id="g1"))
     await test_pipeline.handle(message("乙的标题", sender="b", key="4", chat_id="g1"))
     assert await outbox_texts(db) == [
-        ("a", "请输入标题"), ("b", "请输入标题"), ("a", "标题是：甲的标题"), ("b", "标题是：乙的标题"),
+        ("a", "请输入标题"),
+        ("b", "请输入标题"),
+        ("a", "标题是：甲的标题"),
+        ("b", "标题是：乙的标题"),
     ]
 
 

@@ -12,7 +12,7 @@ from bot.config import Config
 from bot.planner import load_calendar
 from bot.runtime import open_database
 from handlers.checkin import describe_campaign, save_campaign
-from handlers.checkin_rules import CampaignCommand, describe_push, parse_campaign_command, PushSpec
+from handlers.checkin_rules import CampaignCommand, PushSpec, describe_push, parse_campaign_command
 from handlers.periods import CADENCE_NAMES, as_cadence
 from storage.migrate import upgrade
 
@@ -26,12 +26,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     start = actions.add_parser("start", help="start or change a group's campaign")
     start.add_argument("group")
     start.add_argument("--cadence", choices=sorted(CADENCE_WORDS), default="weekly")
-    start.add_argument("--remind", action="append", default=[],
-                       help="e.g. 周五20:00 (weekly), 20:00 (daily), 月底前3天20:00 (monthly)")
+    start.add_argument(
+        "--remind",
+        action="append",
+        default=[],
+        help="e.g. 周五20:00 (weekly), 20:00 (daily), 月底前3天20:00 (monthly)",
+    )
     start.add_argument("--summary", help="e.g. 周一09:00, 周日21:00, 次日09:00")
-    start.add_argument("--no-skip-holidays", action="store_true",
-                       help="remind on statutory holidays too")
-    start.add_argument("--makeup-days", type=int, help="补卡 allowed this many days after a period")
+    start.add_argument(
+        "--no-skip-holidays", action="store_true", help="remind on statutory holidays too"
+    )
+    start.add_argument(
+        "--makeup-days", type=int, help="补卡 allowed this many days after a period"
+    )
     start.add_argument("--makeup-per-month", type=int, help="at most this many 补卡 a month")
     start.set_defaults(run=run_start)
     stop = actions.add_parser("stop", help="stop a group's campaign")
@@ -68,12 +75,14 @@ def run_list(config: Config, _: argparse.Namespace) -> int:
                 for campaign in await tx.campaigns.all():
                     group = await tx.groups.get(campaign.group_id)
                     cadence = as_cadence(campaign.cadence)
-                    reminders = "、".join(describe_push(cadence, PushSpec.of(r))
-                                         for r in campaign.reminders)
+                    reminders = "、".join(
+                        describe_push(cadence, PushSpec.of(r)) for r in campaign.reminders
+                    )
                     state = "进行中" if campaign.active else "已关闭"
                     lines.append(
                         f"{group.name if group else '?'}\t{CADENCE_NAMES[cadence]}\t{state}\t"
-                        f"提醒 {reminders}\t汇总 {describe_push(cadence, PushSpec.of(campaign.summary))}"
+                        f"提醒 {reminders}\t"
+                        f"汇总 {describe_push(cadence, PushSpec.of(campaign.summary))}"
                         f"\t自 {campaign.starts_on}"
                     )
                 return lines
@@ -91,7 +100,9 @@ def run_start(config: Config, args: argparse.Namespace) -> int:
     if args.summary:
         words.append(f"{args.summary}汇总")
     command = parse_campaign_command(" ".join(words))
-    if not isinstance(command, CampaignCommand) or len(command.reminders) < max(1, len(args.remind)):
+    if not isinstance(command, CampaignCommand) or len(command.reminders) < max(
+        1, len(args.remind)
+    ):
         return _fail("看不懂提醒或汇总时间，例如：--remind 周五20:00 --summary 周一09:00")
 
     async def go() -> int:
@@ -103,9 +114,14 @@ def run_start(config: Config, args: argparse.Namespace) -> int:
                 if group is None:
                     return _fail(f"没有名为「{args.group}」的群。")
                 campaign = await save_campaign(
-                    tx, group, command, now=datetime.now(config.time.zone), actor="cli",
+                    tx,
+                    group,
+                    command,
+                    now=datetime.now(config.time.zone),
+                    actor="cli",
                     skip_holidays=False if args.no_skip_holidays else None,
-                    makeup_days=args.makeup_days, makeup_per_month=args.makeup_per_month,
+                    makeup_days=args.makeup_days,
+                    makeup_per_month=args.makeup_per_month,
                 )
                 print(describe_campaign(group, campaign))
             return 0
@@ -127,8 +143,13 @@ def run_stop(config: Config, args: argparse.Namespace) -> int:
                     return _fail(f"「{args.group}」没有进行中的打卡活动。")
                 campaign.active = False
                 campaign.updated_at = datetime.now(config.time.zone)
-                await tx.audit.record(at=campaign.updated_at, actor="cli", action="campaign.stop",
-                                      entity="campaign", entity_id=campaign.id)
+                await tx.audit.record(
+                    at=campaign.updated_at,
+                    actor="cli",
+                    action="campaign.stop",
+                    entity="campaign",
+                    entity_id=campaign.id,
+                )
             print(f"已关闭{args.group}的打卡活动。")
             return 0
         finally:
@@ -150,8 +171,10 @@ def run_calendar_status(config: Config, _: argparse.Namespace) -> int:
     this_year = datetime.now(config.time.zone).year
     print(f"节假日日历覆盖：{years[0]}—{years[-1]}年" if years else "节假日日历为空")
     if this_year + 1 not in years:
-        print(f"注意：还没有{this_year + 1}年的放假安排。升级 chinesecalendar，或用 calendar set "
-              f"逐日录入后以 calendar confirm {this_year + 1} 确认。")
+        print(
+            f"注意：还没有{this_year + 1}年的放假安排。升级 chinesecalendar，或用 calendar set "
+            f"逐日录入后以 calendar confirm {this_year + 1} 确认。"
+        )
     return 0
 
 
@@ -163,10 +186,14 @@ def run_calendar_set(config: Config, args: argparse.Namespace) -> int:
             await load_calendar(db)  # seed first so the override is not shadowed later
             async with db.transaction() as tx:
                 await tx.calendar.set_day(args.day, args.kind, args.name)
-                await tx.audit.record(at=datetime.now(config.time.zone), actor="cli",
-                                      action="calendar.set", entity="calendar_day",
-                                      entity_id=args.day.isoformat(),
-                                      detail={"kind": args.kind, "name": args.name})
+                await tx.audit.record(
+                    at=datetime.now(config.time.zone),
+                    actor="cli",
+                    action="calendar.set",
+                    entity="calendar_day",
+                    entity_id=args.day.isoformat(),
+                    detail={"kind": args.kind, "name": args.name},
+                )
         finally:
             await db.dispose()
 
@@ -183,9 +210,13 @@ def run_calendar_confirm(config: Config, args: argparse.Namespace) -> int:
             await upgrade(db)
             async with db.transaction() as tx:
                 await tx.calendar.confirm_year(args.year)
-                await tx.audit.record(at=datetime.now(config.time.zone), actor="cli",
-                                      action="calendar.confirm", entity="calendar_year",
-                                      entity_id=args.year)
+                await tx.audit.record(
+                    at=datetime.now(config.time.zone),
+                    actor="cli",
+                    action="calendar.confirm",
+                    entity="calendar_year",
+                    entity_id=args.year,
+                )
         finally:
             await db.dispose()
 

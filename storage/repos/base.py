@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,3 +18,8 @@ class Repo:
         """An INSERT that supports ``on_conflict_do_nothing`` / ``do_update`` on both backends."""
         module = postgresql if self.dialect == "postgresql" else sqlite
         return module.insert(table)
+
+    async def changed(self, statement: Any) -> int:
+        """Run an INSERT/UPDATE/DELETE; how many rows it touched."""
+        result = cast(CursorResult[Any], await self.session.execute(statement))
+        return int(result.rowcount or 0)

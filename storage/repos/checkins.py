@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 
 from storage.models import (
-    Campaign,
     CalendarDay,
     CalendarYear,
+    Campaign,
     CheckIn,
     GroupMember,
     PlannerMark,
@@ -183,9 +183,7 @@ class CalendarRepo(Repo):
         """Copy special days in; an existing row (perhaps an office's override) is kept."""
         added = 0
         for year in years:
-            statement = (
-                self.upsert_insert(CalendarYear).values(year=year).on_conflict_do_nothing()
-            )
+            statement = self.upsert_insert(CalendarYear).values(year=year).on_conflict_do_nothing()
             await self.session.execute(statement)
         rows = [{"day": d.day, "kind": d.kind, "name": d.name} for d in days]
         for chunk in range(0, len(rows), 500):
@@ -194,8 +192,7 @@ class CalendarRepo(Repo):
                 .values(rows[chunk : chunk + 500])
                 .on_conflict_do_nothing()
             )
-            result = await self.session.execute(statement)
-            added += int(result.rowcount or 0)
+            added += await self.changed(statement)
         return added
 
     async def set_day(self, day: date, kind: str, name: str) -> None:
@@ -209,7 +206,8 @@ class CalendarRepo(Repo):
     async def confirm_year(self, year: int) -> None:
         """Declare a year's holidays complete: from now on it is planned into."""
         await self.session.execute(
-            self.upsert_insert(CalendarYear).values(year=year, source="manual")
+            self.upsert_insert(CalendarYear)
+            .values(year=year, source="manual")
             .on_conflict_do_nothing()
         )
 
@@ -217,15 +215,17 @@ class CalendarRepo(Repo):
 class PlannerRepo(Repo):
     async def mark(self, key: str, at: datetime) -> bool:
         """Claim an occurrence; False if it was expanded before (by any process)."""
-        result = await self.session.execute(
-            self.upsert_insert(PlannerMark).values(key=key, at=at).on_conflict_do_nothing()
+        return bool(
+            await self.changed(
+                self.upsert_insert(PlannerMark).values(key=key, at=at).on_conflict_do_nothing()
+            )
         )
-        return bool(result.rowcount)
 
     async def marked(self, keys: Iterable[str]) -> set[str]:
         wanted = list(keys)
         if not wanted:
             return set()
-        rows = await self.session.scalars(select(PlannerMark.key).where(PlannerMark.key.in_(wanted)))
+        rows = await self.session.scalars(
+            select(PlannerMark.key).where(PlannerMark.key.in_(wanted))
+        )
         return set(rows)
-

@@ -41,11 +41,12 @@ class InboundRepo(Repo):
             )
             .on_conflict_do_nothing(index_elements=["dedup_key"])
         )
-        result = await self.session.execute(statement)
-        return bool(result.rowcount)
+        return bool(await self.changed(statement))
 
     async def count(self) -> int:
-        return int(await self.session.scalar(select(func.count()).select_from(InboundMessage)))
+        return int(
+            await self.session.scalar(select(func.count()).select_from(InboundMessage)) or 0
+        )
 
     async def by_key(self, dedup_key: str) -> InboundMessage | None:
         return await self.session.scalar(
@@ -55,7 +56,7 @@ class InboundRepo(Repo):
 
 class DialogRepo(Repo):
     async def get(self, chat: str, userid: str, now: datetime) -> DialogState | None:
-        """The live dialog of (chat, user); an expired one is returned too so callers can say so."""
+        """The dialog of (chat, user), expired or not: the caller decides what expiry means."""
         query = select(DialogState).where(DialogState.chat == chat, DialogState.userid == userid)
         if self.dialect == "postgresql":
             query = query.with_for_update()  # the per-(chat, user) lock across processes
@@ -70,13 +71,13 @@ class DialogRepo(Repo):
         state: str,
         data: dict[str, Any],
         now: datetime,
-        timeout: timedelta,
+        lifetime: timedelta,
     ) -> None:
         values = {
             "kind": kind,
             "state": state,
             "data": data,
-            "expires_at": now + timeout,
+            "expires_at": now + lifetime,
             "updated_at": now,
         }
         statement = (

@@ -115,8 +115,7 @@ class GroupRepo(Repo):
             .values(group_id=group_id, member_id=member_id)
             .on_conflict_do_nothing()
         )
-        result = await self.session.execute(statement)
-        return bool(result.rowcount)
+        return bool(await self.changed(statement))
 
     async def remove_member(self, group_id: int, member_id: int) -> None:
         await self.session.execute(
