@@ -1,9 +1,251 @@
-"""``lvzhi members …``: the roster (import, list). Filled in by the roster work."""
+"""``lvzhi members …``: the roster (名册): import a spreadsheet, list members, set a role.
+
+``members import FILE [--dry-run]`` reads an .xlsx/.csv roster (see :mod:`bot.roster`) and
+upserts it (see :mod:`storage.repos.roster`); ``members list [--json]`` shows the roster;
+``members set-role USERID ROLE`` makes someone 委员 / 秘书 / 管理员. Changes are audited with the
+actor "cli". A problem is one Chinese line on stderr and exit code 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import logging
+import sys
+import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
+
+from bot.config import Config
+from bot.errors import NotFound, UserFacingError
+from bot.roster import Rejection, RosterFile, read_roster
+from bot.roster_columns import FIELD_LABELS, ROLE_LABELS, normalise_role
+from bot.runtime import open_database
+from storage import Database
+from storage.migrate import upgrade
+from storage.repos.roster import ImportReport, RowRejection
+
+ACTOR = "cli"
+UPGRADE_HINT = "（是否已运行 lvzhi db upgrade？）"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sub.add_parser("members", help="the member roster")
+    parser = sub.add_parser("members", help="the member roster (名册)")
+    actions = parser.add_subparsers(dest="members_command", required=True, metavar="ACTION")
+
+    imp = actions.add_parser("import", help="import a roster spreadsheet (.xlsx or .csv)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--dry-run", action="store_true", help="report what would change, write nothing"
+    )
+    imp.set_defaults(run=run_import)
+
+    lst = actions.add_parser("list", help="list the members")
+    lst.add_argument("--json", action="store_true", help="a JSON array instead of a table")
+    lst.set_defaults(run=run_list)
+
+    role = actions.add_parser("set-role", help="set a member's role")
+    role.add_argument("userid")
+    role.add_argument("role", help="member|secretary|admin (or 委员|秘书|管理员)")
+    role.set_defaults(run=run_set_role)
+
+
+def with_database(config: Config, work: Callable[[Database], Awaitable[int]]) -> int:
+    """Run ``work`` on the database and turn every expected failure into one Chinese line.
+
+    On SQLite the schema is migrated first, as ``lvzhi serve`` does; PostgreSQL is migrated
+    deliberately with ``lvzhi db upgrade``.
+    """
+
+    db_is_sqlite = config.database.url.startswith("sqlite")
+    # Alembic announces every check at INFO; on the command line only a real problem matters.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    async def go() -> int:
+        db = open_database(config)
+        try:
+            if db.is_sqlite:
+                await upgrade(db)
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(go())
+    except UserFacingError as exc:
+        return fail(exc.message)
+    except OSError as exc:
+        return fail(f"无法连接数据库：{exc.strerror or exc}")
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        # On PostgreSQL a missing table means the schema was never migrated.
+        hint = UPGRADE_HINT if isinstance(exc, ProgrammingError) and not db_is_sqlite else ""
+        return fail(f"数据库错误：{detail}{hint}")
+
+
+def fail(message: str) -> int:
+    print(f"lvzhi: {message}", file=sys.stderr)
+    return 1
+
+
+# -- import -------------------------------------------------------------------------------------
+
+
+def run_import(config: Config, args: argparse.Namespace) -> int:
+    try:
+        roster = read_roster(args.file)  # before opening the database: a bad file touches nothing
+    except UserFacingError as exc:
+        return fail(exc.message)
+
+    async def work(db: Database) -> int:
+        now = datetime.now(UTC)
+        session = db.read() if args.dry_run else db.transaction()
+        async with session as tx:
+            report = await tx.roster.apply_roster(
+                roster.rows, now=now, actor=ACTOR, dry_run=args.dry_run
+            )
+        print(format_import(roster, report))
+        return 0
+
+    return with_database(config, work)
+
+
+def format_import(roster: RosterFile, report: ImportReport) -> str:
+    lines = [f"名册 {roster.source}：第{roster.header_row}行为表头，{roster.data_rows}行数据"]
+    if roster.ignored_columns:
+        lines.append(f"未使用的列：{'、'.join(roster.ignored_columns)}")
+    if report.dry_run:
+        lines.append("试运行：以下是预计结果，数据库没有改动。")
+    rejections: list[Rejection | RowRejection] = [*roster.rejections, *report.rejected]
+    rejections.sort(key=lambda rejection: rejection.row_number)
+    lines.append(
+        f"新增 {report.created} 人，更新 {report.updated} 人，"
+        f"未变 {report.unchanged} 人，拒绝 {len(rejections)} 行"
+    )
+    if report.groups_created:
+        lines.append(f"新建学习小组：{'、'.join(report.groups_created)}")
+    if report.dry_run:
+        for change in report.changes:
+            if not change.created:
+                fields = "；".join(
+                    f"{FIELD_LABELS.get(name, name)} {_show(old)} → {_show(new)}"
+                    for name, (old, new) in change.changes.items()
+                    if name != "active"
+                )
+                lines.append(f"将更新 第{change.row_number}行 {change.name}：{fields}")
+    for rejection in rejections:
+        lines.append(f"第{rejection.row_number}行：{rejection.reason}")
+    return "\n".join(lines)
+
+
+def _show(value: object) -> str:
+    if value in (None, ""):
+        return "（空）"
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return ROLE_LABELS.get(str(value), str(value))
+
+
+# -- list ---------------------------------------------------------------------------------------
+
+
+def run_list(config: Config, args: argparse.Namespace) -> int:
+    async def work(db: Database) -> int:
+        async with db.read() as tx:
+            members = await tx.members.all()
+            study_groups = await tx.members.study_groups()
+        records = [
+            {
+                "userid": m.userid,
+                "name": m.name,
+                "mobile": m.mobile,
+                "sector": m.sector,
+                "committee": m.committee,
+                "study_group": study_groups.get(m.id),
+                "role": m.role,
+            }
+            for m in members
+        ]
+        if args.json:
+            print(json.dumps(records, ensure_ascii=False, indent=2))
+        elif not records:
+            print("名册是空的。用 lvzhi members import 名册.xlsx 导入。")
+        else:
+            print(format_member_table(records))
+        return 0
+
+    return with_database(config, work)
+
+
+def format_member_table(records: Sequence[dict[str, str | None]]) -> str:
+    header = ["姓名", "企业微信账号", "手机号", "界别", "专委会", "学习小组", "角色"]
+    body = [
+        [
+            r["name"] or "",
+            r["userid"] or "—",
+            r["mobile"] or "—",
+            r["sector"] or "—",
+            r["committee"] or "—",
+            r["study_group"] or "—",
+            ROLE_LABELS.get(r["role"] or "", r["role"] or ""),
+        ]
+        for r in records
+    ]
+    return format_table(header, body) + f"\n共 {len(records)} 人"
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def format_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    widths = [
+        max(display_width(row[column]) for row in (header, *body)) for column in range(len(header))
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, body)])
+
+
+# -- set-role -----------------------------------------------------------------------------------
+
+
+def run_set_role(config: Config, args: argparse.Namespace) -> int:
+    role = normalise_role(args.role)
+    if role is None:
+        return fail(
+            f"角色无法识别：{args.role}（应为 member、secretary、admin 或 委员、秘书、管理员）"
+        )
+
+    async def work(db: Database) -> int:
+        async with db.transaction() as tx:
+            member = await tx.members.by_userid(args.userid)
+            if member is None:
+                raise NotFound(f"名册中没有企业微信账号为 {args.userid} 的成员")
+            old = member.role
+            if old == role:
+                print(f"{member.name}（{member.userid}）已经是{ROLE_LABELS[role]}，未改动。")
+                return 0
+            now = datetime.now(UTC)
+            member.role, member.updated_at = role, now
+            await tx.audit.record(
+                at=now,
+                actor=ACTOR,
+                action="member.set_role",
+                entity="member",
+                entity_id=member.id,
+                detail={"role": {"old": old, "new": role}},
+            )
+        change = f"{ROLE_LABELS.get(old, old)} → {ROLE_LABELS[role]}"
+        print(f"{member.name}（{member.userid}）的角色：{change}")
+        return 0
+
+    return with_database(config, work)

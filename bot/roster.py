@@ -1,0 +1,267 @@
+"""Reading a roster (名册) spreadsheet: pure reading and validation, no database.
+
+Offices send the roster as ``.xlsx`` or ``.csv`` (UTF-8 with or without BOM, or GBK as Excel on
+Chinese Windows saves it). The header may follow title rows ("XX县政协委员名册", a blank row);
+the columns are recognised by the names in :mod:`bot.roster_columns`, unknown ones are ignored.
+
+Every data row becomes either a :class:`RosterRow` or a :class:`Rejection` that names the
+spreadsheet row (as Excel numbers it) and the reason in Chinese, so the office can fix the file.
+A problem with the file as a whole (unreadable, no header) raises :class:`RosterError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import UserFacingError
+from bot.roster_columns import (
+    FIELD_LABELS,
+    HEADER_VARIANTS,
+    MAX_TEXT_LENGTH,
+    clean_text,
+    match_header,
+    normalise_header,
+    normalise_mobile,
+    normalise_role,
+    normalise_userid,
+)
+
+HEADER_SCAN_ROWS = 10  # the header must be within the first rows (after any title rows)
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+_NAME_HEADERS = frozenset(HEADER_VARIANTS["name"])
+
+
+class RosterError(UserFacingError):
+    """The file as a whole cannot be read as a roster; the message says why, in Chinese."""
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    """One usable row. ``None`` means the file does not give that value (no column, or an
+    empty cell): importing keeps what the database has instead of erasing it."""
+
+    row_number: int
+    name: str
+    mobile: str | None
+    userid: str | None
+    sector: str | None
+    committee: str | None
+    study_group: str | None
+    role: str | None  # member|secretary|admin
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A row that cannot be used (被拒绝的行), with its spreadsheet row number."""
+
+    row_number: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RosterFile:
+    source: str
+    header_row: int
+    columns: tuple[tuple[str, str], ...]  # (field, the header as written), in field order
+    ignored_columns: tuple[str, ...]
+    rows: tuple[RosterRow, ...]
+    rejections: tuple[Rejection, ...]
+
+    @property
+    def data_rows(self) -> int:
+        return len(self.rows) + len(self.rejections)
+
+
+def read_roster(path: str | Path) -> RosterFile:
+    """Read and validate a roster file (.xlsx, .xlsm or .csv)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise RosterError(
+            f"不支持旧版 .xls 文件（{path.name}）：请在 Excel 中另存为 .xlsx 或 .csv 后再导入"
+        )
+    if suffix not in (*EXCEL_SUFFIXES, ".csv"):
+        raise RosterError(f"只能导入 .xlsx 或 .csv 文件：{path.name}")
+    if not path.is_file():
+        raise RosterError(f"找不到文件：{path}")
+    try:
+        if suffix == ".csv":
+            return parse_table(read_csv_rows(path.read_bytes()), source=path.name)
+        return _read_workbook(path)
+    except OSError as exc:
+        raise RosterError(f"无法读取文件 {path.name}：{exc.strerror or exc}") from None
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM), then GB18030 (a superset of GBK, what Excel on Chinese
+    Windows writes as "CSV"); UTF-16 with a BOM ("Unicode text") is accepted too."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise RosterError("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV")
+
+
+def read_csv_rows(data: bytes) -> list[list[str]]:
+    text = decode_csv(data)
+    sample = text.splitlines()[:HEADER_SCAN_ROWS]
+    # Excel writes commas; "Unicode text" uses tabs; some European locales use semicolons.
+    delimiter = max(",\t;", key=lambda d: sum(line.count(d) for line in sample))
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise RosterError(f"CSV 格式有误：{exc}") from None
+
+
+def _read_workbook(path: Path) -> RosterFile:
+    import openpyxl  # imported here: reading a CSV should not pay for it
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    # openpyxl warns about features it ignores (data validation, unknown styles); they do not
+    # matter for reading values and must not reach the office as noise.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+            raise RosterError(f"无法打开 Excel 文件 {path.name}：文件损坏或不是 .xlsx") from None
+        try:
+            # The roster is on the first sheet that has a header (a cover sheet may come first).
+            for sheet in workbook.worksheets:
+                table = [list(row) for row in sheet.iter_rows(values_only=True)]
+                if find_header(table) is not None:
+                    return parse_table(table, source=f"{path.name}「{sheet.title}」")
+        finally:
+            workbook.close()
+    raise _no_header()
+
+
+def find_header(table: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]] | None:
+    """The index of the header row and its field → column map: the first row within the first
+    ``HEADER_SCAN_ROWS`` that has a 姓名-like column and at least one more known column."""
+    for index, cells in enumerate(table[:HEADER_SCAN_ROWS]):
+        columns = match_header(cells)
+        if "name" in columns and len(columns) >= 2:
+            return index, columns
+    return None
+
+
+def _no_header() -> RosterError:
+    return RosterError(
+        f"前{HEADER_SCAN_ROWS}行中找不到表头：需要「姓名」列，以及手机号、企业微信账号、界别等其他列"
+    )
+
+
+def parse_table(table: Sequence[Sequence[object]], *, source: str = "") -> RosterFile:
+    """Validate a grid of cells (rows of values, as a sheet or a CSV gives them)."""
+    found = find_header(table)
+    if found is None:
+        raise _no_header()
+    header_index, columns = found
+    header = table[header_index]
+    if "mobile" not in columns and "userid" not in columns:
+        raise RosterError("表头缺少「手机号」和「企业微信账号」列：至少需要其中一列才能识别委员")
+    used = set(columns.values())
+    ignored = tuple(
+        text
+        for column, cell in enumerate(header)
+        if column not in used and (text := clean_text(cell))
+    )
+    rows, rejections = _validate(_records(table, header_index, columns))
+    return RosterFile(
+        source=source,
+        header_row=header_index + 1,
+        columns=tuple(
+            (field, clean_text(header[columns[field]])) for field in FIELD_LABELS
+            if field in columns
+        ),
+        ignored_columns=ignored,
+        rows=tuple(rows),
+        rejections=tuple(rejections),
+    )
+
+
+def _records(
+    table: Sequence[Sequence[object]], header_index: int, columns: dict[str, int]
+) -> Iterable[tuple[int, dict[str, object]]]:
+    """(row number, raw values by field) for each non-blank data row after the header."""
+    for index in range(header_index + 1, len(table)):
+        cells = table[index]
+        raw = {
+            field: cells[column] if column < len(cells) else None
+            for field, column in columns.items()
+        }
+        if not any(clean_text(value) for value in raw.values()):
+            continue  # blank row
+        if normalise_header(raw.get("name")) in _NAME_HEADERS:
+            continue  # the header repeated (printed rosters repeat it on every page)
+        yield index + 1, raw
+
+
+def _validate(
+    records: Iterable[tuple[int, dict[str, object]]],
+) -> tuple[list[RosterRow], list[Rejection]]:
+    rows: list[RosterRow] = []
+    rejections: list[Rejection] = []
+    # The first row that carried a userid / mobile; a later row repeating it is rejected.
+    first_userid: dict[str, int] = {}
+    first_mobile: dict[str, int] = {}
+    for row_number, raw in records:
+        texts = {field: clean_text(value) for field, value in raw.items()}
+        mobile = normalise_mobile(raw["mobile"]) if texts.get("mobile") else None
+        userid = normalise_userid(raw["userid"]) if texts.get("userid") else None
+        role = normalise_role(raw["role"]) if texts.get("role") else None
+        reason = _problem(texts, mobile, userid, role)
+        if reason is None and userid is not None and userid in first_userid:
+            reason = f"企业微信账号 {userid} 与第{first_userid[userid]}行重复"
+        if reason is None and mobile is not None and mobile in first_mobile:
+            reason = f"手机号 {mobile} 与第{first_mobile[mobile]}行重复"
+        if userid is not None:
+            first_userid.setdefault(userid, row_number)
+        if mobile is not None:
+            first_mobile.setdefault(mobile, row_number)
+        if reason is not None:
+            rejections.append(Rejection(row_number, reason))
+            continue
+        rows.append(
+            RosterRow(
+                row_number=row_number,
+                name=texts["name"],
+                mobile=mobile,
+                userid=userid,
+                sector=texts.get("sector") or None,
+                committee=texts.get("committee") or None,
+                study_group=texts.get("study_group") or None,
+                role=role,
+            )
+        )
+    return rows, rejections
+
+
+def _problem(
+    texts: dict[str, str], mobile: str | None, userid: str | None, role: str | None
+) -> str | None:
+    """Why a row cannot be used (the first problem found), or None."""
+    if not texts.get("name"):
+        return "缺少姓名"
+    if texts.get("mobile") and mobile is None:
+        return f"手机号格式不正确：{texts['mobile']}（应为11位手机号）"
+    if texts.get("userid") and userid is None:
+        return f"企业微信账号格式不正确：{texts['userid']}（只能包含字母、数字和 _-@.）"
+    if mobile is None and userid is None:
+        return "缺少企业微信账号和手机号（至少填一项）"
+    if texts.get("role") and role is None:
+        return f"角色无法识别：{texts['role']}（应为 委员、秘书 或 管理员）"
+    for field in ("name", "sector", "committee", "study_group"):
+        if len(texts.get(field, "")) > MAX_TEXT_LENGTH:
+            return f"{FIELD_LABELS[field]}过长（最多{MAX_TEXT_LENGTH}个字）"
+    return None
