@@ -47,4 +47,6 @@ def setup_logging(level: str, secrets: Iterable[str]) -> RedactSecrets:
     root.addHandler(handler)
     root.setLevel(level.upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Running upgrade …" is noise
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return redactor

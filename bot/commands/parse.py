@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--role", choices=("member", "secretary", "admin"), default="member")
     parser.add_argument("--now", help="ISO-8601 time the message was sent (default: now)")
     parser.add_argument("--group", action="store_true", help="the message was sent in a group")
-    parser.add_argument("text")
+    parser.add_argument("text", nargs="+", help="the message (words are joined with spaces)")
     parser.set_defaults(run=run)
 
 
@@ -32,6 +32,6 @@ def run(config: Config, args: argparse.Namespace) -> int:
     else:
         now = datetime.now(zone)
     dispatcher = Dispatcher(routers())
-    value = dispatcher.parse_for_role(args.text, ParseContext(args.role, now, args.group))
+    value = dispatcher.parse_for_role(" ".join(args.text), ParseContext(args.role, now, args.group))
     print(json.dumps(as_json(value), ensure_ascii=False))
     return 0

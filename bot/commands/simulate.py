@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import uuid
 
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("simulate", help="send a message as a member (sandbox mode)")
     parser.add_argument("--user", required=True, help="the member's WeCom userid")
     parser.add_argument("--group", help="send it in this group (by name) instead of 1:1")
-    parser.add_argument("text")
+    parser.add_argument("text", nargs="+", help="the message (words are joined with spaces)")
     parser.set_defaults(run=run)
 
 
@@ -32,12 +33,13 @@ def run(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    return asyncio.run(simulate(config, args.user, args.group, args.text))
+    return asyncio.run(simulate(config, args.user, args.group, " ".join(args.text)))
 
 
 async def simulate(config: Config, user: str, group: str | None, text: str) -> int:
     from bot.clock import SystemClock
 
+    logging.getLogger("lvzhi.sandbox").setLevel(logging.WARNING)  # printed below instead
     clock = SystemClock()
     sandbox = SandboxSender(clock)
     async with open_runtime(config, clock=clock, sender=sandbox, start_worker=False) as rt:
