@@ -25,3 +25,15 @@ def split_utf8(text: str, limit: int) -> list[str]:
         start = end
     parts.append(data[start:].decode("utf-8"))
     return [p for p in parts if p] or [""]
+
+
+def part_limit(kind: str, msgtype: str) -> int:
+    """The most UTF-8 bytes one part may carry on a channel (``Address.kind``).
+
+    2048 for text anywhere and for markdown to members and app chats (``message/send`` and
+    ``appchat/send`` cap markdown at 2048 too); 4096 for a group robot's markdown and for an
+    AI-bot response, which always goes as markdown.
+    """
+    if kind == "response_url" or (kind == "robot" and msgtype == "markdown"):
+        return MARKDOWN_LIMIT
+    return TEXT_LIMIT

@@ -70,6 +70,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(config.concurrency)
+        self._stopping = False
         self.last_error: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -78,19 +79,35 @@ class DeliveryWorker:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"delivery {self.owner}")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop once the sends in flight are recorded (``grace`` seconds at most), then cancel.
+
+        Cancelling at once would cut sends between WeCom's 200 and our commit: a duplicate
+        window opened by every planned restart. Jobs not yet started are handed back.
+        """
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            done, _ = await asyncio.wait({task}, timeout=grace)
+            if not done:
+                task.cancel()
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        finally:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+            self._stopping = False
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now rather than at the next poll."""
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 handled = await self.run_once()
             except Exception as exc:  # the database may be away for a moment; keep going
@@ -103,7 +120,7 @@ class DeliveryWorker:
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_interval_seconds)
             self._wake.clear()
 
-    async def drain(self, timeout: float = 30.0) -> None:
+    async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Run rounds until nothing is due (for the CLI simulator and tests)."""
         async with asyncio.timeout(timeout):
             while await self.run_once():
@@ -133,6 +150,10 @@ class DeliveryWorker:
     async def _run_in_order(self, queue: list[Job]) -> None:
         async with self._slots:
             for position, job in enumerate(queue):
+                if self._stopping:
+                    # Hand the rest back now rather than leave them until their leases end.
+                    await self._postpone(queue[position:], self.clock.now())
+                    return
                 try:
                     closed_until = await self._deliver(job)
                 except Exception:

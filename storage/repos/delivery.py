@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from storage.models import AccessToken, Delivery, GateCooldown, SendLogEntry
 from storage.repos.base import Repo
@@ -51,7 +52,7 @@ class DeliveryRepo(Repo):
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
         )
         result = await self.session.execute(statement)
-        return bool(result.rowcount)
+        return bool(cast(CursorResult[Any], result).rowcount)
 
     async def claim(
         self, *, owner: str, now: datetime, limit: int, lease: timedelta
@@ -84,6 +85,25 @@ class DeliveryRepo(Repo):
         rows = await self.session.scalars(statement)
         return sorted(rows, key=lambda d: (d.next_attempt_at, d.id))
 
+    async def renew_lease(
+        self, delivery_id: int, *, owner: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Extend ``owner``'s lease; False if the delivery is no longer pending and theirs.
+
+        A lease that ran out but was not claimed by anyone else is still ``owner``'s to renew
+        (a claim changes ``lease_owner`` in the same statement that takes it).
+        """
+        result = await self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.status == "pending",
+                Delivery.lease_owner == owner,
+            )
+            .values(lease_until=now + lease)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount)
+
     async def mark_sent(self, delivery_id: int, now: datetime) -> None:
         await self.session.execute(
             update(Delivery)
@@ -97,8 +117,16 @@ class DeliveryRepo(Repo):
         )
 
     async def reschedule(
-        self, delivery_id: int, *, at: datetime, error: str | None, count_attempt: bool
+        self,
+        delivery_id: int,
+        *,
+        at: datetime,
+        error: str | None,
+        count_attempt: bool,
+        owner: str | None = None,
     ) -> None:
+        """Put a pending delivery back in the queue for ``at``, releasing its lease (only if
+        ``owner`` still holds it, when given)."""
         values: dict[str, Any] = {
             "next_attempt_at": at,
             "lease_owner": None,
@@ -107,11 +135,12 @@ class DeliveryRepo(Repo):
         }
         if count_attempt:
             values["attempts"] = Delivery.attempts + 1
-        await self.session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.status == "pending")
-            .values(**values)
+        statement = update(Delivery).where(
+            Delivery.id == delivery_id, Delivery.status == "pending"
         )
+        if owner is not None:
+            statement = statement.where(Delivery.lease_owner == owner)
+        await self.session.execute(statement.values(**values))
 
     async def finish(self, delivery_id: int, *, status: str, error: str, now: datetime) -> None:
         """End a delivery visibly: ``dead`` or ``expired``."""
@@ -138,7 +167,7 @@ class DeliveryRepo(Repo):
             )
             .values(status="expired", last_error="past its deadline")
         )
-        return int(result.rowcount or 0)
+        return int(cast(CursorResult[Any], result).rowcount or 0)
 
     async def stats(self, now: datetime, overdue_after: timedelta) -> OutboxStats:
         rows = dict(
@@ -211,6 +240,20 @@ class GateRepo(Repo):
         await self.session.flush()
         return None
 
+    async def settle(self, gate: str, *, reserved_at: datetime, sent_at: datetime) -> None:
+        """Move the slot reserved at ``reserved_at`` to ``sent_at``, when the send was done.
+
+        Only ever later, so the window only gets more conservative; if two reservations of a
+        gate share a timestamp both move, which is conservative too.
+        """
+        if sent_at <= reserved_at:
+            return
+        await self.session.execute(
+            update(SendLogEntry)
+            .where(SendLogEntry.gate == gate, SendLogEntry.at == reserved_at)
+            .values(at=sent_at)
+        )
+
     async def cool_down(self, gate: str, until: datetime) -> None:
         statement = (
             self.upsert_insert(GateCooldown)
@@ -252,7 +295,7 @@ class TokenRepo(Repo):
             )
             .values(refresh_owner=owner, refresh_until=now + lease)
         )
-        return bool(result.rowcount)
+        return bool(cast(CursorResult[Any], result).rowcount)
 
     async def store(self, app: str, *, token: str, expires_at: datetime) -> None:
         await self.session.execute(
