@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
+from bot.delivery.text import part_limit
 from bot.errors import PermissionDenied, UserFacingError
 from bot.messages import Incoming, Outgoing
 from bot.workcalendar import WorkCalendar
@@ -127,9 +128,10 @@ class Context:
 
 
 def reply_to(incoming: Incoming, text: str, *, first: bool) -> Outgoing:
-    """An answer to ``incoming``. An AI-bot response URL takes one call, so only the first
-    answer goes there; any further one goes to the sender privately."""
-    if incoming.response_url and first:
+    """An answer to ``incoming``. An AI-bot response URL takes one call of one part, so only a
+    first answer that fits in one part goes there; anything else goes to the sender privately."""
+    fits = len(text.encode("utf-8")) <= part_limit("response_url", "markdown")
+    if incoming.response_url and first and fits:
         return Outgoing(text, response_url=incoming.response_url)
     return Outgoing(text, to_member=incoming.sender)
 

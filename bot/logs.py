@@ -49,4 +49,6 @@ def setup_logging(level: str, secrets: Iterable[str]) -> RedactSecrets:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Running upgrade …" is noise
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # aiosqlite's DEBUG lines carry SQL parameters, which include the stored access token.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     return redactor
