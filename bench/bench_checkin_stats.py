@@ -22,6 +22,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from _load import insert_roster
 from sqlalchemy import insert
 
 from bot.clock import FakeClock
@@ -31,7 +32,7 @@ from bot.messages import Incoming
 from bot.planner import Occurrence
 from bot.runtime import open_runtime
 from handlers.checkin_plan import CheckInSource
-from storage.models import Campaign, CheckIn, Group, GroupMember, Member
+from storage.models import CheckIn
 
 GROUPS = 50
 PER_GROUP = 60
@@ -39,7 +40,8 @@ NOW = datetime(2025, 11, 27, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
 THIS_WEEK = date(2025, 11, 24)
 
 
-async def fill(url: str, rows: int) -> None:
+async def fill(url: str, rows: int) -> int:
+    """Roster, campaigns and ~``rows`` check-ins (bulk inserts); how many were written."""
     config = build_config({"database": {"url": url}}, environ={})
     async with open_runtime(
         config,
@@ -52,58 +54,13 @@ async def fill(url: str, rows: int) -> None:
         members = GROUPS * PER_GROUP
         weeks = max(1, -(-rows * 4 // (members * 3)))  # ~75 % attendance fills ``rows``
         async with engine.begin() as conn:
-            await conn.execute(
-                insert(Member),
-                [
-                    {
-                        "id": i + 1,
-                        "userid": f"u{i + 1}",
-                        "name": f"委员{i + 1}",
-                        "role": "secretary" if i == 0 else "member",
-                        "sector": "",
-                        "committee": "",
-                        "active": True,
-                        "created_at": NOW,
-                        "updated_at": NOW,
-                    }
-                    for i in range(members)
-                ],
-            )
-            await conn.execute(
-                insert(Group),
-                [
-                    {
-                        "id": g + 1,
-                        "name": f"第{g + 1}学习小组",
-                        "kind": "study_group",
-                        "created_at": NOW,
-                    }
-                    for g in range(GROUPS)
-                ],
-            )
-            await conn.execute(
-                insert(GroupMember),
-                [{"group_id": i // PER_GROUP + 1, "member_id": i + 1} for i in range(members)],
-            )
-            await conn.execute(
-                insert(Campaign),
-                [
-                    {
-                        "id": g + 1,
-                        "group_id": g + 1,
-                        "cadence": "weekly",
-                        "reminders": [{"offset_days": -2, "time": "20:00"}],
-                        "summary": {"offset_days": 1, "time": "09:00"},
-                        "skip_holidays": True,
-                        "makeup_days": 3,
-                        "makeup_per_month": 2,
-                        "active": True,
-                        "starts_on": THIS_WEEK - timedelta(weeks=weeks),
-                        "created_at": NOW,
-                        "updated_at": NOW - timedelta(weeks=weeks),
-                    }
-                    for g in range(GROUPS)
-                ],
+            await insert_roster(
+                conn,
+                members=members,
+                per_group=PER_GROUP,
+                now=NOW,
+                starts_on=THIS_WEEK - timedelta(weeks=weeks),
+                updated_at=NOW - timedelta(weeks=weeks),
             )
         rng = random.Random(7)
         batch: list[dict[str, object]] = []
@@ -129,13 +86,14 @@ async def fill(url: str, rows: int) -> None:
                     }
                 )
                 written += 1
-            if len(batch) >= 20000 or week == weeks - 1:
+            if batch and (len(batch) >= 20000 or week == weeks - 1):
                 async with engine.begin() as conn:
                     await conn.execute(insert(CheckIn), batch)
                 batch = []
         async with engine.begin() as conn:
             await conn.exec_driver_sql("ANALYZE")
         print(f"  stored {written:,} check-ins over {weeks} weeks")
+        return written
 
 
 async def measure(url: str, repeat: int = 20) -> tuple[float, float]:

@@ -28,9 +28,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 from sqlalchemy.engine import make_url
@@ -130,8 +131,13 @@ async def postgres_scratch(base: str) -> str:
 
     url = make_url(base)
     name = f"lvzhi_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                  password=url.password, database=url.database)
+    admin = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -143,8 +149,13 @@ async def postgres_drop(base: str, scratch: str) -> None:
     import asyncpg
 
     url = make_url(base)
-    admin = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                  password=url.password, database=url.database)
+    admin = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{make_url(scratch).database}" WITH (FORCE)')
     finally:
@@ -152,28 +163,54 @@ async def postgres_drop(base: str, scratch: str) -> None:
 
 
 def report(backend: str, result: dict[str, float]) -> None:
-    print(f"{backend:<11} drained in {result['drain_s']:6.2f} s → "
-          f"{result['per_second']:7.1f} deliveries/s "
-          f"(enqueue {result['enqueue_s']:.2f} s, gettoken calls {result['gettoken']:.0f})")
+    print(
+        f"{backend:<11} drained in {result['drain_s']:6.2f} s → "
+        f"{result['per_second']:7.1f} deliveries/s "
+        f"(enqueue {result['enqueue_s']:.2f} s, gettoken calls {result['gettoken']:.0f})"
+    )
 
 
-async def main(args: argparse.Namespace) -> None:
-    print(f"bench_delivery: {args.n} deliveries to {args.members} members, one worker "
-          f"(concurrency {args.concurrency}, batch {args.batch_size}), fake WeCom latency "
-          f"{args.latency * 1000:.0f} ms, on loopback")
-    print(f"  Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-          f"{os.cpu_count()} CPUs, {platform.platform()}")
+T = TypeVar("T")
+
+
+def machine() -> str:
+    """What the figures were measured on, and how busy it was."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"  Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"{os.cpu_count()} CPUs, {platform.platform()}; load average {load}"
+    )
+
+
+async def on_each_backend(
+    run: Callable[[str], Awaitable[T]],
+    report: Callable[[str, T], None],
+    *,
+    skip_postgres: str = "",
+) -> None:
+    """``run`` on a fresh SQLite file, then on a scratch PostgreSQL database (created and dropped)
+    when ``LVZHI_TEST_POSTGRES_URL`` is set and ``skip_postgres`` gives no reason not to."""
     with tempfile.TemporaryDirectory() as tmp:
-        report("SQLite", await run_once(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", args))
+        report("SQLite", await run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"))
     base = os.environ.get(PG_ENV)
-    if not base:
-        print(f"PostgreSQL  skipped (set {PG_ENV})")
+    if not base or skip_postgres:
+        print(f"PostgreSQL  skipped ({skip_postgres or f'set {PG_ENV}'})")
         return
     scratch = await postgres_scratch(base)
     try:
-        report("PostgreSQL", await run_once(scratch, args))
+        report("PostgreSQL", await run(scratch))
     finally:
         await postgres_drop(base, scratch)
+
+
+async def main(args: argparse.Namespace) -> None:
+    print(
+        f"bench_delivery: {args.n} deliveries to {args.members} members, one worker "
+        f"(concurrency {args.concurrency}, batch {args.batch_size}), fake WeCom latency "
+        f"{args.latency * 1000:.0f} ms, on loopback"
+    )
+    print(machine())
+    await on_each_backend(lambda url: run_once(url, args), report)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -31,14 +31,42 @@ from storage.repos.roster import ImportReport
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"  # noqa: E501
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文斌云飞海燕春梅晓东永健建华德明学军丽萍小红光辉鹏宇子涵雨欣浩然思远佳怡嘉伟"  # noqa: E501
 SECTORS = [
-    "中共界", "民革界", "民盟界", "民建界", "民进界", "农工党界", "致公党界", "九三学社界",
-    "无党派人士界", "共青团界", "工会界", "妇联界", "工商联界", "科技界", "经济界", "农业界",
-    "教育界", "文化艺术界", "新闻出版界", "医药卫生界", "体育界", "社会福利和社会保障界",
-    "少数民族界", "宗教界", "特邀界",
+    "中共界",
+    "民革界",
+    "民盟界",
+    "民建界",
+    "民进界",
+    "农工党界",
+    "致公党界",
+    "九三学社界",
+    "无党派人士界",
+    "共青团界",
+    "工会界",
+    "妇联界",
+    "工商联界",
+    "科技界",
+    "经济界",
+    "农业界",
+    "教育界",
+    "文化艺术界",
+    "新闻出版界",
+    "医药卫生界",
+    "体育界",
+    "社会福利和社会保障界",
+    "少数民族界",
+    "宗教界",
+    "特邀界",
 ]
 COMMITTEES = [
-    "提案委", "经济委", "农业农村委", "人口资源环境委", "教科卫体委", "社会和法制委",
-    "民族宗教委", "港澳台侨和外事委", "文化文史和学习委",
+    "提案委",
+    "经济委",
+    "农业农村委",
+    "人口资源环境委",
+    "教科卫体委",
+    "社会和法制委",
+    "民族宗教委",
+    "港澳台侨和外事委",
+    "文化文史和学习委",
 ]
 
 
@@ -48,28 +76,44 @@ def generate(path: Path, members: int, groups: int, seed: int = 2025) -> None:
     sheet = workbook.create_sheet("委员名册")
     sheet.append(["红河州政协委员名册（各县市汇总）"])
     sheet.append([])
-    sheet.append(["序号", "姓名", "性别", "手机号码", "企业微信账号(userid)", "界别", "专委会",
-                  "学习小组", "职务/角色", "备注"])
+    sheet.append(
+        [
+            "序号",
+            "姓名",
+            "性别",
+            "手机号码",
+            "企业微信账号(userid)",
+            "界别",
+            "专委会",
+            "学习小组",
+            "职务/角色",
+            "备注",
+        ]
+    )
     for n in range(members):
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
         mobile_digits = f"1{rng.choice('3456789')}{n:09d}"
         # Excel stores typed mobiles as numbers; some offices type them with spaces as text.
-        mobile: object = int(mobile_digits) if n % 3 else (
-            f"{mobile_digits[:3]} {mobile_digits[3:7]} {mobile_digits[7:]}"
+        mobile: object = (
+            int(mobile_digits)
+            if n % 3
+            else (f"{mobile_digits[:3]} {mobile_digits[3:7]} {mobile_digits[7:]}")
         )
         role = "管理员" if n < 2 else "秘书" if n < 12 else "委员"
-        sheet.append([
-            n + 1,
-            name if n % 50 else name[0] + "\u3000" + name[1:],  # padded names, as printed
-            rng.choice("男女"),
-            mobile,
-            f"u{n:05d}",
-            rng.choice(SECTORS),
-            rng.choice(COMMITTEES),
-            f"第{n % groups + 1}学习小组",
-            role,
-            "",
-        ])
+        sheet.append(
+            [
+                n + 1,
+                name if n % 50 else name[0] + "\u3000" + name[1:],  # padded names, as printed
+                rng.choice("男女"),
+                mobile,
+                f"u{n:05d}",
+                rng.choice(SECTORS),
+                rng.choice(COMMITTEES),
+                f"第{n % groups + 1}学习小组",
+                role,
+                "",
+            ]
+        )
     workbook.save(path)
 
 
@@ -98,8 +142,10 @@ async def main(members: int, groups: int, keep: Path | None) -> int:
         db_file.unlink(missing_ok=True)
         started = time.perf_counter()
         generate(xlsx, members, groups)
-        print(f"generated {xlsx.name}: {members} members, {groups} study groups "
-              f"in {time.perf_counter() - started:.2f} s")
+        print(
+            f"generated {xlsx.name}: {members} members, {groups} study groups "
+            f"in {time.perf_counter() - started:.2f} s"
+        )
         url = f"sqlite+aiosqlite:///{db_file}"
         db = Database(url)
         await upgrade(db)

@@ -13,9 +13,12 @@ from aiohttp import web
 from bot.appkeys import CONFIG, RUNTIME
 from bot.clock import Clock
 from bot.config import Config
+from bot.console import setup_console
 from bot.delivery.base import Sender
 from bot.health import healthz
 from bot.runtime import open_runtime
+from bot.wechat.callback import add_wechat_routes
+from bot.wecom.callback import add_callback_routes
 
 
 def create_app(
@@ -31,13 +34,7 @@ def create_app(
 
     app.cleanup_ctx.append(runtime_context)
     app.router.add_get("/healthz", healthz)
-    _add_wecom_routes(app, config)
-    return app
-
-
-def _add_wecom_routes(app: web.Application, config: Config) -> None:
-    try:
-        from bot.wecom.callback import add_callback_routes
-    except ImportError:  # the WeCom edge is being built (issue 3)
-        return
     add_callback_routes(app, config)
+    add_wechat_routes(app, config)
+    setup_console(app, config)
+    return app

@@ -10,11 +10,35 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.commands import campaigns, db, groups, members, parse, serve, simulate
+from bot.commands import (
+    campaigns,
+    console,
+    db,
+    export,
+    groups,
+    members,
+    notices,
+    parse,
+    reports,
+    serve,
+    simulate,
+)
 from bot.config import ConfigError, load_config
 from bot.logs import setup_logging
 
-COMMANDS = (serve, db, members, groups, campaigns, simulate, parse)
+COMMANDS = (
+    serve,
+    db,
+    members,
+    groups,
+    campaigns,
+    notices,
+    reports,
+    export,
+    console,
+    simulate,
+    parse,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

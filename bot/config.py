@@ -78,9 +78,60 @@ class WeComConfig:
         """True when the self-built app can really talk to WeCom (otherwise: sandbox mode)."""
         return bool(self.corp_id and self.secret and self.token and self.encoding_aes_key)
 
+    # WeCom customer groups (客户群) reached through externalcontact/add_msg_template: WeCom lets
+    # one customer group receive 4 enterprise group-sends a calendar month; a staff member must
+    # confirm each one in the WeCom client, and the bot polls for the result.
+    customer_group_monthly_cap: int = 4
+    customer_group_poll_seconds: float = 300.0
+    customer_group_confirm_hours: float = 24.0
+
     @property
     def aibot_configured(self) -> bool:
         return bool(self.aibot_token and self.aibot_encoding_aes_key)
+
+
+WECHAT_MODES = ("plain", "compatible", "safe")
+
+
+@dataclass(frozen=True, slots=True)
+class WeChatConfig:
+    """公众号 (Official Account): followers talk to the bot, bound to roster members by OpenID."""
+
+    app_id: str = ""
+    app_secret: str = secret_field()
+    token: str = secret_field()
+    encoding_aes_key: str = secret_field()
+    # 消息加解密方式: plain (明文), compatible (兼容) or safe (安全).
+    mode: str = "safe"
+    callback_path: str = "/wechat/callback"
+    api_base: str = "https://api.weixin.qq.com"
+    # WeChat waits 5 s for a passive reply; a reply ready within this many seconds goes in the
+    # HTTP answer, a later one through message/custom/send. 0 disables passive replies.
+    passive_reply_seconds: float = 4.0
+    # 客服消息: allowed for 48 h after the follower's last message, a few messages per message.
+    service_window_hours: float = 48.0
+    service_window_messages: int = 5
+    # 模板消息 (template) or 订阅通知 (subscribe) for reminders outside the window; empty: none.
+    template_id: str = ""
+    template_api: str = "template"
+    template_title_key: str = "thing1"
+    template_content_key: str = "thing2"
+    template_value_chars: int = 20
+    template_url: str = ""
+    # The binding dialog (绑定 手机号 → a code the secretary sees).
+    bind_code_minutes: int = 30
+    bind_max_attempts: int = 5
+
+    @property
+    def configured(self) -> bool:
+        """True when the Official Account callback and API can be used."""
+        needs_key = self.mode != "plain"
+        return bool(
+            self.app_id
+            and self.app_secret
+            and self.token
+            and (self.encoding_aes_key or not needs_key)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +171,63 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class NoticesConfig:
+    """通知、会议、督办: reminder delays, task nudges and the three-colour windows."""
+
+    ack_reminder_hours: float = 4.0
+    reply_reminder_hours: float = 24.0
+    meeting_reminder_hours: float = 2.0
+    task_nudge_offsets: str = "3d,1d,0d"
+    task_nudge_time: str = "09:00"
+    blue_window_days: float = 3.0
+    yellow_window_days: float = 1.0
+    daily_list_time: str = "09:00"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportsConfig:
+    """社情民意: review nudges to the secretaries, the draft expiry warning, stored media."""
+
+    review_nudge_hours: float = 48.0
+    review_nudge_time: str = "09:00"
+    draft_warning_minutes: int = 5
+    media_dir: str = "./media"
+    # How often attachments' media is fetched from WeCom (it keeps a media id 3 days).
+    media_fetch_seconds: int = 300
+    max_attachment_bytes: int = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
 class DialogConfig:
     timeout_minutes: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleConfig:
+    """管理后台: the secretaries' web console under ``/console/``."""
+
+    enabled: bool = True
+    # Off only for plain-HTTP localhost: a Secure cookie is never sent over http://.
+    secure_cookies: bool = True
+    session_hours: float = 12.0
+    max_failed_logins: int = 5
+    # Higher than per account: an office behind one NAT address shares it.
+    max_failed_logins_per_ip: int = 20
+    lockout_minutes: int = 15
+    # WeCom web login (网页授权 inside WeCom, 扫码登录 in a browser): offered when [wecom] is
+    # configured; a roster secretary or admin signs in with WeCom instead of a password.
+    wecom_login: bool = True
+    # The console's public origin as WeCom redirects back to it (https://host[:port]): the
+    # host must be the app's 可信域名. Empty: taken from the request.
+    public_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DutyConfig:
+    """履职档案: the scoring rules file (empty: the built-in default) and the weekly chart."""
+
+    rules_file: str = ""
+    weekly_chart: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +240,15 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     wecom: WeComConfig = field(default_factory=WeComConfig)
+    wechat: WeChatConfig = field(default_factory=WeChatConfig)
     time: TimeConfig = field(default_factory=TimeConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     dialog: DialogConfig = field(default_factory=DialogConfig)
+    notices: NoticesConfig = field(default_factory=NoticesConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    duty: DutyConfig = field(default_factory=DutyConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     @property
@@ -297,5 +408,105 @@ def _validate(config: Config) -> None:
     for key in ("concurrency", "batch_size", "max_attempts", "robot_limit", "member_limit"):
         if getattr(delivery, key) < 1:
             raise ConfigError(f"[delivery] {key}", "must be at least 1")
+    _validate_wechat(config.wechat, wecom)
+    _validate_notices(config.notices)
+    _validate_reports(config.reports)
+    _validate_console(config.console)
+    _validate_duty(config.duty)
     if config.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("[log] level", "must be DEBUG, INFO, WARNING or ERROR")
+
+
+def _validate_wechat(wechat: WeChatConfig, wecom: WeComConfig) -> None:
+    if wechat.mode not in WECHAT_MODES:
+        raise ConfigError("[wechat] mode", "must be plain, compatible or safe")
+    if wechat.encoding_aes_key:
+        try:
+            decode_aes_key(wechat.encoding_aes_key)
+        except ValueError as exc:
+            raise ConfigError("[wechat] encoding_aes_key", str(exc)) from None
+    if not wechat.callback_path.startswith("/"):
+        raise ConfigError("[wechat] callback_path", "must start with /")
+    if wechat.callback_path in (wecom.callback_path, wecom.aibot_path):
+        raise ConfigError(
+            "[wechat] callback_path", "must differ from the WeCom paths (one path per app)"
+        )
+    if not wechat.api_base.startswith(("http://", "https://")):
+        raise ConfigError("[wechat] api_base", "must be an http(s) URL")
+    if wechat.template_api not in ("template", "subscribe"):
+        raise ConfigError("[wechat] template_api", "must be template or subscribe")
+    if not 0 <= wechat.passive_reply_seconds < 5:
+        raise ConfigError("[wechat] passive_reply_seconds", "must be at least 0 and below 5")
+    for key in ("service_window_messages", "template_value_chars", "bind_max_attempts"):
+        if getattr(wechat, key) < 1:
+            raise ConfigError(f"[wechat] {key}", "must be at least 1")
+    if wechat.bind_code_minutes < 1:
+        raise ConfigError("[wechat] bind_code_minutes", "must be at least 1")
+    if not 0 < wechat.service_window_hours <= 48:
+        raise ConfigError("[wechat] service_window_hours", "must be more than 0 and at most 48")
+    filled = [k for k in ("app_id", "app_secret", "token") if getattr(wechat, k)]
+    if filled and not wechat.configured:
+        needed = ["app_id", "app_secret", "token"]
+        if wechat.mode != "plain":
+            needed.append("encoding_aes_key")
+        missing = [k for k in needed if not getattr(wechat, k)]
+        raise ConfigError(f"[wechat] {missing[0]}", "missing (the other 公众号 settings are set)")
+    if wecom.customer_group_monthly_cap < 1:
+        raise ConfigError("[wecom] customer_group_monthly_cap", "must be at least 1")
+    if wecom.customer_group_poll_seconds <= 0 or wecom.customer_group_confirm_hours <= 0:
+        raise ConfigError(
+            "[wecom] customer_group_poll_seconds", "poll and confirm times must be positive"
+        )
+
+
+def _validate_notices(notices: NoticesConfig) -> None:
+    for key in ("task_nudge_time", "daily_list_time"):
+        value = getattr(notices, key)
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ConfigError(f"[notices] {key}", f"must be HH:MM, got {value!r}")
+    for item in notices.task_nudge_offsets.split(","):
+        if not (item.strip().endswith("d") and item.strip()[:-1].isdigit()):
+            raise ConfigError(
+                "[notices] task_nudge_offsets", f'must look like "3d,1d,0d", got {item!r}'
+            )
+    if notices.yellow_window_days > notices.blue_window_days:
+        raise ConfigError("[notices] yellow_window_days", "must not exceed blue_window_days")
+
+
+def _validate_reports(reports: ReportsConfig) -> None:
+    hour, _, minute = reports.review_nudge_time.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ConfigError(
+            "[reports] review_nudge_time", f"must be HH:MM, got {reports.review_nudge_time!r}"
+        )
+    if reports.review_nudge_hours <= 0:
+        raise ConfigError("[reports] review_nudge_hours", "must be more than 0")
+    if reports.draft_warning_minutes < 0:
+        raise ConfigError("[reports] draft_warning_minutes", "must not be negative")
+    if reports.media_fetch_seconds <= 0:
+        raise ConfigError("[reports] media_fetch_seconds", "must be more than 0")
+    if reports.max_attachment_bytes <= 0:
+        raise ConfigError("[reports] max_attachment_bytes", "must be more than 0")
+
+
+def _validate_duty(duty: DutyConfig) -> None:
+    """Load the scoring rules once so that a bad file stops start-up with one clear line."""
+    from handlers.duty_rules import load_rules  # the rules are a feature's; imported late
+
+    load_rules(duty.rules_file)
+
+
+def _validate_console(console: ConsoleConfig) -> None:
+    if console.session_hours <= 0:
+        raise ConfigError("[console] session_hours", "must be more than 0")
+    for key in ("max_failed_logins", "max_failed_logins_per_ip", "lockout_minutes"):
+        if getattr(console, key) < 1:
+            raise ConfigError(f"[console] {key}", "must be at least 1")
+    if console.public_url and (
+        not console.public_url.startswith(("http://", "https://"))
+        or console.public_url.rstrip("/").count("/") > 2
+    ):
+        raise ConfigError(
+            "[console] public_url", "must be an origin like https://lvzhi.example.gov.cn"
+        )

@@ -133,6 +133,8 @@ def reply_to(incoming: Incoming, text: str, *, first: bool) -> Outgoing:
     fits = len(text.encode("utf-8")) <= part_limit("response_url", "markdown")
     if incoming.response_url and first and fits:
         return Outgoing(text, response_url=incoming.response_url)
+    if incoming.wechat_openid:
+        return Outgoing(text, to_wechat=incoming.wechat_openid)  # back to the 公众号 chat
     return Outgoing(text, to_member=incoming.sender)
 
 

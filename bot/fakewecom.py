@@ -1,8 +1,9 @@
 """A fake WeCom API on loopback, for the tests and the benchmarks (never for production).
 
 It serves what Lüzhi calls — ``gettoken``, ``message/send``, ``appchat/create``,
-``appchat/send``, the group robot's ``webhook/send?key=`` and an AI bot's ``response_url`` —
-with WeCom's behaviour where it matters to delivery:
+``appchat/send``, the group robot's ``webhook/send?key=``, an AI bot's ``response_url`` and
+the web login's ``auth/getuserinfo`` (codes from :meth:`FakeWeCom.login_code`) — with WeCom's
+behaviour where it matters to delivery:
 
 - tokens that expire (``token_ttl``, real seconds, whatever ``expires_in`` claims) and can be
   revoked (:meth:`FakeWeCom.revoke_tokens`): 42001 for an expired one, 40014 for an unknown or
@@ -36,24 +37,34 @@ Times are ``time.monotonic()`` seconds.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import collections
+import hashlib
 import itertools
 import json
 import secrets
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from bot.fake_wechat import ENDPOINTS as WECHAT_ENDPOINTS
+from bot.fake_wechat import FakeWeChat
+
 ENDPOINTS = (
     "gettoken",
     "message/send",
+    "message/update_template_card",
+    "media/get",
     "appchat/create",
     "appchat/send",
     "webhook/send",
     "aibot/response",
+    *WECHAT_ENDPOINTS,  # the 公众号 and 客户群 endpoints (bot.fake_wechat)
 )
 
 
@@ -159,10 +170,12 @@ class FakeWeCom:
 
         self.accepted: list[Accepted] = []
         self.received: list[Accepted] = []
+        self.media: dict[str, tuple[bytes, str, str]] = {}  # media id → data, type, file name
         self.dropped: list[Accepted] = []
         self.counts: collections.Counter[str] = collections.Counter()
         self.tokens_issued: list[str] = []
         self.chats: dict[str, list[str]] = {}
+        self.login_codes: dict[str, str] = {}  # web-login code → userid (or "openid:…")
 
         self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(
             collections.deque
@@ -172,17 +185,22 @@ class FakeWeCom:
         self._windows: dict[tuple[str, str], _Window] = {}
         self._seen_requests: dict[str, float] = {}
         self._used_response_codes: set[str] = set()
+        self._used_card_codes: set[str] = set()
         self._serial = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.wechat = FakeWeChat(self)  # the 公众号 and 客户群 endpoints
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeWeCom:
         app = web.Application()
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
+        app.router.add_get("/cgi-bin/auth/getuserinfo", self._getuserinfo)
         routes: dict[str, Handler] = {
             "message/send": self._message_send,
+            "message/update_template_card": self._update_template_card,
             "appchat/create": self._appchat_create,
             "appchat/send": self._appchat_send,
             "webhook/send": self._webhook_send,
@@ -190,6 +208,7 @@ class FakeWeCom:
         }
         for name, handler in routes.items():
             app.router.add_post(f"/cgi-bin/{name}", self._json_endpoint(name, handler))
+        self.wechat.add_routes(app, self._json_endpoint)
         # No access log: its lines would carry tokens and keys, like any URL here.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -227,10 +246,26 @@ class FakeWeCom:
     def pending_faults(self, endpoint: str) -> int:
         return len(self._faults[endpoint])
 
+    def add_media(
+        self, media_id: str, data: bytes, content_type: str = "image/jpeg", filename: str = ""
+    ) -> None:
+        """A file a member sent: ``media/get`` serves it until :meth:`expire_media`."""
+        self.media[media_id] = (data, content_type, filename)
+
+    def expire_media(self, media_id: str) -> None:
+        self.media.pop(media_id, None)
+
     def revoke_tokens(self) -> None:
         """WeCom's early revocation: every token issued so far is refused from now on."""
         for token in self._known_tokens.values():
             token.revoked = True
+
+    def login_code(self, userid: str) -> str:
+        """A web-login code (网页授权 / 扫码登录) that ``auth/getuserinfo`` answers with
+        ``userid`` once; ``"openid:…"`` stands for someone outside the corp."""
+        code = f"fake-code-{next(self._serial)}-{secrets.token_hex(8)}"
+        self.login_codes[code] = userid
+        return code
 
     def response_url(self, code: str) -> str:
         """A one-shot AI-bot response URL served by this fake."""
@@ -238,7 +273,8 @@ class FakeWeCom:
 
     def delivered(self, endpoint: str | None = None, target: str | None = None) -> list[Accepted]:
         return [
-            a for a in self.accepted
+            a
+            for a in self.accepted
             if (endpoint is None or a.endpoint == endpoint)
             and (target is None or a.target == target)
         ]
@@ -254,6 +290,12 @@ class FakeWeCom:
         return best
 
     # -- plumbing ----------------------------------------------------------------------------
+
+    def _deliver(self, endpoint: str, target: str, msgtype: str, content: str) -> None:
+        """Record one message as received and delivered (for endpoints without limits)."""
+        item = Accepted(endpoint, target, msgtype, content, time.monotonic())
+        self.received.append(item)
+        self.accepted.append(item)
 
     def _json_endpoint(self, name: str, handler: Handler) -> Callable[..., Any]:
         async def endpoint(request: web.Request) -> web.StreamResponse:
@@ -311,6 +353,27 @@ class FakeWeCom:
 
     # -- endpoints ---------------------------------------------------------------------------
 
+    async def _media_get(self, request: web.Request) -> web.StreamResponse:
+        """The file itself with its name in Content-Disposition, or JSON errcode 40007."""
+        self.counts["media/get"] += 1
+        fault = await self._apply_fault("media/get")
+        if isinstance(fault, web.StreamResponse):
+            return fault
+        if isinstance(fault, int):
+            return web.json_response(_err(fault, "injected"))
+        refused = self._check_token(request)
+        if refused is not None:
+            return web.json_response(refused)
+        found = self.media.get(request.query.get("media_id", ""))
+        if found is None:
+            return web.json_response(_err(40007, "invalid media_id"))
+        data, content_type, filename = found
+        headers = {}
+        if filename:
+            quoted = urllib.parse.quote(filename)
+            headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quoted}"
+        return web.Response(body=data, content_type=content_type, headers=headers)
+
     async def _gettoken(self, request: web.Request) -> web.StreamResponse:
         self.counts["gettoken"] += 1
         fault = await self._apply_fault("gettoken")
@@ -331,10 +394,14 @@ class FakeWeCom:
             self._known_tokens[token.value] = token
             self.tokens_issued.append(token.value)
         remaining = max(1, int(self.token_ttl - (now - token.issued)))
-        return web.json_response({
-            "errcode": 0, "errmsg": "ok", "access_token": token.value,
-            "expires_in": self.expires_in if self.expires_in is not None else remaining,
-        })
+        return web.json_response(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "access_token": token.value,
+                "expires_in": self.expires_in if self.expires_in is not None else remaining,
+            }
+        )
 
     async def _message_send(self, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
         refused = self._check_token(request)
@@ -376,6 +443,32 @@ class FakeWeCom:
             window.add(now)
             self.accepted.append(item)
         return _ok(invaliduser="|".join(invalid), msgid=f"msg{next(self._serial)}")
+
+    async def _update_template_card(
+        self, request: web.Request, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One update per click: a response code used twice is refused (WeCom documents the
+        one-use rule, not its errcode; 40009 here is the fake's own)."""
+        refused = self._check_token(request)
+        if refused is not None:
+            return refused
+        if body.get("agentid") != self.agent_id:
+            return _err(40056, "invalid agentid")
+        code = str(body.get("response_code") or "")
+        button = body.get("button")
+        users = [str(u) for u in body.get("userids") or ()]
+        if not code or code in self._used_card_codes:
+            return _err(40009, "invalid response_code")
+        if not isinstance(button, dict) or not button.get("replace_name") or not users:
+            return _err(40058, "invalid parameter")
+        self._used_card_codes.add(code)
+        now = time.monotonic()
+        for user in users:
+            label = str(button["replace_name"])
+            item = Accepted("message/update_template_card", user, "update", label, now)
+            self.received.append(item)
+            self.accepted.append(item)
+        return _ok()
 
     async def _appchat_create(self, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
         refused = self._check_token(request)
@@ -419,7 +512,7 @@ class FakeWeCom:
         key = request.query.get("key", "")
         if not key or (self.robot_keys is not None and key not in self.robot_keys):
             return _err(93000, "invalid webhook url")
-        msgtype, content = _content(body)
+        msgtype, content = _robot_image(body) if body.get("msgtype") == "image" else _content(body)
         if msgtype is None:
             return _err(40008, "invalid message type")
         limit = 4096 if msgtype == "markdown" else 2048
@@ -456,13 +549,67 @@ class FakeWeCom:
         self.accepted.append(item)
         return _ok()
 
+    async def _getuserinfo(self, request: web.Request) -> web.StreamResponse:
+        """``auth/getuserinfo``: a code from :meth:`login_code`, usable once (WeCom: 40029
+        for an unknown, used or expired code)."""
+        self.counts["auth/getuserinfo"] += 1
+        refused = self._check_token(request)
+        if refused is not None:
+            return web.json_response(refused)
+        who = self.login_codes.pop(request.query.get("code", ""), None)
+        if who is None:
+            return web.json_response(_err(40029, "invalid code"))
+        if who.startswith("openid:"):
+            return web.json_response(_ok(openid=who.removeprefix("openid:")))
+        return web.json_response(_ok(userid=who, user_ticket=secrets.token_hex(8)))
+
 
 def _content(body: dict[str, Any]) -> tuple[str | None, str]:
+    """The message's type and what a test reads: the text, or a template card as JSON."""
     msgtype = body.get("msgtype")
     section = body.get(msgtype) if isinstance(msgtype, str) else None
-    if msgtype not in ("text", "markdown") or not isinstance(section, dict):
+    if not isinstance(section, dict):
+        return None, ""
+    if msgtype == "template_card" and body.get("agentid") is not None:
+        if not _card_ok(section):
+            return None, ""
+        return msgtype, json.dumps(section, ensure_ascii=False)
+    if msgtype not in ("text", "markdown"):
         return None, ""
     return msgtype, str(section.get("content", ""))
+
+
+def _card_ok(card: dict[str, Any]) -> bool:
+    """WeCom's rules for an interactive card: a type, a title, and for button cards a task id
+    and 1–6 buttons, each with a key."""
+    title = card.get("main_title")
+    if not isinstance(title, dict) or not title.get("title"):
+        return False
+    if card.get("card_type") != "button_interaction":
+        return card.get("card_type") in ("text_notice", "news_notice", "vote_interaction")
+    buttons = card.get("button_list")
+    return (
+        bool(card.get("task_id"))
+        and isinstance(buttons, list)
+        and 1 <= len(buttons) <= 6
+        and all(isinstance(b, dict) and b.get("key") and b.get("text") for b in buttons)
+    )
+
+
+def _robot_image(body: dict[str, Any]) -> tuple[str | None, str]:
+    """A robot's picture: valid base64 of at most 2 MB whose md5 matches; what a test reads
+    is that md5."""
+    section = body.get("image")
+    if not isinstance(section, dict):
+        return None, ""
+    try:
+        data = base64.b64decode(str(section.get("base64", "")), validate=True)
+    except (binascii.Error, ValueError):
+        return None, ""
+    md5 = hashlib.md5(data).hexdigest()
+    if not data or len(data) > 2 * 1024 * 1024 or section.get("md5") != md5:
+        return None, ""
+    return "image", md5
 
 
 def _ok(**extra: Any) -> dict[str, Any]:

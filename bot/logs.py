@@ -46,9 +46,22 @@ def setup_logging(level: str, secrets: Iterable[str]) -> RedactSecrets:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Running upgrade …" is noise
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # aiosqlite's DEBUG lines carry SQL parameters, which include the stored access token.
-    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    pin_library_levels()
     return redactor
+
+
+# Loggers whose level holds whatever ``[log] level`` says.
+PINNED_LEVELS = {
+    "aiohttp.access": logging.WARNING,
+    "alembic": logging.WARNING,  # "Running upgrade …" is noise
+    "apscheduler": logging.WARNING,
+    # aiosqlite's DEBUG lines carry SQL parameters, which include the stored access token.
+    "aiosqlite": logging.INFO,
+}
+
+
+def pin_library_levels() -> None:
+    """Set the :data:`PINNED_LEVELS` (``setup_logging`` does; tests that capture every logger
+    at DEBUG do too, to see what a deployment would log)."""
+    for name, level in PINNED_LEVELS.items():
+        logging.getLogger(name).setLevel(level)

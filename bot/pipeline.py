@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import Config
@@ -21,8 +21,11 @@ from bot.delivery.outbox import queue
 from bot.dispatcher import Context, Dispatcher, reply_to
 from bot.errors import UserFacingError
 from bot.messages import Incoming, Outgoing
+from bot.wechat.binding import identify
 from bot.workcalendar import WorkCalendar
-from storage import Database
+from storage import Database, Tx
+from storage.errors import database_unavailable
+from storage.models import Member
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,9 @@ class Pipeline:
         self.on_queued = on_queued
         self.calendar = WorkCalendar.empty()  # the runtime loads the real one at start
         self.reply_ttl = timedelta(hours=config.delivery.default_ttl_hours)
+        # Replies to a 公众号 message wait this long for the callback to take the first one as
+        # its passive reply (被动回复); after that the worker sends them (客服消息).
+        self.passive_hold = timedelta(seconds=config.wechat.passive_reply_seconds)
         self._locks = KeyedLocks()
 
     async def handle(self, incoming: Incoming) -> Handled:
@@ -99,8 +105,12 @@ class Pipeline:
             )
             if not fresh:
                 return Handled(duplicate=True)
-            member = await tx.members.by_userid(incoming.sender)
-            if member is None or not member.active:
+            incoming, member, answers = await self._identify(tx, incoming, now_utc)
+            if answers is not None:
+                # Answered before dispatching: a 公众号 follower's binding dialog or event.
+                replies = [reply_to(incoming, a, first=not n) for n, a in enumerate(answers)]
+                sends: list[tuple[str, Outgoing, datetime | None]] = []
+            elif member is None or not member.active:
                 # Not in the roster: a polite refusal and nothing else.
                 replies, sends = [reply_to(incoming, NOT_IN_ROSTER, first=True)], []
             else:
@@ -116,10 +126,21 @@ class Pipeline:
                 replies, sends = ctx.replies, ctx.sends
             for n, reply in enumerate(replies):
                 key = f"reply:{incoming.dedup_key}:{n}"
-                await queue(tx, reply, key=key, now=now_utc, ttl=self.reply_ttl)
+                held = now_utc + self.passive_hold if reply.to_wechat else None
+                await queue(tx, reply, key=key, now=now_utc, send_at=held, ttl=self.reply_ttl)
             for key, out, at in sends:
                 await queue(tx, out, key=key, now=now_utc, send_at=at)
         return Handled(duplicate=False, replies=tuple(replies))
+
+    async def _identify(
+        self, tx: Tx, incoming: Incoming, now: datetime
+    ) -> tuple[Incoming, Member | None, tuple[str, ...] | None]:
+        """The sender's roster member; for the 公众号, the member its OpenID is bound to (and
+        the message as that member's), or the answers of the binding dialog."""
+        if incoming.channel == "wechat":
+            found = await identify(tx, incoming, self.config.wechat, now)
+            return found.incoming, found.member, found.answers
+        return incoming, await tx.members.by_userid(incoming.sender), None
 
     async def _dispatch(self, ctx: Context) -> None:
         try:
@@ -128,7 +149,12 @@ class Pipeline:
         except UserFacingError as exc:
             ctx.replies, ctx.sends = [], []
             ctx.reply(exc.message)
-        except Exception:
+        except Exception as exc:
+            if database_unavailable(exc):
+                # Not the handler's fault: the database is locked, full or gone. Recording the
+                # message with an apology would lose what the member asked for; failing the
+                # whole transaction makes the callback answer 500, and WeCom sends it again.
+                raise
             # The handler's writes roll back to the savepoint; the message stays recorded and
             # the member is told, never left in silence.
             log.exception("handler failed for message %s", ctx.incoming.dedup_key)

@@ -14,7 +14,7 @@ SQLAlchemy job store cannot be shared by processes and would block the loop (arc
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -98,6 +98,7 @@ class Planner:
         self.calendar = calendar
         self.on_queued = on_queued
         self._scheduler: AsyncIOScheduler | None = None
+        self._periodic: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
 
     def env(self) -> PlanEnv:
         zone = self.config.time.zone
@@ -129,6 +130,12 @@ class Planner:
             self.on_queued()
         return expanded
 
+    def every(self, name: str, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+        """Run ``job`` every ``seconds`` besides the planner's ticks (housekeeping such as
+        fetching media before it expires); a failure is logged and the next run tries again.
+        Register before :meth:`start`."""
+        self._periodic.append((name, seconds, job))
+
     async def _safe_tick(self) -> None:
         try:
             await self.tick()
@@ -146,9 +153,27 @@ class Planner:
             coalesce=True,
             next_run_time=datetime.now(self.config.time.zone),
         )
+        for name, seconds, job in self._periodic:
+            self._scheduler.add_job(
+                _logged(name, job),
+                IntervalTrigger(seconds=seconds),
+                id=name,
+                max_instances=1,
+                coalesce=True,
+            )
         self._scheduler.start()
 
     def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+
+
+def _logged(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await job()
+        except Exception:
+            log.exception("periodic job %s failed; its next run tries again", name)
+
+    return run

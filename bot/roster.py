@@ -181,7 +181,8 @@ def parse_table(table: Sequence[Sequence[object]], *, source: str = "") -> Roste
         source=source,
         header_row=header_index + 1,
         columns=tuple(
-            (field, clean_text(header[columns[field]])) for field in FIELD_LABELS
+            (field, clean_text(header[columns[field]]))
+            for field in FIELD_LABELS
             if field in columns
         ),
         ignored_columns=ignored,

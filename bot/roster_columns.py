@@ -32,20 +32,50 @@ FIELD_LABELS = {
 HEADER_VARIANTS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "委员姓名", "成员姓名", "名字", "name"),
     "mobile": (
-        "手机号", "手机号码", "手机", "移动电话", "联系电话", "电话", "电话号码", "联系方式",
-        "mobile", "phone",
+        "手机号",
+        "手机号码",
+        "手机",
+        "移动电话",
+        "联系电话",
+        "电话",
+        "电话号码",
+        "联系方式",
+        "mobile",
+        "phone",
     ),
     "userid": (
-        "企业微信账号", "企业微信帐号", "企业微信id", "企业微信userid", "企业微信", "企微账号",
-        "userid", "账号", "帐号", "用户id", "成员id",
+        "企业微信账号",
+        "企业微信帐号",
+        "企业微信id",
+        "企业微信userid",
+        "企业微信",
+        "企微账号",
+        "userid",
+        "账号",
+        "帐号",
+        "用户id",
+        "成员id",
     ),
     "sector": ("界别", "所在界别", "所属界别", "sector"),
     "committee": (
-        "专委会", "专门委员会", "所在专委会", "所属专委会", "所在专门委员会", "committee",
+        "专委会",
+        "专门委员会",
+        "所在专委会",
+        "所属专委会",
+        "所在专门委员会",
+        "committee",
     ),
     "study_group": (
-        "学习小组", "所在学习小组", "所属学习小组", "学习组", "小组", "所在小组", "所属小组",
-        "studygroup", "study_group", "group",
+        "学习小组",
+        "所在学习小组",
+        "所属学习小组",
+        "学习组",
+        "小组",
+        "所在小组",
+        "所属小组",
+        "studygroup",
+        "study_group",
+        "group",
     ),
     "role": ("角色", "职务/角色", "角色/职务", "身份", "职务", "role"),
 }
@@ -158,7 +188,7 @@ def normalise_mobile(value: object) -> str | None:
         text = text.split(".")[0]
     for prefix in ("+86", "0086"):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
             break
     else:
         if len(text) == 13 and text.startswith("86"):

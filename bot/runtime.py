@@ -11,8 +11,9 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 
@@ -20,11 +21,13 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.delivery.base import Sender
 from bot.delivery.sandbox import SandboxSender
-from bot.delivery.worker import DeliveryWorker
+from bot.delivery.worker import ConfirmedSends, DeliveryWorker
 from bot.dispatcher import Dispatcher
+from bot.media import MediaSource, SandboxMediaSource
 from bot.pipeline import Pipeline
 from bot.planner import Planner, load_calendar
 from handlers import plan_sources, routers
+from handlers.reports_media import DirectoryMediaStore, fetch_pending_media
 from storage import Database
 from storage.migrate import upgrade
 
@@ -47,6 +50,25 @@ class Runtime:
 
 def process_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def with_official_account(
+    config: Config, sender: Sender, db: Database, clock: Clock, http: aiohttp.ClientSession
+) -> Sender:
+    """``sender``, plus the 公众号 for ``wechat*`` addresses when ``[wechat]`` is configured."""
+    if not config.wechat.configured:
+        return sender
+    from bot.wechat.sender import ChannelSender, WeChatSender
+
+    official = WeChatSender(
+        http,
+        config.wechat,
+        db,
+        clock,
+        owner=process_name(),
+        timeout=config.wecom.request_timeout_seconds,
+    )
+    return ChannelSender(official, sender)
 
 
 def open_database(config: Config) -> Database:
@@ -79,23 +101,37 @@ async def open_runtime(
         if migrate if migrate is not None else db.is_sqlite:
             await upgrade(db)
         sandbox: SandboxSender | None = None
+        confirmed: ConfirmedSends | None = None
         if sender is None:
             if config.sandbox:
                 sandbox = SandboxSender(clock)
                 sender = sandbox
                 log.warning("no WeCom credentials configured: sandbox mode, nothing goes out")
             else:
+                from bot.wecom.customer_groups import CustomerGroups
                 from bot.wecom.sender import WeComSender
 
-                sender = WeComSender(http, config.wecom, db, clock, owner=process_name())
+                wecom = WeComSender(http, config.wecom, db, clock, owner=process_name())
+                sender, confirmed = wecom, CustomerGroups(db, wecom, config, clock)
+            sender = with_official_account(config, sender, db, clock, http)
         elif isinstance(sender, SandboxSender):
             sandbox = sender
-        worker = DeliveryWorker(db, sender, config.delivery, clock, owner=process_name())
+        worker = DeliveryWorker(
+            db,
+            sender,
+            config.delivery,
+            clock,
+            owner=process_name(),
+            wechat=config.wechat if config.wechat.configured else None,
+            confirmed_sends=confirmed,
+        )
         dispatcher = Dispatcher(routers())
         pipeline = Pipeline(db, dispatcher, config, clock, on_queued=worker.wake)
         calendar = await load_calendar(db)
         pipeline.calendar = calendar
         planner = Planner(db, plan_sources(), config, clock, calendar, on_queued=worker.wake)
+        fetch_media = media_job(config, db, sender, clock)
+        planner.every("media", config.reports.media_fetch_seconds, fetch_media)
         runtime = Runtime(
             config, clock, db, dispatcher, pipeline, sender, worker, planner, http, sandbox
         )
@@ -115,3 +151,27 @@ async def open_runtime(
     finally:
         await http.close()
         await db.dispose()
+
+
+def media_source(config: Config, sender: Sender) -> MediaSource:
+    """WeCom's ``media/get`` when the app is configured, a placeholder in sandbox mode."""
+    from bot.wecom.sender import WeComSender
+
+    if isinstance(sender, WeComSender):
+        from bot.wecom.media import WeComMediaSource
+
+        return WeComMediaSource(sender, max_bytes=config.reports.max_attachment_bytes)
+    return SandboxMediaSource()
+
+
+def media_job(
+    config: Config, db: Database, sender: Sender, clock: Clock
+) -> Callable[[], Awaitable[object]]:
+    """Fetch the attachments (社情民意) whose WeCom media is still pending, and keep them."""
+    source = media_source(config, sender)
+    store = DirectoryMediaStore(Path(config.reports.media_dir))
+
+    async def run() -> object:
+        return await fetch_pending_media(db, source, store, clock.now())
+
+    return run

@@ -5,13 +5,35 @@ from __future__ import annotations
 
 from bot.dispatcher import Router
 from bot.planner import PlanSource
-from handlers import checkin, fallback, help
+from handlers import checkin, duty, fallback, help, meetings, notices, reports, tasks, wechat
 from handlers.checkin_plan import CalendarWarningSource, CheckInSource
+from handlers.meetings_plan import MeetingSource
+from handlers.notices_plan import NoticeSource
+from handlers.reports_plan import DraftExpirySource, ReviewNudgeSource
+from handlers.tasks_plan import TaskSource
 
 
 def routers() -> list[Router]:
-    return [help.router, checkin.router, fallback.router]
+    return [
+        help.router,
+        wechat.router,
+        reports.router,
+        checkin.router,
+        notices.router,
+        meetings.router,
+        tasks.router,
+        duty.router,
+        fallback.router,
+    ]
 
 
 def plan_sources() -> list[PlanSource]:
-    return [CheckInSource(), CalendarWarningSource()]
+    return [
+        CheckInSource(),
+        CalendarWarningSource(),
+        NoticeSource(),
+        MeetingSource(),
+        TaskSource(),
+        ReviewNudgeSource(),
+        DraftExpirySource(),
+    ]

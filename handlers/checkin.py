@@ -107,12 +107,14 @@ def _fields(value: CheckInText | MakeUpText) -> dict[str, Any]:
 async def _campaign_of(ctx: Context) -> tuple[Group | None, Campaign | None]:
     group = await chat_group(ctx.tx, ctx.incoming)
     if group is None:
-        group = await study_group(ctx.tx, ctx.member)
+        # 1:1 (or a chat we do not know): the member's study group, with its campaign at once.
+        group, campaign = await ctx.tx.campaigns.of_study_group(ctx.member.id)
     elif ctx.member.id not in await ctx.tx.groups.member_ids(group.id):
         return group, None  # written in a group the member is not on the roster of
+    else:
+        campaign = await ctx.tx.campaigns.for_group(group.id)
     if group is None:
         return None, None
-    campaign = await ctx.tx.campaigns.for_group(group.id)
     return group, campaign if campaign is not None and campaign.active else None
 
 
@@ -127,25 +129,26 @@ async def _record(
     """Add the study to the member's row for ``period``; True if it merged into an earlier one."""
     now = ctx.now
     entry = {"at": now.isoformat(), "text": ctx.incoming.text[:2000], "makeup": makeup}
-    row = await ctx.tx.checkins.find(
-        campaign.id if campaign else None, ctx.member.id, period.start
-    )
+    campaign_id = campaign.id if campaign else None
+    first = {
+        "campaign_id": campaign_id,
+        "member_id": ctx.member.id,
+        "period_start": period.start,
+        "period_end": period.end,
+        "titles": list(dict.fromkeys(value.titles)),
+        "minutes": value.minutes or 0,
+        "notes": [value.note] if value.note else [],
+        "entries": [entry],
+        "makeup": makeup,
+        "first_at": now,
+        "last_at": now,
+    }
+    # Most check-ins are a period's first: try the insert, and merge only if one was there.
+    if campaign is not None and await ctx.tx.checkins.add_if_new(first):
+        return False
+    row = await ctx.tx.checkins.find(campaign_id, ctx.member.id, period.start)
     if row is None:
-        await ctx.tx.checkins.add(
-            CheckIn(
-                campaign_id=campaign.id if campaign else None,
-                member_id=ctx.member.id,
-                period_start=period.start,
-                period_end=period.end,
-                titles=list(dict.fromkeys(value.titles)),
-                minutes=value.minutes or 0,
-                notes=[value.note] if value.note else [],
-                entries=[entry],
-                makeup=makeup,
-                first_at=now,
-                last_at=now,
-            )
-        )
+        await ctx.tx.checkins.add(CheckIn(**first))
         return False
     row.titles = list(dict.fromkeys([*row.titles, *value.titles]))
     row.minutes += value.minutes or 0
@@ -156,8 +159,7 @@ async def _record(
 
 
 async def _progress(ctx: Context, campaign: Campaign, group: Group, period: Period) -> str:
-    total = len(await ctx.tx.groups.member_ids(group.id))
-    done = await ctx.tx.checkins.count_checked(campaign.id, period.start, group.id)
+    total, done = await ctx.tx.checkins.progress(campaign.id, period.start, group.id)
     noun = CURRENT_NOUN[campaign.cadence] if period.contains(ctx.now.date()) else period.label
     return f"{group.name}{noun}已打卡 {done}/{total}"
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.messages import Outgoing
+from bot.messages import Outgoing, member_address
 from bot.planner import Occurrence, PlanEnv, Planned
 from bot.workcalendar import CalendarNotCovered
+from handlers.checkin_chart import weekly_chart
 from handlers.checkin_rules import PushSpec, is_required, push_time, streak
 from handlers.common import names
 from handlers.periods import CURRENT_NOUN, Period, as_cadence, period_containing, previous_period
 from storage import Tx
-from storage.models import Campaign
+from storage.models import Campaign, Group
 
 # A push is sent late (after an outage) until the period closes (reminders) or for a day
 # (summaries), but never for a time before the campaign's rules were set (``updated_at``).
@@ -131,16 +132,15 @@ class CheckInSource:
             ]
             planned += [
                 Planned(
-                    f"{key}:member:{m.userid}",
+                    f"{key}:member:{member_address(m)}",
                     Outgoing(
                         f"{m.name}您好，{group.name}{noun}（{period.label}）的学习打卡还没有完成，"
                         f"请在{deadline.month}月{deadline.day}日24时前"
                         "发送「打卡 学习内容 时长」。",
-                        to_member=m.userid,
+                        to_member=member_address(m),
                     ),
                 )
                 for m in missing
-                if m.userid
             ]
             return planned
         rate = len(done) * 100 // len(members) if members else 0
@@ -159,20 +159,35 @@ class CheckInSource:
                 + "、".join(f"{by_id[member_id].name} {n}{unit}" for member_id, n in leaders)
             )
         planned = [Planned(f"{key}:group", Outgoing("\n".join(lines), to_group=group.id))]
+        planned += await self._chart(tx, campaign, group, period, env, key)
         office_text = (
             f"【打卡汇总】{group.name} {period.label} 未打卡 {len(missing)} 人：{names(missing)}"
             if missing
             else f"【打卡汇总】{group.name} {period.label} 全员已打卡。"
         )
         for secretary in await tx.members.by_role("secretary", "admin"):
-            if secretary.userid:
-                planned.append(
-                    Planned(
-                        f"{key}:office:{secretary.userid}",
-                        Outgoing(office_text, to_member=secretary.userid),
-                    )
+            planned.append(
+                Planned(
+                    f"{key}:office:{member_address(secretary)}",
+                    Outgoing(office_text, to_member=member_address(secretary)),
                 )
+            )
         return planned
+
+    async def _chart(
+        self, tx: Tx, campaign: Campaign, group: Group, period: Period, env: PlanEnv, key: str
+    ) -> list[Planned]:
+        """The weekly chart (打卡周图) after a weekly summary, for a group its robot reaches
+        (an app chat cannot take a picture without uploading it first), or in the sandbox."""
+        if not env.config.duty.weekly_chart or campaign.cadence != "weekly":
+            return []
+        if group.app_chat_id and not group.robot_key:
+            return []
+        image = await weekly_chart(tx, campaign, group, period, env.calendar)
+        if image is None:
+            return []
+        text = f"【打卡周图】{group.name}近一季度每周打卡率（截至{period.label}）"
+        return [Planned(f"{key}:chart", Outgoing(text, to_group=group.id, image=image))]
 
     async def _leaders(
         self, tx: Tx, campaign: Campaign, member_ids: list[int], env: PlanEnv
@@ -228,7 +243,9 @@ class CalendarWarningSource:
         )
         admins = await tx.members.by_role("admin") or await tx.members.by_role("secretary")
         return [
-            Planned(f"{occurrence.key}:{m.userid}", Outgoing(text, to_member=m.userid))
+            Planned(
+                f"{occurrence.key}:{member_address(m)}",
+                Outgoing(text, to_member=member_address(m)),
+            )
             for m in admins
-            if m.userid
         ]

@@ -7,16 +7,28 @@ lets run beside the writer.
 
 PostgreSQL: one engine; writers coordinate through row locks (``FOR UPDATE SKIP LOCKED``) and
 advisory locks in the repositories.
+
+SQLite statements go to aiosqlite's thread in one trip each (:class:`_OneTripCursor`) instead of
+SQLAlchemy's four (open cursor, execute, fetch, close): each trip wakes a thread and the event
+loop, and those wake-ups were most of what a check-in cost (bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, text
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -26,6 +38,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.tx import Tx
+
+# Statement parameters stay out of logs and exception messages (``hide_parameters``): they
+# hold the access token (access_tokens), robot keys and response URLs (groups, deliveries) and
+# members' messages, and a failed write's exception, logged with its traceback, or ``[database]
+# echo = true`` would otherwise print them. The SQL itself is still shown.
+HIDE_PARAMETERS = True
 
 
 class Database:
@@ -47,7 +65,12 @@ class Database:
             self.read_engine = _sqlite_engine(url, sqlite_busy_timeout_ms, echo, immediate=False)
         else:
             self.write_engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, echo=echo, pool_pre_ping=True
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                echo=echo,
+                pool_pre_ping=True,
+                hide_parameters=HIDE_PARAMETERS,
             )
             self.read_engine = self.write_engine
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
@@ -86,7 +109,13 @@ class Database:
 def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, *, immediate: bool) -> AsyncEngine:
     if make_url(url).database in (None, "", ":memory:"):
         raise ValueError("an in-memory SQLite database cannot be shared; give a file path")
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=HIDE_PARAMETERS,
+        connect_args={"timeout": busy_timeout_ms / 1000},
+        module=_OneTripDBAPI(aiosqlite, sqlite3),
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -105,3 +134,108 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, *, immediate: boo
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+# -- SQLite: one trip to aiosqlite's thread per statement ---------------------------------------
+#
+# These subclass SQLAlchemy's aiosqlite adapter (a private API: SQLAlchemy and aiosqlite are
+# pinned in pyproject.toml) and change one thing: a statement opens, executes, fetches and closes
+# its sqlite3 cursor in ONE function run on aiosqlite's thread, and the adapter cursor keeps what
+# it learnt. Errors are the same sqlite3 exceptions, translated by the same adapter code.
+# Server-side (streaming) cursors keep SQLAlchemy's own class.
+
+
+def _run_statement(
+    conn: sqlite3.Connection, operation: Any, parameters: Any, many: bool
+) -> tuple[Any, list[Any], int, int | None]:
+    """On aiosqlite's thread: (description, rows, rowcount, lastrowid) of one statement."""
+    cursor = conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """A buffered cursor whose statement made one trip; its rows, description, rowcount and
+    lastrowid are plain attributes (nothing is read from the sqlite3 cursor afterwards)."""
+
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        # No aiosqlite cursor (opening one is a trip of its own): each statement opens its own.
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = {}  # type: ignore[assignment]
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> None:
+        await self._run(operation, parameters, many=False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> None:
+        await self._run(operation, seq_of_parameters, many=True)
+
+    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        driver: Any = self._connection  # an aiosqlite.Connection: _execute and _conn are private
+        async with self._adapt_connection._execute_mutex:
+            description, rows, rowcount, lastrowid = await driver._execute(
+                _run_statement, driver._conn, operation, parameters, many
+            )
+        self._description = description
+        self._rows = collections.deque(rows)
+        self._rowcount = rowcount
+        self._lastrowid = lastrowid
+
+    async def _async_soft_close(self) -> None:
+        pass  # the sqlite3 cursor closed on its thread; the rows and description stay here
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        pass  # sqlite3 ignores them too
+
+
+class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _OneTripCursor  # type: ignore[assignment]  # a subclass; mypy wants invariance
+
+
+class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """SQLAlchemy's aiosqlite DBAPI adapter, handing out :class:`_OneTripConnection`."""
+
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        adapted = super().connect(*arg, **kw)
+        return _OneTripConnection(self, adapted._connection)

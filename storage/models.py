@@ -80,6 +80,9 @@ class Member(Base):
     committee: Mapped[str] = mapped_column(String(64), default="")  # 专委会
     role: Mapped[str] = mapped_column(String(16), default="member")  # member|secretary|admin
     active: Mapped[bool] = mapped_column(default=True)
+    # Where private messages go when the member is reachable on both: wecom | wechat (公众号).
+    # None: WeCom if they have a userid, else the Official Account.
+    channel_pref: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -95,6 +98,10 @@ class Group(Base):
     app_chat_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # A group-robot webhook key is a secret: never logged, shown masked.
     robot_key: Mapped[str | None] = mapped_column(String(128))
+    # A WeCom customer group (客户群, WeChat users inside): its chat id and the staff member
+    # (群主, a userid) who confirms each group-send in the WeCom client.
+    customer_chat_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    customer_owner: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
 
@@ -331,3 +338,7 @@ __all__ = [
     "SendLogEntry",
     "UTCDateTime",
 ]
+import storage.models_console  # noqa: E402
+import storage.models_notices  # noqa: E402
+import storage.models_reports  # noqa: E402
+import storage.models_wechat  # noqa: E402, F401

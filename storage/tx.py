@@ -6,10 +6,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repos.audit import AuditRepo
 from storage.repos.checkins import CalendarRepo, CampaignRepo, CheckInRepo, PlannerRepo
+from storage.repos.console import ConsoleRepo
+from storage.repos.console_views import ConsoleViews
 from storage.repos.delivery import DeliveryRepo, GateRepo, TokenRepo
+from storage.repos.duty import DutyRepo
 from storage.repos.inbound import AlertRepo, DialogRepo, InboundRepo
 from storage.repos.members import GroupRepo, MemberRepo
+from storage.repos.notices import MeetingRepo, NoticeRepo, TaskRepo
+from storage.repos.reports import ReportRepo
 from storage.repos.roster import RosterRepo
+from storage.repos.wechat import CustomerGroupRepo, WeChatRepo
 
 
 class Tx:
@@ -32,6 +38,15 @@ class Tx:
         self.checkins = CheckInRepo(session, dialect)
         self.calendar = CalendarRepo(session, dialect)
         self.planner = PlannerRepo(session, dialect)
+        self.notices = NoticeRepo(session, dialect)
+        self.meetings = MeetingRepo(session, dialect)
+        self.tasks = TaskRepo(session, dialect)
+        self.reports = ReportRepo(session, dialect)
+        self.duty = DutyRepo(session, dialect)
+        self.console = ConsoleRepo(session, dialect)
+        self.wechat = WeChatRepo(session, dialect)
+        self.customer_groups = CustomerGroupRepo(session, dialect)
+        self.console_views = ConsoleViews(session, dialect)
 
     async def flush(self) -> None:
         await self.session.flush()

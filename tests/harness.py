@@ -51,7 +51,12 @@ class Bot:
     async def say(
         self, user: str, text: str, *, group: str | None = None, key: str | None = None
     ) -> list[str]:
-        """Send ``text`` as ``user``; the texts the bot sent anywhere in answer."""
+        """Send ``text`` as ``user``; the texts the bot sent anywhere in answer.
+
+        The answer in the speaker's own chat comes first, then what went to others in the
+        order it was sent: deliveries to different people run concurrently, so their order
+        among themselves is not fixed, while each recipient's own order is.
+        """
         chat_id = None
         if group:
             async with self.db.read() as tx:
@@ -68,7 +73,17 @@ class Bot:
             chat_name=group,
         )
         await self.runtime.pipeline.handle(incoming)
-        return [m.text for m in await self.flush()]
+        here = {user} if chat_id is None else {chat_id}
+        sent = sorted(await self.flush(), key=lambda m: m.address.value not in here)
+        return [m.text for m in sent]
+
+    async def say_and_collect(
+        self, user: str, text: str, *, group: str | None = None
+    ) -> list[SandboxMessage]:
+        """Like :meth:`say`, but the messages with their addresses."""
+        mark = len(self.sandbox.messages)
+        await self.say(user, text, group=group)
+        return list(self.sandbox.messages)[mark:]
 
     async def flush(self) -> list[SandboxMessage]:
         await self.runtime.worker.drain()

@@ -132,7 +132,8 @@ async def test_six_weeks_over_national_day(cfg: Config) -> None:
         await bot.say("mishu", f"开启打卡 {GROUP} 每周 周五20:00提醒 周一09:00汇总")
         await bot.say("m1", "打卡 30分钟")
         sent = await bot.run_until(shanghai(2025, 10, 27, 12, 0), timedelta(hours=1))
-        fired = [(at, m.text[:6]) for at, m in sent if m.address.kind == "group"]
+        posts = [(at, m) for at, m in sent if m.address.kind == "group"]
+        fired = [(at, m.text[:6]) for at, m in posts if m.image is None]
         expected = [
             (shanghai(2025, 9, 19, 20, 0), "【打卡提醒】"),
             (shanghai(2025, 9, 22, 9, 0), "【打卡汇总】"),
@@ -148,6 +149,9 @@ async def test_six_weeks_over_national_day(cfg: Config) -> None:
             (shanghai(2025, 10, 27, 9, 0), "【打卡汇总】"),
         ]
         assert fired == expected
+        # 打卡周图: each weekly summary is followed by the group's chart (handlers/checkin_chart)
+        charts = [at for at, m in posts if m.image is not None]
+        assert charts == [at for at, text in expected if text == "【打卡汇总】"]
         # The first reminder @s the two who had not checked in, and each gets a private nudge.
         first = [m for at, m in sent if at == shanghai(2025, 9, 19, 20, 0)]
         assert sorted((m.address.kind, m.mentions) for m in first) == [
@@ -198,7 +202,8 @@ async def test_restart_between_reminder_and_summary(cfg: Config) -> None:
         for _ in range(3):
             assert not [m for m in await bot.tick() if m.address.kind == "group"]
         sent = await bot.run_until(shanghai(2025, 12, 1, 12, 0), timedelta(hours=1))
-        assert [m.text[:6] for _, m in sent if m.address.kind == "group"] == ["【打卡汇总】"]
+        posts = [m.text[:6] for _, m in sent if m.address.kind == "group" and m.image is None]
+        assert posts == ["【打卡汇总】"]
 
 
 async def test_two_planners_send_each_reminder_once(cfg: Config) -> None:
@@ -236,7 +241,9 @@ async def test_uncovered_year_warns_admins_and_is_not_planned(cfg: Config) -> No
     ]
     assert len(warnings) == 24  # one a day: 12-20 and each midnight from 12-21 to 01-12
     assert len({at.astimezone(cfg.time.zone).date() for at in warnings}) == 24
-    group_posts = [(at, m.text[:6]) for at, m in sent if m.address.kind == "group"]
+    group_posts = [
+        (at, m.text[:6]) for at, m in sent if m.address.kind == "group" and m.image is None
+    ]
     assert group_posts == [  # 2026 is planned; nothing falls in 2027 until it is covered
         (shanghai(2026, 12, 21, 9, 0), "【打卡汇总】"),  # the week the campaign started in
         (shanghai(2026, 12, 25, 20, 0), "【打卡提醒】"),

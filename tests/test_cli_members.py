@@ -110,7 +110,13 @@ def test_members_list_json_contract(cli: Cli) -> None:
     ]
     for record in members:
         assert list(record) == [
-            "userid", "name", "mobile", "sector", "committee", "study_group", "role"
+            "userid",
+            "name",
+            "mobile",
+            "sector",
+            "committee",
+            "study_group",
+            "role",
         ]
 
 
@@ -122,8 +128,15 @@ def test_members_list_table(cli: Cli) -> None:
     lines = out.splitlines()
     assert code == 0
     assert lines[0].split() == HEADER
-    assert lines[2].split() == ["张伟", "zhangwei", "13800138001", "中共界", "提案委",
-                                "第1学习小组", "委员"]
+    assert lines[2].split() == [
+        "张伟",
+        "zhangwei",
+        "13800138001",
+        "中共界",
+        "提案委",
+        "第1学习小组",
+        "委员",
+    ]
     assert lines[-2].split() == ["马超", "machao", "13800138012", "—", "—", "—", "管理员"]
     assert lines[-1] == "共 12 人"
 
@@ -195,19 +208,29 @@ def test_import_errors_are_one_line_and_exit_1(cli: Cli, tmp_path: Path) -> None
 def test_set_role(cli: Cli) -> None:
     cli("members", "import", str(EXAMPLE))
     assert cli("members", "set-role", "lina", "secretary") == (
-        0, "李娜（lina）的角色：委员 → 秘书\n", ""
+        0,
+        "李娜（lina）的角色：委员 → 秘书\n",
+        "",
     )
     assert cli("members", "set-role", "lina", "秘书") == (
-        0, "李娜（lina）已经是秘书，未改动。\n", ""
+        0,
+        "李娜（lina）已经是秘书，未改动。\n",
+        "",
     )
     assert cli("members", "set-role", "nobody", "admin") == (
-        1, "", "lvzhi: 名册中没有企业微信账号为 nobody 的成员\n"
+        1,
+        "",
+        "lvzhi: 名册中没有企业微信账号为 nobody 的成员\n",
     )
     assert cli("members", "set-role", "lina", "boss") == (
-        1, "", "lvzhi: 角色无法识别：boss（应为 member、secretary、admin 或 委员、秘书、管理员）\n"
+        1,
+        "",
+        "lvzhi: 角色无法识别：boss（应为 member、secretary、admin 或 委员、秘书、管理员）\n",
     )
     assert cli.audit()[-1] == (
-        "cli", "member.set_role", {"role": {"old": "member", "new": "secretary"}}
+        "cli",
+        "member.set_role",
+        {"role": {"old": "member", "new": "secretary"}},
     )
     # A re-import of a roster whose role column says 委员 puts the office's word back.
     _, out, _ = cli("members", "import", str(EXAMPLE))
@@ -219,14 +242,22 @@ def test_groups_attach_list_detach_and_the_key_stays_secret(
 ) -> None:
     cli("members", "import", str(EXAMPLE))
     assert cli("groups", "attach", "第1学习小组", "--robot-key", ROBOT_KEY) == (
-        0, "「第1学习小组」已绑定群机器人 ****5aaa\n", ""
+        0,
+        "「第1学习小组」已绑定群机器人 ****5aaa\n",
+        "",
     )
-    monkeypatch.setenv("ROBOT2", f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={ROBOT_KEY}9")
+    monkeypatch.setenv(
+        "ROBOT2", f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={ROBOT_KEY}9"
+    )
     assert cli("groups", "attach", "第2学习小组", "--robot-key-env", "ROBOT2") == (
-        0, "「第2学习小组」已绑定群机器人 ****aaa9\n", ""
+        0,
+        "「第2学习小组」已绑定群机器人 ****aaa9\n",
+        "",
     )
     assert cli("groups", "attach", "第2学习小组", "--app-chat", "wrchat002") == (
-        0, "「第2学习小组」已绑定应用群聊 wrchat002\n", ""
+        0,
+        "「第2学习小组」已绑定应用群聊 wrchat002\n",
+        "",
     )
     assert cli.json("groups", "list") == [
         {
@@ -265,10 +296,14 @@ def test_groups_attach_list_detach_and_the_key_stays_secret(
     )
 
     assert cli("groups", "detach", "第1学习小组") == (
-        0, "「第1学习小组」已解除绑定，发往该群的消息将无法送达，直到重新绑定。\n", ""
+        0,
+        "「第1学习小组」已解除绑定，发往该群的消息将无法送达，直到重新绑定。\n",
+        "",
     )
     assert cli("groups", "detach", "第1学习小组") == (
-        0, "「第1学习小组」没有绑定渠道，未改动。\n", ""
+        0,
+        "「第1学习小组」没有绑定渠道，未改动。\n",
+        "",
     )
     assert cli.json("groups", "list")[0]["channel"] is None
 
@@ -277,7 +312,9 @@ def test_groups_errors(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     cli("members", "import", str(EXAMPLE))
     cli("groups", "attach", "第1学习小组", "--app-chat", "wrchat001")
     assert cli("groups", "attach", "第2学习小组", "--app-chat", "wrchat001") == (
-        1, "", "lvzhi: 群聊 wrchat001 已绑定到「第1学习小组」\n"
+        1,
+        "",
+        "lvzhi: 群聊 wrchat001 已绑定到「第1学习小组」\n",
     )
     assert cli("groups", "attach", "第9学习小组", "--app-chat", "wrchat009") == (
         1,
@@ -287,7 +324,9 @@ def test_groups_errors(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.delenv("NO_SUCH_VAR", raising=False)
     assert cli("groups", "attach", "第2学习小组", "--robot-key-env", "NO_SUCH_VAR") == (
-        1, "", "lvzhi: 环境变量 NO_SUCH_VAR 未设置或为空\n"
+        1,
+        "",
+        "lvzhi: 环境变量 NO_SUCH_VAR 未设置或为空\n",
     )
     code, out, err = cli("groups", "attach", "第2学习小组", "--robot-key", "bad key!")
     assert (code, out) == (1, "")
@@ -297,10 +336,14 @@ def test_groups_errors(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_groups_create(cli: Cli) -> None:
     assert cli("groups", "list") == (
-        0, "还没有群。导入名册会建立学习小组，或用 lvzhi groups create 新建。\n", ""
+        0,
+        "还没有群。导入名册会建立学习小组，或用 lvzhi groups create 新建。\n",
+        "",
     )
     assert cli("groups", "create", "提案委", "--kind", "committee") == (
-        0, "已新建专委会群「提案委」\n", ""
+        0,
+        "已新建专委会群「提案委」\n",
+        "",
     )
     assert cli("groups", "create", "提案委") == (1, "", "lvzhi: 已经有名为「提案委」的群\n")
     assert cli.json("groups", "list") == [

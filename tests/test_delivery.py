@@ -51,8 +51,14 @@ def delivery_config(**overrides: Any) -> DeliveryConfig:
 
 
 def make_worker(
-    db: Database, fake: FakeWeCom, http: aiohttp.ClientSession, clock: Clock,
-    *, owner: str = "worker-test", wecom: dict[str, Any] | None = None, **delivery: Any,
+    db: Database,
+    fake: FakeWeCom,
+    http: aiohttp.ClientSession,
+    clock: Clock,
+    *,
+    owner: str = "worker-test",
+    wecom: dict[str, Any] | None = None,
+    **delivery: Any,
 ) -> DeliveryWorker:
     config = build_config({"wecom": fake.wecom_settings(**(wecom or {}))}, environ={})
     sender = WeComSender(http, config.wecom, db, clock, owner=owner)
@@ -168,8 +174,9 @@ async def test_past_its_deadline_is_expired_not_sent(
 ) -> None:
     async with FakeWeCom() as fake:
         worker = make_worker(db, fake, http, clock)
-        await enqueue(db, clock, [Outgoing("今天的会议提醒", to_member="zhangsan")],
-                      ttl=timedelta(minutes=5))
+        await enqueue(
+            db, clock, [Outgoing("今天的会议提醒", to_member="zhangsan")], ttl=timedelta(minutes=5)
+        )
         clock.advance(timedelta(minutes=6))
         assert await worker.run_once() == 0
         [row] = await deliveries(db)
@@ -211,7 +218,8 @@ async def test_lost_lease_is_not_sent(
             job = Job.of(row)
         clock.advance(timedelta(seconds=11))  # "slow" stalled past its lease
         assert await other.run_once() == 1
-        await slow._deliver(job)  # it wakes up: it must not send a second time
+        [address] = (await slow._resolve_all([job])).values()
+        await slow._deliver(job, address)  # it wakes up: it must not send a second time
         assert [a.content for a in fake.received] == ["once"]
         [row] = await deliveries(db)
         assert row.status == "sent"
@@ -286,11 +294,15 @@ async def test_markdown_parts_are_4096_bytes_for_robots_and_2048_for_members(
     async with FakeWeCom() as fake:
         worker = make_worker(db, fake, http, clock)
         group = await add_group(db, "学习二组", robot_key="robot-2")
-        await enqueue(db, clock, [
-            Outgoing(text, to_member="zhangsan", markdown=True),
-            Outgoing(text, to_group=group, markdown=True),
-            Outgoing(text, to_group=group, mentions=("lisi",)),
-        ])
+        await enqueue(
+            db,
+            clock,
+            [
+                Outgoing(text, to_member="zhangsan", markdown=True),
+                Outgoing(text, to_group=group, markdown=True),
+                Outgoing(text, to_group=group, mentions=("lisi",)),
+            ],
+        )
         await worker.run_once()
         member = fake.delivered("message/send")
         robot = fake.delivered("webhook/send")
@@ -315,10 +327,14 @@ async def test_app_chat_and_ai_bot_response_through_the_worker(
             name="提案委员会", owner="zhangsan", userlist=["zhangsan", "lisi"]
         )
         group = await add_group(db, "提案委员会", app_chat_id=chatid)
-        await enqueue(db, clock, [
-            Outgoing("周五下午开会", to_group=group),
-            Outgoing("已为您登记", response_url=fake.response_url("code-9")),
-        ])
+        await enqueue(
+            db,
+            clock,
+            [
+                Outgoing("周五下午开会", to_group=group),
+                Outgoing("已为您登记", response_url=fake.response_url("code-9")),
+            ],
+        )
         await worker.run_once()
         assert [r.status for r in await deliveries(db)] == ["sent", "sent"]
         assert [a.content for a in fake.delivered("appchat/send", chatid)] == ["周五下午开会"]
@@ -338,12 +354,18 @@ async def test_45009_storm_loses_nothing_and_sends_nothing_twice(
         groups = [await add_group(db, f"学习{n}组", robot_key=key) for n, key in enumerate(keys)]
         clock = SystemClock()
         worker = make_worker(
-            db, fake, http, clock, robot_limit=18, robot_window_seconds=window,
-            cooldown_seconds=window, concurrency=4,
+            db,
+            fake,
+            http,
+            clock,
+            robot_limit=18,
+            robot_window_seconds=window,
+            cooldown_seconds=window,
+            concurrency=4,
         )
-        await enqueue(db, clock, [
-            Outgoing(f"storm {n:03d}", to_group=groups[n % 3]) for n in range(total)
-        ])
+        await enqueue(
+            db, clock, [Outgoing(f"storm {n:03d}", to_group=groups[n % 3]) for n in range(total)]
+        )
         # 45009s beyond the robot's own limit (WeCom's frequency control has other reasons).
         injected = ([None] * 9 + [45009]) * 4
         fake.inject("webhook/send", *injected)
@@ -353,10 +375,12 @@ async def test_45009_storm_loses_nothing_and_sends_nothing_twice(
         elapsed = time.monotonic() - started
         rows = await deliveries(db)
         peaks = [fake.peak("webhook/send", key, window) for key in keys]
-        print(f"\n45009 storm: {total} messages to 3 robots in {elapsed:.1f}s, "
-              f"peaks per rolling {window}s window {peaks}, "
-              f"injected 45009 {injected.count(45009)}, rate-limited by the fake "
-              f"{fake.counts['rate_limited']}")
+        print(
+            f"\n45009 storm: {total} messages to 3 robots in {elapsed:.1f}s, "
+            f"peaks per rolling {window}s window {peaks}, "
+            f"injected 45009 {injected.count(45009)}, rate-limited by the fake "
+            f"{fake.counts['rate_limited']}"
+        )
         assert fake.pending_faults("webhook/send") == 0
         assert [r.status for r in rows] == ["sent"] * total
         assert all(r.attempts == 0 for r in rows)  # 45009 never burns an attempt
@@ -377,15 +401,24 @@ async def test_member_gate_never_exceeds_30_per_window(
     async with FakeWeCom(member_limit=30, member_window=window) as fake:
         clock = SystemClock()
         worker = make_worker(
-            db, fake, http, clock, member_limit=30, member_window_seconds=window, concurrency=8,
+            db,
+            fake,
+            http,
+            clock,
+            member_limit=30,
+            member_window_seconds=window,
+            concurrency=8,
         )
-        await enqueue(db, clock, [Outgoing(f"提醒 {n:02d}", to_member="zhangsan")
-                                  for n in range(total)])
+        await enqueue(
+            db, clock, [Outgoing(f"提醒 {n:02d}", to_member="zhangsan") for n in range(total)]
+        )
         async with running(worker):
             await until_outbox_empty(db, within=20)
         peak = fake.peak("message/send", "zhangsan", window)
-        print(f"\nmember gate: {total} messages to one member, peak {peak} per {window}s, "
-              f"dropped by the fake {fake.counts['dropped']}")
+        print(
+            f"\nmember gate: {total} messages to one member, peak {peak} per {window}s, "
+            f"dropped by the fake {fake.counts['dropped']}"
+        )
         assert fake.counts["dropped"] == 0  # WeCom would have dropped them silently
         assert peak <= 30
         assert [a.content for a in fake.accepted] == [f"提醒 {n:02d}" for n in range(total)]

@@ -42,6 +42,9 @@ def parse(capsys: pytest.CaptureFixture[str], text: str, *extra: str) -> dict[st
         ("打卡统计", {"intent": "checkin_query"}),
         ("本周打卡情况", {"intent": "checkin_query"}),
         ("帮助", {"intent": "help"}),
+        ("我的履职", {"intent": "duty_mine", "year": None}),
+        ("我的履职 2024", {"intent": "duty_mine", "year": 2024}),
+        ("履职 张伟", {"intent": "unknown"}),  # a member may ask for their own record only
         ("今天天气不错", {"intent": "unknown"}),
     ],
 )
@@ -59,6 +62,16 @@ def test_secretary_command_is_unknown_for_members(capsys: pytest.CaptureFixture[
     )
     assert result["intent"] == "campaign_start"
     assert result["group"] == "第3学习小组"
+
+
+def test_duty_lookup_is_for_secretaries(capsys: pytest.CaptureFixture[str]) -> None:
+    for text, target, year in (
+        ("履职 张伟", "张伟", None),
+        ("履职 第3学习小组 2024", "第3学习小组", 2024),
+        ("张伟的履职档案", "张伟", None),
+    ):
+        result = parse(capsys, text, "--role", "secretary")
+        assert result == {"intent": "duty_lookup", "target": target, "year": year}
 
 
 def test_bad_now_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

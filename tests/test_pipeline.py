@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,7 +17,7 @@ from bot.dispatcher import Context, DialogState, Dispatcher, ParseContext, Route
 from bot.messages import Incoming
 from bot.pipeline import INTERNAL_ERROR, NOT_IN_ROSTER, Pipeline
 from handlers import routers
-from handlers.help import MEMBER_HELP, OFFICE_HELP
+from handlers.help import MEMBER_HELP, OFFICE_HELP, help_text
 from storage import Database
 from storage.models import Member
 from tests.conftest import make_config
@@ -209,3 +211,38 @@ def test_parse_contract_for_help_and_unknown() -> None:
     assert type(dispatcher.parse_for_role("帮助", pctx)).intent == "help"
     assert type(dispatcher.parse_for_role("？", pctx)).intent == "help"
     assert type(dispatcher.parse_for_role("随便说说", pctx)).intent == "unknown"
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# Placeholders in the help text, and what a member would put there.
+HELP_PLACEHOLDERS = {
+    "通知情况 编号": "通知情况 TZ-1",
+    "停止定期通知 编号": "停止定期通知 DQ-2",
+    "会议情况 编号": "会议情况 HY-3",
+    "销号 编号": "销号 DB-4",
+    "编号": "SQ-2025-0042",
+    "任务号": "DB-4",
+    "……": "请按时参加学习",
+    "理由": "出差在外",
+    "意见": "请补充数据",
+    "级别": "市领导",
+    "内容": "请研究落实",
+    "部门": "市交通局",
+    "姓名": "张伟",
+}
+
+
+@pytest.mark.parametrize("role", ["member", "secretary"])
+def test_every_example_in_the_help_is_understood(role: str) -> None:
+    """Each 「…」 the help tells people to send parses as a command, not as 'unknown'."""
+    dispatcher = Dispatcher(routers())
+    context = ParseContext(role, datetime(2025, 11, 25, 10, tzinfo=SHANGHAI), None)
+    examples = re.findall(r"「(.*?)」", help_text(role))
+    assert len(examples) >= (12 if role == "member" else 30)
+    for example in examples:
+        text = example
+        for placeholder, value in HELP_PLACEHOLDERS.items():
+            text = text.replace(placeholder, value)
+        value = dispatcher.parse_for_role(text, context)
+        assert value is not None and value.intent not in ("unknown", "fallback"), text

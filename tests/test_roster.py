@@ -49,12 +49,24 @@ def row(
 
 
 EXPECTED_ZHANG = row(
-    2, "张伟", "13800138001", "zhangwei",
-    sector="中共界", committee="提案委", study_group="第1学习小组", role="member",
+    2,
+    "张伟",
+    "13800138001",
+    "zhangwei",
+    sector="中共界",
+    committee="提案委",
+    study_group="第1学习小组",
+    role="member",
 )
 EXPECTED_LI = row(
-    3, "李娜", "13800138002", "lina",
-    sector="民革界", committee="经济委", study_group="第2学习小组", role="secretary",
+    3,
+    "李娜",
+    "13800138002",
+    "lina",
+    sector="民革界",
+    committee="经济委",
+    study_group="第2学习小组",
+    role="secretary",
 )
 
 
@@ -91,11 +103,29 @@ def test_xlsx_with_title_rows_numbers_and_unknown_columns(tmp_path: Path) -> Non
         [
             ["XX县政协委员名册"],
             [],
-            ["序号", "姓 名", "手机号码", "UserID", "界别", "专门委员会", "所在小组", "职务/角色",
-             "备注"],
+            [
+                "序号",
+                "姓 名",
+                "手机号码",
+                "UserID",
+                "界别",
+                "专门委员会",
+                "所在小组",
+                "职务/角色",
+                "备注",
+            ],
             [1, "张　伟", 13800138001, "zhangwei", "中共界", "提案委", "第1学习小组", "委员", ""],
-            [2, "李娜\u00a0", 13800138002.0, " lina ", "民革界", "经济委", "第 2 学习小组", "秘书",
-             None],
+            [
+                2,
+                "李娜\u00a0",
+                13800138002.0,
+                " lina ",
+                "民革界",
+                "经济委",
+                "第 2 学习小组",
+                "秘书",
+                None,
+            ],
         ],
     )
     roster = read_roster(path)
@@ -112,10 +142,26 @@ def test_xlsx_with_title_rows_numbers_and_unknown_columns(tmp_path: Path) -> Non
         ("role", "职务/角色"),
     )
     assert roster.rows == (
-        row(4, "张伟", "13800138001", "zhangwei", sector="中共界", committee="提案委",
-            study_group="第1学习小组", role="member"),
-        row(5, "李娜", "13800138002", "lina", sector="民革界", committee="经济委",
-            study_group="第2学习小组", role="secretary"),
+        row(
+            4,
+            "张伟",
+            "13800138001",
+            "zhangwei",
+            sector="中共界",
+            committee="提案委",
+            study_group="第1学习小组",
+            role="member",
+        ),
+        row(
+            5,
+            "李娜",
+            "13800138002",
+            "lina",
+            sector="民革界",
+            committee="经济委",
+            study_group="第2学习小组",
+            role="secretary",
+        ),
     )
 
 

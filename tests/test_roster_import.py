@@ -119,15 +119,22 @@ async def test_reimporting_the_same_roster_changes_nothing(db: Database) -> None
 async def test_a_changed_field_updates_the_member_and_is_audited(db: Database) -> None:
     await apply(db, ROSTER)
     changed = [*ROSTER]
-    changed[1] = member(3, "李娜", "13900139002", "lina", "第1学习小组", committee="提案委",
-                        sector="教育界")
+    changed[1] = member(
+        3, "李娜", "13900139002", "lina", "第1学习小组", committee="提案委", sector="教育界"
+    )
     report = await apply(db, changed, now=LATER)
     assert (report.created, report.updated, report.unchanged) == (0, 1, 3)
     assert [(c.row_number, c.name, c.changes) for c in report.changes] == [
         (3, "李娜", {"mobile": ("13800138002", "13900139002"), "sector": ("经济界", "教育界")})
     ]
     assert (await roster_state(db))[1] == (
-        "李娜", "lina", "13900139002", "教育界", "提案委", "第1学习小组", "member"
+        "李娜",
+        "lina",
+        "13900139002",
+        "教育界",
+        "提案委",
+        "第1学习小组",
+        "member",
     )
     async with db.read() as tx:
         entry = (await tx.audit.recent(1))[0]
@@ -135,7 +142,11 @@ async def test_a_changed_field_updates_the_member_and_is_audited(db: Database) -
     assert lina is not None
     assert lina.updated_at == LATER
     assert (entry.at, entry.actor, entry.action, entry.entity, entry.entity_id) == (
-        LATER, "cli", "member.import.update", "member", str(lina.id)
+        LATER,
+        "cli",
+        "member.import.update",
+        "member",
+        str(lina.id),
     )
     assert entry.detail == {
         "mobile": {"old": "13800138002", "new": "13900139002"},
@@ -172,7 +183,13 @@ async def test_blank_values_never_erase_what_the_database_has(db: Database) -> N
     report = await apply(db, sparse, now=LATER)
     assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
     assert (await roster_state(db))[1] == (
-        "李娜", "lina", "13800138002", "经济界", "提案委", "第1学习小组", "admin"
+        "李娜",
+        "lina",
+        "13800138002",
+        "经济界",
+        "提案委",
+        "第1学习小组",
+        "admin",
     )
 
 

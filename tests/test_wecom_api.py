@@ -91,8 +91,10 @@ async def test_processes_share_the_token_through_the_database(
     # Two Database handles and two owners: two processes as far as the token is concerned.
     first, second = Database(db_url), Database(db_url)
     try:
-        senders = [make_sender(fake, first, http, owner="a"),
-                   make_sender(fake, second, http, owner="b")]
+        senders = [
+            make_sender(fake, first, http, owner="a"),
+            make_sender(fake, second, http, owner="b"),
+        ]
         outcomes = await asyncio.gather(
             *(senders[i % 2].send(ZHANG, text(f"m{i}")) for i in range(10))
         )
@@ -186,8 +188,9 @@ async def test_waits_for_the_process_that_is_fetching(
         await asyncio.sleep(0.3)
         reply = await WeComApi(http, fake.url, timeout=5).get_token(fake.corp_id, fake.secret)
         async with sqlite_db.transaction() as tx:
-            await tx.tokens.store(app, token=reply.body["access_token"],
-                                  expires_at=clock.now() + timedelta(hours=2))
+            await tx.tokens.store(
+                app, token=reply.body["access_token"], expires_at=clock.now() + timedelta(hours=2)
+            )
 
     other = asyncio.create_task(other_process_stores_a_token())
     assert await sender.send(ZHANG, text("waited")) == Sent()
@@ -203,10 +206,27 @@ async def test_invalidate_keeps_a_token_another_process_already_replaced(
     app = f"{fake.corp_id}:{fake.agent_id}"
     first = await sender.tokens.get()
     async with sqlite_db.transaction() as tx:
-        await tx.tokens.store(app, token="newer-token", expires_at=SystemClock().now()
-                              + timedelta(hours=2))
+        await tx.tokens.store(
+            app, token="newer-token", expires_at=SystemClock().now() + timedelta(hours=2)
+        )
     await sender.tokens.invalidate(first)  # a stale copy must not erase the newer token
     assert await sender.tokens.get() == "newer-token"
+
+
+async def test_a_refused_token_never_comes_back_from_a_concurrent_read(
+    sqlite_db: Database, fake: FakeWeCom, http: aiohttp.ClientSession
+) -> None:
+    """A get() that read the row before the refusal finishes after it and caches the refused
+    token again (seen under load: the retry failed with 40014 a second time)."""
+    sender = make_sender(fake, sqlite_db, http)
+    refused = await sender.tokens.get()
+    stale = sender.tokens._cached  # what the concurrent reader had in hand
+    fake.revoke_tokens()
+    await sender.tokens.invalidate(refused)
+    sender.tokens._cached = stale  # ... and puts back when it finishes
+    fresh = await sender.tokens.get()
+    assert fresh != refused
+    assert fake.counts["gettoken"] == 2
 
 
 # -- errcodes → outcomes ---------------------------------------------------------------------
@@ -228,8 +248,12 @@ async def test_invalidate_keeps_a_token_another_process_already_replaced(
     ],
 )
 async def test_errcodes_map_to_outcomes(
-    sqlite_db: Database, fake: FakeWeCom, http: aiohttp.ClientSession,
-    fault: Any, expected: type, alert: bool,
+    sqlite_db: Database,
+    fake: FakeWeCom,
+    http: aiohttp.ClientSession,
+    fault: Any,
+    expected: type,
+    alert: bool,
 ) -> None:
     sender = make_sender(fake, sqlite_db, http)
     fake.inject("message/send", fault)
@@ -289,12 +313,20 @@ async def test_connection_refused_is_a_retry(
 
 @pytest.mark.parametrize(
     ("gettoken", "expected", "alert"),
-    [(60020, Failed, True), (40001, Failed, True), (-1, Retry, False),
-     (HttpError(500), Retry, False)],
+    [
+        (60020, Failed, True),
+        (40001, Failed, True),
+        (-1, Retry, False),
+        (HttpError(500), Retry, False),
+    ],
 )
 async def test_gettoken_failures(
-    sqlite_db: Database, fake: FakeWeCom, http: aiohttp.ClientSession,
-    gettoken: Any, expected: type, alert: bool,
+    sqlite_db: Database,
+    fake: FakeWeCom,
+    http: aiohttp.ClientSession,
+    gettoken: Any,
+    expected: type,
+    alert: bool,
 ) -> None:
     sender = make_sender(fake, sqlite_db, http)
     fake.inject("gettoken", gettoken)
@@ -435,8 +467,9 @@ async def test_no_secret_in_logs_or_errors(
         fake.inject("webhook/send", 45009, HttpError(500), -1)
         for _ in range(3):
             outcomes.append(await sender.send(robot, text("x")))
-        outcomes.append(await sender.send(Address("robot", "robot-wrong-key", "robot:h"),
-                                          text("x")))
+        outcomes.append(
+            await sender.send(Address("robot", "robot-wrong-key", "robot:h"), text("x"))
+        )
         reply = Address("response_url", fake.response_url("resp-secret-code"), "aibot:1")
         fake.inject("aibot/response", HttpError(502))
         outcomes.append(await sender.send(reply, text("x")))
@@ -446,8 +479,14 @@ async def test_no_secret_in_logs_or_errors(
         dead = make_sender(fake, sqlite_db, http, api_base=f"http://127.0.0.1:{free_port()}")
         dead.tokens.app = "dead-app"
         outcomes.append(await dead.send(ZHANG, text("x")))
-        secrets = [fake.secret, "wrong-secret-value", "robot-secret-key", "robot-wrong-key",
-                   "resp-secret-code", *fake.tokens_issued]
+        secrets = [
+            fake.secret,
+            "wrong-secret-value",
+            "robot-secret-key",
+            "robot-wrong-key",
+            "resp-secret-code",
+            *fake.tokens_issued,
+        ]
     assert len(fake.tokens_issued) >= 2
     assert not any(isinstance(o, Sent) for o in outcomes)
     # Our code and aiohttp's. (aiosqlite's DEBUG lines print SQL parameters, the stored token
@@ -464,18 +503,27 @@ async def test_no_secret_in_logs_or_errors(
 
 
 def test_payload_builders() -> None:
-    body = message_body(agent_id=7, touser="a|b", msgtype="text", content="hi",
-                        duplicate_check_seconds=600)
-    assert body == {"touser": "a|b", "msgtype": "text", "agentid": 7, "text": {"content": "hi"},
-                    "enable_duplicate_check": 1, "duplicate_check_interval": 600}
+    body = message_body(
+        agent_id=7, touser="a|b", msgtype="text", content="hi", duplicate_check_seconds=600
+    )
+    assert body == {
+        "touser": "a|b",
+        "msgtype": "text",
+        "agentid": 7,
+        "text": {"content": "hi"},
+        "enable_duplicate_check": 1,
+        "duplicate_check_interval": 600,
+    }
     assert "enable_duplicate_check" not in message_body(
         agent_id=7, touser="a", msgtype="text", content="hi", duplicate_check_seconds=0
     )
     assert robot_body("text", "hi", ["a"]) == {
-        "msgtype": "text", "text": {"content": "hi", "mentioned_list": ["a"]}
+        "msgtype": "text",
+        "text": {"content": "hi", "mentioned_list": ["a"]},
     }
     assert robot_body("markdown", "hi", ["a"]) == {
-        "msgtype": "markdown", "markdown": {"content": "hi\n<@a>"}
+        "msgtype": "markdown",
+        "markdown": {"content": "hi\n<@a>"},
     }
     full = "a" * 4096  # no room for the mention: the content is kept whole, the @ dropped
     assert robot_body("markdown", full, ["a"])["markdown"]["content"] == full

@@ -1,10 +1,12 @@
 """``lvzhi groups …``: groups (群) and the WeCom channel that reaches each one.
 
-A group is reached either through an app chat (应用群聊, ``--app-chat CHATID``) or a group robot
-(群机器人, ``--robot-key KEY``); attaching one replaces the other, so a group has at most one
-channel. The robot key is a secret: it is never printed nor written to the audit log, only shown
-masked ("****abcd"). ``--robot-key-env VAR`` reads it from the environment so that it does not
-land in the shell history; a whole webhook URL (``…/webhook/send?key=…``) is accepted too.
+A group is reached through an app chat (应用群聊, ``--app-chat CHATID``), a group robot
+(群机器人, ``--robot-key KEY``) or a WeCom customer group of WeChat users (客户群,
+``--customer-group CHATID --owner USERID``: each send waits for the owner's confirmation);
+attaching one replaces the others, so a group has at most one channel. The robot key is a
+secret: it is never printed nor written to the audit log, only shown masked ("****abcd").
+``--robot-key-env VAR`` reads it from the environment so that it does not land in the shell
+history; a whole webhook URL (``…/webhook/send?key=…``) is accepted too.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     channel.add_argument(
         "--robot-key-env", metavar="VAR", help="read the robot key from this environment variable"
     )
+    channel.add_argument(
+        "--customer-group", metavar="CHATID", help="a customer group (客户群) chat id"
+    )
+    attach.add_argument(
+        "--owner", metavar="USERID", help="the customer group's owner (群主), who confirms sends"
+    )
     attach.set_defaults(run=run_attach)
 
     detach = actions.add_parser("detach", help="remove a group's channel")
@@ -67,6 +75,8 @@ def channel_of(group: Group) -> str | None:
         return "app_chat"
     if group.robot_key:
         return "robot"
+    if group.customer_chat_id:
+        return "customer_group"
     return None
 
 
@@ -87,6 +97,7 @@ def run_list(config: Config, args: argparse.Namespace) -> int:
                 "app_chat_id": g.app_chat_id,
                 "robot_key": mask_secret(g.robot_key) if g.robot_key else None,
             }
+            | _customer_fields(g)
             for g in groups
         ]
         if args.json:
@@ -99,7 +110,9 @@ def run_list(config: Config, args: argparse.Namespace) -> int:
                     str(r["name"]),
                     KIND_LABELS.get(str(r["kind"]), str(r["kind"])),
                     str(r["member_count"]),
-                    _channel_label(r["channel"], r["app_chat_id"], r["robot_key"]),
+                    _channel_label(
+                        r["channel"], r["app_chat_id"], r["robot_key"], r.get("customer_chat_id")
+                    ),
                 ]
                 for r in records
             ]
@@ -110,11 +123,22 @@ def run_list(config: Config, args: argparse.Namespace) -> int:
     return with_database(config, work)
 
 
-def _channel_label(channel: object, app_chat_id: object, masked_key: object) -> str:
+def _customer_fields(group: Group) -> dict[str, str | None]:
+    """A customer group's chat id and owner, listed only for groups that have one."""
+    if not group.customer_chat_id:
+        return {}
+    return {"customer_chat_id": group.customer_chat_id, "customer_owner": group.customer_owner}
+
+
+def _channel_label(
+    channel: object, app_chat_id: object, masked_key: object, customer_chat_id: object = None
+) -> str:
     if channel == "app_chat":
         return f"应用群聊 {app_chat_id}"
     if channel == "robot":
         return f"群机器人 {masked_key}"
+    if channel == "customer_group":
+        return f"客户群 {customer_chat_id}（群发需群主确认）"
     return "未绑定"
 
 
@@ -182,10 +206,12 @@ def _channel_detail(group: Group) -> dict[str, str | None]:
         "channel": channel_of(group),
         "app_chat_id": group.app_chat_id,
         "robot_key": mask_secret(group.robot_key) if group.robot_key else None,
-    }
+    } | _customer_fields(group)
 
 
 def run_attach(config: Config, args: argparse.Namespace) -> int:
+    if args.customer_group is not None or args.owner is not None:
+        return attach_customer_group(config, args)
     try:
         robot_key = robot_key_from(args) if args.app_chat is None else None
     except UserFacingError as exc:
@@ -202,6 +228,7 @@ def run_attach(config: Config, args: argparse.Namespace) -> int:
                 if other is not None and other.id != group.id:
                     raise UserFacingError(f"群聊 {chat_id} 已绑定到「{other.name}」")
             before = _channel_detail(group)
+            await tx.customer_groups.detach(group)
             await tx.groups.set_channel(
                 group, app_chat_id=chat_id or "", robot_key=robot_key or ""
             )
@@ -224,6 +251,41 @@ def run_attach(config: Config, args: argparse.Namespace) -> int:
     return with_database(config, work)
 
 
+def attach_customer_group(config: Config, args: argparse.Namespace) -> int:
+    """``--customer-group CHATID --owner USERID``: reach the group through a 客户群."""
+    chat_id = (args.customer_group or "").strip()
+    owner = (args.owner or "").strip()
+    if not chat_id or not owner:
+        return fail("客户群需要同时提供 --customer-group 群ID 和 --owner 群主账号")
+    if not _CHAT_ID.fullmatch(chat_id) or not _CHAT_ID.fullmatch(owner):
+        return fail("客户群 ID 或群主账号格式不正确（不能含空格，最多64个字符）")
+
+    async def work(db: Database) -> int:
+        async with db.transaction() as tx:
+            group = await _group(tx, args.name)
+            other = await tx.customer_groups.by_chat_id(chat_id)
+            if other is not None and other.id != group.id:
+                raise UserFacingError(f"客户群 {chat_id} 已绑定到「{other.name}」")
+            before = _channel_detail(group)
+            await tx.customer_groups.attach(group, chat_id=chat_id, owner=owner)
+            await tx.audit.record(
+                at=datetime.now(UTC),
+                actor=ACTOR,
+                action="group.attach",
+                entity="group",
+                entity_id=group.id,
+                detail={"old": before, "new": _channel_detail(group)},
+            )
+        print(
+            f"「{group.name}」已绑定客户群 {chat_id}（群主 {owner}）。"
+            f"每次群发需群主在企业微信中确认，每个客户群每月最多 "
+            f"{config.wecom.customer_group_monthly_cap} 条。"
+        )
+        return 0
+
+    return with_database(config, work)
+
+
 def run_detach(config: Config, args: argparse.Namespace) -> int:
     async def work(db: Database) -> int:
         async with db.transaction() as tx:
@@ -233,6 +295,7 @@ def run_detach(config: Config, args: argparse.Namespace) -> int:
                 print(f"「{group.name}」没有绑定渠道，未改动。")
                 return 0
             await tx.groups.set_channel(group, app_chat_id="", robot_key="")
+            await tx.customer_groups.detach(group)
             await tx.audit.record(
                 at=datetime.now(UTC),
                 actor=ACTOR,

@@ -32,6 +32,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
     else:
         now = datetime.now(zone)
     dispatcher = Dispatcher(routers())
-    value = dispatcher.parse_for_role(" ".join(args.text), ParseContext(args.role, now, args.group))
+    value = dispatcher.parse_for_role(
+        " ".join(args.text), ParseContext(args.role, now, args.group)
+    )
     print(json.dumps(as_json(value), ensure_ascii=False))
     return 0

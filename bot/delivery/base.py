@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-AddressKind = Literal["member", "appchat", "robot", "response_url", "group"]
+AddressKind = Literal[
+    "member",
+    "appchat",
+    "robot",
+    "response_url",
+    "group",
+    "card_update",
+    "wechat",  # a 公众号 follower's OpenID: message/custom/send (客服消息)
+    "wechat_template",  # the same follower outside the 48-hour window: a template message
+    "customer_group",  # a WeCom customer group (客户群): add_msg_template, confirmed by staff
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ The simulator (``lvzhi simulate`` and the console) reads them back; every one is
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ class SandboxMessage:
     address: Address
     text: str
     mentions: tuple[str, ...]
+    image: bytes | None = None  # a group robot's picture (msgtype image), decoded
 
 
 class SandboxSender:
@@ -36,11 +38,34 @@ class SandboxSender:
         item = SandboxMessage(
             at=self.clock.now(),
             address=address,
-            text=str(message.get("content", "")),
+            text=sandbox_text(address, message),
             mentions=tuple(message.get("mentions", ())),
+            image=_image(message),
         )
         self.messages.append(item)
         log.info("sandbox → %s: %s", address.label, item.text.replace("\n", " ⏎ ")[:200])
         async with self._changed:
             self._changed.notify_all()
         return Sent()
+
+
+def sandbox_text(address: Address, message: dict[str, Any]) -> str:
+    """What a person would see: the text, a card's buttons, or a card's new button label."""
+    text = str(message.get("content", ""))
+    image = _image(message)
+    if image is not None:
+        return f"〔图片：{text}，{len(image) // 1024 + 1} KB〕"
+    if address.kind == "card_update":
+        return f"〔卡片已更新：{text}〕"
+    card = message.get("card")
+    if address.kind == "member" and isinstance(card, dict):
+        buttons = " ".join(f"［{b.get('text', '')}］" for b in card.get("button_list", ()))
+        return f"{text}\n{buttons}" if buttons else text
+    return text
+
+
+def _image(message: dict[str, Any]) -> bytes | None:
+    picture = message.get("image") if message.get("msgtype") == "image" else None
+    if not isinstance(picture, dict):
+        return None
+    return base64.b64decode(str(picture.get("base64", "")))

@@ -15,18 +15,24 @@ import contextlib
 import logging
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from bot.clock import Clock
-from bot.config import DeliveryConfig
+from bot.config import DeliveryConfig, WeChatConfig
 from bot.delivery.base import Address, Failed, Outcome, Retry, Sender, Sent, Throttled
+from bot.delivery.groupcommit import GroupCommit
+from bot.delivery.routing import group_route, member_route, openid_route
 from bot.delivery.text import part_limit, split_utf8
-from storage import Database
+from storage import Database, Tx
 from storage.models import Delivery
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,19 @@ class Job:
         return cls(row.id, row.channel, row.target, row.payload, row.attempts, row.parts_sent)
 
 
+class ConfirmedSends(Protocol):
+    """Sends that WeCom holds until a person confirms them (客户群群发): see
+    :class:`bot.wecom.customer_groups.CustomerGroups`."""
+
+    async def submit(self, job: Job, address: Address, *, owner: str) -> Outcome | None:
+        """Create the send; None once it waits for confirmation, else an outcome to record."""
+        ...
+
+    async def poll(self) -> None:
+        """Look at the sends waiting for confirmation that are due for a check."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Gate:
     key: str
@@ -61,17 +80,24 @@ class DeliveryWorker:
         clock: Clock,
         *,
         owner: str | None = None,
+        wechat: WeChatConfig | None = None,
+        confirmed_sends: ConfirmedSends | None = None,
     ) -> None:
         self.db = db
         self.sender = sender
         self.config = config
         self.clock = clock
+        self.wechat = wechat  # the 公众号, when configured: members may be routed there
+        self.confirmed_sends = confirmed_sends
         self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(config.concurrency)
         self._stopping = False
         self.last_error: str | None = None
+        # SQLite's one writer commits the per-send steps of all slots together (see
+        # bot.delivery.groupcommit); PostgreSQL commits each step on its own.
+        self._group = GroupCommit(db) if db.is_sqlite else None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -100,6 +126,8 @@ class DeliveryWorker:
         finally:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if self._group is not None:
+                await self._group.settle()  # what was sent is recorded before we go
             self._stopping = False
 
     def wake(self) -> None:
@@ -129,6 +157,11 @@ class DeliveryWorker:
     # -- one round ---------------------------------------------------------------------------
 
     async def run_once(self) -> int:
+        if self.confirmed_sends is not None:
+            try:
+                await self.confirmed_sends.poll()
+            except Exception:  # never let the confirmation checks stop the outbox
+                log.exception("checking the sends waiting for confirmation failed")
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await tx.deliveries.expire_overdue(now)
@@ -141,13 +174,24 @@ class DeliveryWorker:
             jobs = [Job.of(row) for row in rows]
         if not jobs:
             return 0
+        addresses = await self._resolve_all(jobs)
         by_target: dict[tuple[str, str], list[Job]] = {}
         for job in jobs:
             by_target.setdefault((job.channel, job.target), []).append(job)
-        await asyncio.gather(*(self._run_in_order(queue) for queue in by_target.values()))
+        await asyncio.gather(
+            *(self._run_in_order(queue, addresses) for queue in by_target.values())
+        )
         return len(jobs)
 
-    async def _run_in_order(self, queue: list[Job]) -> None:
+    async def _resolve_all(self, jobs: list[Job]) -> dict[int, Address | Failed]:
+        """Every job's address, read in one transaction for the round (a read per delivery
+        was a good part of the worker's cost in a broadcast)."""
+        async with self.db.read() as tx:
+            return {job.id: await self._resolve(tx, job) for job in jobs}
+
+    async def _run_in_order(
+        self, queue: list[Job], addresses: dict[int, Address | Failed]
+    ) -> None:
         async with self._slots:
             for position, job in enumerate(queue):
                 if self._stopping:
@@ -155,7 +199,7 @@ class DeliveryWorker:
                     await self._postpone(queue[position:], self.clock.now())
                     return
                 try:
-                    closed_until = await self._deliver(job)
+                    closed_until = await self._deliver(job, addresses[job.id])
                 except Exception:
                     # Unexpected (a bug, the database gone): leave the lease to run out so the
                     # delivery is retried, and carry on with the others.
@@ -167,34 +211,28 @@ class DeliveryWorker:
                     await self._postpone(queue[position + 1 :], closed_until)
                     return
 
-    async def _deliver(self, job: Job) -> datetime | None:
+    async def _deliver(self, job: Job, address: Address | Failed) -> datetime | None:
         """Send the job's remaining parts; the time its gate opens again if it was closed."""
-        address = await self._resolve(job)
         if isinstance(address, Failed):
             await self._finish(job, "dead", address.error, alert=address.alert)
             return None
-        parts = self._parts(job.payload, address)
         gate = self._gate(address)
+        if address.kind == "customer_group" and self.confirmed_sends is not None:
+            # One task per delivery, never split: each one uses a slot of the group's month.
+            outcome = await self.confirmed_sends.submit(job, address, owner=self.owner)
+            if outcome is not None:
+                await self._record(job, gate, outcome, 0, 1, self.clock.now())
+            return None
+        parts = self._parts(job.payload, address)
         lease = timedelta(seconds=self.config.lease_seconds)
         for index in range(job.parts_sent, len(parts)):
-            async with self.db.transaction() as tx:
-                reserved_at = self.clock.now()
-                # Re-check (and extend) the lease right before sending: a batch can outlive
-                # its lease, and once another worker has claimed the delivery, sending it here
-                # too would be a duplicate outside the crash window.
-                if not await tx.deliveries.renew_lease(
-                    job.id, owner=self.owner, now=reserved_at, lease=lease
-                ):
-                    log.warning("delivery %s: lease lost before sending; left to its owner",
-                                job.id)
-                    return None
-                retry_at = await tx.gates.reserve(
-                    gate.key, limit=gate.limit, window=gate.window, now=reserved_at
-                )
-                if retry_at is not None:
-                    await tx.deliveries.reschedule(
-                        job.id, at=retry_at, error=None, count_attempt=False
-                    )
+            reserved_at = self.clock.now()
+            leased, retry_at = await self._write(
+                partial(self._reserve, job=job, gate=gate, at=reserved_at, lease=lease)
+            )
+            if not leased:
+                log.warning("delivery %s: lease lost before sending; left to its owner", job.id)
+                return None
             if retry_at is not None:
                 return retry_at
             outcome = await self._send(address, parts[index])
@@ -222,53 +260,92 @@ class DeliveryWorker:
             return Retry(f"sender error: {type(exc).__name__}")
 
     async def _record(
-        self, job: Job, gate: Gate, outcome: Outcome, index: int, total: int,
+        self,
+        job: Job,
+        gate: Gate,
+        outcome: Outcome,
+        index: int,
+        total: int,
         reserved_at: datetime,
     ) -> bool:
         """Write the outcome of one part at once; True to go on with the next part."""
         now = self.clock.now()
+        return await self._write(
+            lambda tx: self._record_in(tx, job, gate, outcome, index, total, reserved_at, now)
+        )
+
+    async def _reserve(
+        self, tx: Tx, *, job: Job, gate: Gate, at: datetime, lease: timedelta
+    ) -> tuple[bool, datetime | None]:
+        """Before a send: (still leased?, when the gate opens if it is closed now)."""
+        # Re-check (and extend) the lease right before sending: a batch can outlive its lease,
+        # and once another worker has claimed the delivery, sending it here too would be a
+        # duplicate outside the crash window.
+        if not await tx.deliveries.renew_lease(job.id, owner=self.owner, now=at, lease=lease):
+            return False, None
+        retry_at = await tx.gates.reserve(gate.key, limit=gate.limit, window=gate.window, now=at)
+        if retry_at is not None:
+            await tx.deliveries.reschedule(job.id, at=retry_at, error=None, count_attempt=False)
+        return True, retry_at
+
+    async def _write(self, step: Callable[[Tx], Awaitable[T]]) -> T:
+        """One step of a send in a write transaction (shared with others' on SQLite)."""
+        if self._group is not None:
+            return await self._group.run(step)
         async with self.db.transaction() as tx:
-            # The slot was logged when reserved, before the request left; WeCom counts it
-            # when it arrives. Moving it to now (≥ arrival) keeps the gate's window from
-            # opening early by the request's latency, which could otherwise put limit + 1
-            # messages into one of WeCom's windows.
-            await tx.gates.settle(gate.key, reserved_at=reserved_at, sent_at=now)
-            match outcome:
-                case Sent(invalid):
-                    if invalid:
-                        await tx.alerts.raise_alert(
-                            at=now,
-                            kind="invalid_recipient",
-                            message=f"delivery {job.id}: invalid recipients {', '.join(invalid)}",
-                        )
-                    if index + 1 == total:
-                        await tx.deliveries.mark_sent(job.id, now)
-                        return False
-                    await tx.deliveries.mark_part_sent(job.id, index + 1)
-                    return True
-                case Throttled(error):
-                    until = now + timedelta(seconds=self.config.cooldown_seconds)
-                    await tx.gates.cool_down(gate.key, until)
-                    await tx.deliveries.reschedule(job.id, at=until, error=error,
-                                                   count_attempt=False)
-                case Retry(error):
-                    self.last_error = error
-                    if job.attempts + 1 >= self.config.max_attempts:
-                        await tx.deliveries.finish(job.id, status="dead", error=error, now=now)
-                        await tx.alerts.raise_alert(
-                            at=now, kind="dead", message=f"delivery {job.id}: {error}"
-                        )
-                    else:
-                        at = now + timedelta(seconds=self._backoff(job.attempts))
-                        await tx.deliveries.reschedule(job.id, at=at, error=error,
-                                                       count_attempt=True)
-                case Failed(error, alert):
-                    self.last_error = error
+            return await step(tx)
+
+    async def _record_in(
+        self,
+        tx: Tx,
+        job: Job,
+        gate: Gate,
+        outcome: Outcome,
+        index: int,
+        total: int,
+        reserved_at: datetime,
+        now: datetime,
+    ) -> bool:
+        # The slot was logged when reserved, before the request left; WeCom counts it
+        # when it arrives. Moving it to now (≥ arrival) keeps the gate's window from
+        # opening early by the request's latency, which could otherwise put limit + 1
+        # messages into one of WeCom's windows.
+        await tx.gates.settle(gate.key, reserved_at=reserved_at, sent_at=now)
+        match outcome:
+            case Sent(invalid):
+                if invalid:
+                    await tx.alerts.raise_alert(
+                        at=now,
+                        kind="invalid_recipient",
+                        message=f"delivery {job.id}: invalid recipients {', '.join(invalid)}",
+                    )
+                if index + 1 == total:
+                    await tx.deliveries.mark_sent(job.id, now)
+                    return False
+                await tx.deliveries.mark_part_sent(job.id, index + 1)
+                return True
+            case Throttled(error):
+                until = now + timedelta(seconds=self.config.cooldown_seconds)
+                await tx.gates.cool_down(gate.key, until)
+                await tx.deliveries.reschedule(job.id, at=until, error=error, count_attempt=False)
+            case Retry(error):
+                self.last_error = error
+                if job.attempts + 1 >= self.config.max_attempts:
                     await tx.deliveries.finish(job.id, status="dead", error=error, now=now)
                     await tx.alerts.raise_alert(
-                        at=now, kind="config" if alert else "dead",
-                        message=f"delivery {job.id}: {error}",
+                        at=now, kind="dead", message=f"delivery {job.id}: {error}"
                     )
+                else:
+                    at = now + timedelta(seconds=self._backoff(job.attempts))
+                    await tx.deliveries.reschedule(job.id, at=at, error=error, count_attempt=True)
+            case Failed(error, alert):
+                self.last_error = error
+                await tx.deliveries.finish(job.id, status="dead", error=error, now=now)
+                await tx.alerts.raise_alert(
+                    at=now,
+                    kind="config" if alert else "dead",
+                    message=f"delivery {job.id}: {error}",
+                )
         return False
 
     async def _finish(self, job: Job, status: str, error: str, *, alert: bool) -> None:
@@ -281,21 +358,20 @@ class DeliveryWorker:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _resolve(self, job: Job) -> Address | Failed:
-        if job.channel == "member":
-            return Address("member", job.target, f"member:{job.target}")
+    async def _resolve(self, tx: Tx, job: Job) -> Address | Failed:
+        if job.channel in ("member", "wechat"):
+            route = member_route if job.channel == "member" else openid_route
+            return await route(tx, job.target, self.wechat, self.clock.now())
         if job.channel == "response_url":
             return Address("response_url", job.target, f"aibot-response:{job.id}")
+        if job.channel == "card_update":
+            # The response code is a one-time credential: it stays out of logs and gate keys.
+            return Address("card_update", job.target, f"card-update:{job.id}")
         if job.channel == "group":
-            async with self.db.read() as tx:
-                group = await tx.groups.get(int(job.target))
+            group = await tx.groups.get(int(job.target))
             if group is None:
                 return Failed(f"group {job.target} no longer exists")
-            if group.app_chat_id:
-                return Address("appchat", group.app_chat_id, f"appchat:{group.name}")
-            if group.robot_key:
-                return Address("robot", group.robot_key, f"robot:{group.name}")
-            return Address("group", str(group.id), f"group:{group.name}")
+            return group_route(group)
         return Failed(f"unknown channel {job.channel!r}")
 
     def _gate(self, address: Address) -> Gate:
@@ -310,6 +386,13 @@ class DeliveryWorker:
 
     @staticmethod
     def _parts(payload: dict[str, Any], address: Address) -> list[dict[str, Any]]:
+        if address.kind == "card_update" or ("card" in payload and address.kind == "member"):
+            return [payload]  # one card (or card update), never split
+        if address.kind == "wechat_template":
+            return [payload]  # one template message with the first words (the sender cuts)
+        if payload.get("msgtype") == "image":
+            return [payload]  # one picture, never split
+        payload = {k: v for k, v in payload.items() if k != "card"}  # no cards here: the text
         # The limit depends on the channel: markdown is 4096 bytes only for a group robot
         # (and an AI-bot response); message/send and appchat/send cap it at 2048.
         limit = part_limit(address.kind, str(payload.get("msgtype", "text")))
@@ -321,6 +404,7 @@ class DeliveryWorker:
 
     def _backoff(self, attempts: int) -> float:
         """Exponential backoff with full jitter, capped."""
-        ceiling = min(self.config.backoff_max_seconds,
-                      self.config.backoff_base_seconds * (2**attempts))
+        ceiling = min(
+            self.config.backoff_max_seconds, self.config.backoff_base_seconds * (2**attempts)
+        )
         return random.uniform(ceiling / 2, ceiling)

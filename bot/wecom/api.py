@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiohttp
 
@@ -83,14 +83,23 @@ def robot_key(value: str) -> str:
 
 
 def message_body(
-    *, agent_id: int, touser: str, msgtype: str, content: str, duplicate_check_seconds: int
+    *,
+    agent_id: int,
+    touser: str,
+    msgtype: str,
+    content: str,
+    duplicate_check_seconds: int,
+    card: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``message/send`` request for a text or markdown message to members."""
+    """The ``message/send`` request to members: text or markdown, or a ``template_card``
+    when ``card`` is given (``content`` is then unused)."""
+    if card is not None:
+        msgtype = "template_card"
     body: dict[str, Any] = {
         "touser": touser,
         "msgtype": msgtype,
         "agentid": agent_id,
-        msgtype: {"content": content},
+        msgtype: dict(card) if card is not None else {"content": content},
     }
     if duplicate_check_seconds > 0:
         # WeCom drops a request identical to one it accepted within the interval: a resend
@@ -115,6 +124,24 @@ def robot_body(msgtype: str, content: str, mentions: Sequence[str] = ()) -> dict
     return {"msgtype": "markdown", "markdown": {"content": content}}
 
 
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A media file as ``media/get`` returned it."""
+
+    data: bytes = field(repr=False)
+    content_type: str
+    filename: str
+
+
+_FILENAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", re.I)
+
+
+def _filename(disposition: str) -> str:
+    """The file name of a ``Content-Disposition`` header (percent-decoded), or ""."""
+    match = _FILENAME.search(disposition)
+    return unquote(match.group(1)).strip() if match else ""
+
+
 class WeComApi:
     """The calls, each one HTTP request with its own timeout; no retries here (the worker and
     the token cache decide what a failure means)."""
@@ -127,8 +154,11 @@ class WeComApi:
     async def get_token(self, corp_id: str, secret: str) -> Reply:
         """``gettoken``: ``access_token`` and ``expires_in`` (seconds) in the body."""
         return await self._call(
-            "gettoken", "GET", self.base + "gettoken",
-            params={"corpid": corp_id, "corpsecret": secret}, secrets=(secret,),
+            "gettoken",
+            "GET",
+            self.base + "gettoken",
+            params={"corpid": corp_id, "corpsecret": secret},
+            secrets=(secret,),
         )
 
     async def send_message(
@@ -140,37 +170,59 @@ class WeComApi:
         msgtype: str,
         content: str,
         duplicate_check_seconds: int,
+        card: Mapping[str, Any] | None = None,
     ) -> Reply:
         """``message/send`` to members (``touser`` "a|b|c"); ``invaliduser`` lists the refused."""
         body = message_body(
-            agent_id=agent_id, touser=touser, msgtype=msgtype, content=content,
+            agent_id=agent_id,
+            touser=touser,
+            msgtype=msgtype,
+            content=content,
             duplicate_check_seconds=duplicate_check_seconds,
+            card=card,
         )
-        return await self._call(
-            "message/send", "POST", self.base + "message/send",
-            params={"access_token": token}, body=body, secrets=(token,),
+        return await self._post_json("message/send", token, body)
+
+    async def update_template_card(
+        self,
+        token: str,
+        *,
+        agent_id: int,
+        userids: Sequence[str],
+        response_code: str,
+        button_text: str,
+    ) -> Reply:
+        """``message/update_template_card``: the clicked card's buttons become ``button_text``
+        (one update per ``response_code``, within 72 hours of the click)."""
+        body = {
+            "userids": list(userids),
+            "agentid": agent_id,
+            "response_code": response_code,
+            "button": {"replace_name": button_text},
+        }
+        return await self._post_json(
+            "message/update_template_card", token, body, secrets=(response_code,)
         )
 
     async def create_appchat(
-        self, token: str, *, name: str, owner: str, userlist: Sequence[str],
+        self,
+        token: str,
+        *,
+        name: str,
+        owner: str,
+        userlist: Sequence[str],
         chatid: str | None = None,
     ) -> Reply:
         """``appchat/create`` (2–2000 members): the new chat's id is ``body["chatid"]``."""
         body: dict[str, Any] = {"name": name, "owner": owner, "userlist": list(userlist)}
         if chatid:
             body["chatid"] = chatid
-        return await self._call(
-            "appchat/create", "POST", self.base + "appchat/create",
-            params={"access_token": token}, body=body, secrets=(token,),
-        )
+        return await self._post_json("appchat/create", token, body)
 
     async def send_appchat(self, token: str, *, chatid: str, msgtype: str, content: str) -> Reply:
         """``appchat/send``: a text or markdown message into an app-created group chat."""
         body = {"chatid": chatid, "msgtype": msgtype, msgtype: {"content": content}}
-        return await self._call(
-            "appchat/send", "POST", self.base + "appchat/send",
-            params={"access_token": token}, body=body, secrets=(token,),
-        )
+        return await self._post_json("appchat/send", token, body)
 
     async def send_robot(
         self, key: str, *, msgtype: str, content: str, mentions: Sequence[str] = ()
@@ -178,8 +230,25 @@ class WeComApi:
         """The group robot's ``webhook/send?key=`` (20 messages a minute per robot)."""
         key = robot_key(key)
         return await self._call(
-            "webhook/send", "POST", self.base + "webhook/send",
-            params={"key": key}, body=robot_body(msgtype, content, mentions), secrets=(key,),
+            "webhook/send",
+            "POST",
+            self.base + "webhook/send",
+            params={"key": key},
+            body=robot_body(msgtype, content, mentions),
+            secrets=(key,),
+        )
+
+    async def send_robot_image(self, key: str, *, base64: str, md5: str) -> Reply:
+        """A picture through the group robot: ``base64`` of the file and the ``md5`` of the
+        file itself (JPG or PNG, at most 2 MB before encoding)."""
+        key = robot_key(key)
+        return await self._call(
+            "webhook/send",
+            "POST",
+            self.base + "webhook/send",
+            params={"key": key},
+            body={"msgtype": "image", "image": {"base64": base64, "md5": md5}},
+            secrets=(key,),
         )
 
     async def send_response(self, response_url: str, *, content: str) -> Reply:
@@ -187,8 +256,106 @@ class WeComApi:
         markdown (not text), so plain text goes as markdown."""
         body = {"msgtype": "markdown", "markdown": {"content": content}}
         return await self._call(
-            "aibot/response", "POST", response_url, params=None, body=body,
+            "aibot/response",
+            "POST",
+            response_url,
+            params=None,
+            body=body,
             secrets=(response_url,),
+        )
+
+    async def get_user_info(self, token: str, code: str) -> Reply:
+        """``auth/getuserinfo``: who signed in through WeCom's web login (网页授权 / 扫码登录).
+        A member of the corp comes back as ``userid``; anyone else as ``openid`` only. The
+        ``code`` is single-use and lives five minutes."""
+        return await self._call(
+            "auth/getuserinfo",
+            "GET",
+            self.base + "auth/getuserinfo",
+            params={"access_token": token, "code": code},
+            secrets=(token, code),
+        )
+
+    async def get_media(self, token: str, media_id: str, *, max_bytes: int) -> Reply | Media:
+        """``media/get``: a temporary media's bytes (kept by WeCom for 3 days), or WeCom's JSON
+        refusal as a :class:`Reply` (40007: no such media, or expired)."""
+        label = "media/get"
+        try:
+            async with self.http.get(
+                self.base + "media/get",
+                params={"access_token": token, "media_id": media_id},
+                timeout=self.timeout,
+            ) as response:
+                if response.status != 200:
+                    raise WeComTransportError(f"{label}: HTTP {response.status}")
+                if (response.content_length or 0) > max_bytes:
+                    raise WeComTransportError(f"{label}: larger than {max_bytes} bytes")
+                data = await response.content.read(max_bytes + 1)
+                content_type = response.content_type
+                disposition = response.headers.get("Content-Disposition", "")
+        except TimeoutError:
+            raise WeComTransportError(f"{label}: timed out") from None
+        except aiohttp.ClientError as exc:
+            raise WeComTransportError(f"{label}: {type(exc).__name__}") from None
+        if len(data) > max_bytes:
+            raise WeComTransportError(f"{label}: larger than {max_bytes} bytes")
+        if content_type in ("application/json", "text/plain") and data[:1] == b"{":
+            try:  # a refusal comes as JSON, the media never does
+                answer = json.loads(data)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                answer = None
+            if isinstance(answer, dict) and isinstance(answer.get("errcode"), int):
+                reply = Reply(
+                    label,
+                    answer["errcode"],
+                    answer,
+                    _scrub(str(answer.get("errmsg", "")), (token, media_id)),
+                )
+                log.info("WeCom %s", reply.describe())
+                return reply
+        return Media(data, content_type, _filename(disposition))
+
+    async def add_msg_template(
+        self, token: str, *, sender: str, chat_id: str, content: str
+    ) -> Reply:
+        """``externalcontact/add_msg_template`` to one customer group (客户群): a task that
+        ``sender`` (the group's owner) must confirm in the WeCom client; ``body["msgid"]``."""
+        body = {
+            "chat_type": "group",
+            "sender": sender,
+            "chat_id_list": [chat_id],
+            "allow_select": False,
+            "text": {"content": content},
+        }
+        return await self._post_json("externalcontact/add_msg_template", token, body)
+
+    async def groupmsg_send_result(
+        self, token: str, *, msgid: str, userid: str, cursor: str = ""
+    ) -> Reply:
+        """``externalcontact/get_groupmsg_send_result``: ``send_list`` of {chat_id, userid,
+        status (0 not sent, 1 sent, 2 not a friend, 3 over the limit), send_time}."""
+        body: dict[str, Any] = {"msgid": msgid, "userid": userid, "limit": 1000}
+        if cursor:
+            body["cursor"] = cursor
+        return await self._post_json("externalcontact/get_groupmsg_send_result", token, body)
+
+    async def cancel_groupmsg_send(self, token: str, *, msgid: str) -> Reply:
+        """``externalcontact/cancel_groupmsg_send``: stop a task nobody confirmed."""
+        return await self._post_json(
+            "externalcontact/cancel_groupmsg_send", token, {"msgid": msgid}
+        )
+
+    async def _post_json(
+        self, name: str, token: str, body: Mapping[str, Any], *, secrets: Iterable[str] = ()
+    ) -> Reply:
+        """A POST of ``body`` to ``cgi-bin/{name}`` with the app's token."""
+        return await self._call(
+            name,
+            "POST",
+            self.base + name,
+            params={"access_token": token},
+            body=body,
+            secrets=(token, *secrets),
         )
 
     async def _call(

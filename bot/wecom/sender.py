@@ -111,29 +111,50 @@ class WeComSender:
         )
 
     async def send(self, address: Address, message: dict[str, Any]) -> Outcome:
+        if message.get("msgtype") == "image":
+            return await self._send_image(address, message)
         msgtype = "markdown" if message.get("msgtype") == "markdown" else "text"
         content = str(message.get("content", ""))
         mentions = tuple(str(m) for m in message.get("mentions", ()))
+        card = message.get("card") if address.kind == "member" else None
         limit = part_limit(address.kind, msgtype)
         size = len(content.encode("utf-8"))
-        if size > limit:
+        if size > limit and card is None and address.kind != "card_update":
             # The worker splits before sending; reaching this is a bug, not a WeCom answer.
             return Failed(f"{address.label}: a part of {size} bytes exceeds the {limit} limit")
         try:
             match address.kind:
                 case "member":
-                    return await self._with_token(address, lambda token: self.api.send_message(
-                        token,
-                        agent_id=self.config.agent_id,
-                        touser=address.value,
-                        msgtype=msgtype,
-                        content=content,
-                        duplicate_check_seconds=self.config.duplicate_check_seconds,
-                    ))
+                    return await self._with_token(
+                        address,
+                        lambda token: self.api.send_message(
+                            token,
+                            agent_id=self.config.agent_id,
+                            touser=address.value,
+                            msgtype=msgtype,
+                            content=content,
+                            duplicate_check_seconds=self.config.duplicate_check_seconds,
+                            card=card,
+                        ),
+                    )
+                case "card_update":
+                    return await self._with_token(
+                        address,
+                        lambda token: self.api.update_template_card(
+                            token,
+                            agent_id=self.config.agent_id,
+                            userids=[str(u) for u in message.get("userids", ())],
+                            response_code=address.value,
+                            button_text=content,
+                        ),
+                    )
                 case "appchat":
-                    return await self._with_token(address, lambda token: self.api.send_appchat(
-                        token, chatid=address.value, msgtype=msgtype, content=content
-                    ))
+                    return await self._with_token(
+                        address,
+                        lambda token: self.api.send_appchat(
+                            token, chatid=address.value, msgtype=msgtype, content=content
+                        ),
+                    )
                 case "robot":
                     reply = await self.api.send_robot(
                         address.value, msgtype=msgtype, content=content, mentions=mentions
@@ -157,6 +178,22 @@ class WeComSender:
             return Retry(f"{address.label}: {exc}")
         return Failed(f"{address.label}: unknown address kind {address.kind!r}")
 
+    async def _send_image(self, address: Address, message: dict[str, Any]) -> Outcome:
+        """A picture (base64 + md5) reaches a group through its robot only: app chats and
+        members would need the file uploaded as temporary media first, which we do not."""
+        image = message.get("image")
+        if not isinstance(image, dict) or not image.get("base64") or not image.get("md5"):
+            return Failed(f"{address.label}: an image message without its image")
+        if address.kind != "robot":
+            return Failed(f"{address.label}: images are sent to groups through a group robot")
+        try:
+            reply = await self.api.send_robot_image(
+                address.value, base64=str(image["base64"]), md5=str(image["md5"])
+            )
+        except WeComTransportError as exc:
+            return Retry(f"{address.label}: {exc}")
+        return outcome_of(reply, address)
+
     async def create_appchat(
         self, *, name: str, owner: str, userlist: list[str], chatid: str | None = None
     ) -> str:
@@ -165,13 +202,20 @@ class WeComSender:
         Raises :class:`WeComCallError` with WeCom's errcode (a :class:`TokenError` when no token
         could be had) or :class:`WeComTransportError`.
         """
-        reply = await self._call_with_token(lambda token: self.api.create_appchat(
-            token, name=name, owner=owner, userlist=userlist, chatid=chatid
-        ))
+        reply = await self._call_with_token(
+            lambda token: self.api.create_appchat(
+                token, name=name, owner=owner, userlist=userlist, chatid=chatid
+            )
+        )
         found = reply.body.get("chatid")
         if not reply.ok or not isinstance(found, str) or not found:
             raise WeComCallError(reply.describe(), reply.errcode)
         return found
+
+    async def call(self, call: Callable[[str], Awaitable[Reply]]) -> Reply:
+        """Any API call with the app's token (customer groups, say); raises like
+        :meth:`create_appchat` when no answer or no token could be had."""
+        return await self._call_with_token(call)
 
     async def _with_token(
         self, address: Address, call: Callable[[str], Awaitable[Reply]]

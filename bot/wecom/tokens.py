@@ -19,6 +19,7 @@ raced each other (WxJava, silenceper/wechat); one that cached it forever broke a
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ class AccessTokens:
         self._corp_id = corp_id
         self._secret = secret
         self._cached: _Token | None = None
+        # Tokens WeCom refused. A concurrent get() that read the row before the refusal must
+        # not put one back into the cache (it did: the next call failed with 40014 again).
+        self._refused: collections.deque[str] = collections.deque(maxlen=16)
         self._lock = asyncio.Lock()
         self.fetches = 0  # gettoken calls made by this process (for tests and the console)
 
@@ -85,6 +89,7 @@ class AccessTokens:
 
     async def invalidate(self, token: str) -> None:
         """WeCom refused ``token``: forget it here, and in the database unless already replaced."""
+        self._refused.append(token)
         if self._cached is not None and self._cached.value == token:
             self._cached = None
         async with self.db.transaction() as tx:
@@ -93,10 +98,12 @@ class AccessTokens:
     # -- internals ---------------------------------------------------------------------------
 
     def _fresh(self, token: _Token) -> bool:
-        return self.clock.now() < token.expires_at - self.refresh_margin
+        return self._valid(token, margin=self.refresh_margin)
 
-    def _valid(self, token: _Token) -> bool:
-        return self.clock.now() < token.expires_at
+    def _valid(self, token: _Token, margin: timedelta = timedelta(0)) -> bool:
+        if token.value in self._refused:
+            return False
+        return self.clock.now() < token.expires_at - margin
 
     async def _load_or_refresh(self) -> str:
         loop = asyncio.get_running_loop()
@@ -154,6 +161,14 @@ class AccessTokens:
             self.fetches += 1
             reply = await self.api.get_token(self._corp_id, self._secret)
             token = _granted(reply, self.clock.now())
+            # gettoken is the authority: WeCom hands out the same token again while it is
+            # valid, so one it refused (a passing 42001, say) is usable again if re-granted.
+            while token.value in self._refused:
+                self._refused.remove(token.value)
+            # Valid whether or not the shared copy can be written: if the database refuses
+            # the write (locked, full, gone), this process still has it, instead of waiting
+            # out its own refresh lease (2 × the request timeout + 5 s) to fetch it again.
+            self._cached = token
             async with self.db.transaction() as tx:
                 await tx.tokens.store(self.app, token=token.value, expires_at=token.expires_at)
         except BaseException:

@@ -14,6 +14,7 @@ from storage.models import (
     CalendarYear,
     Campaign,
     CheckIn,
+    Group,
     GroupMember,
     PlannerMark,
 )
@@ -32,6 +33,21 @@ class CampaignRepo(Repo):
 
     async def for_group(self, group_id: int) -> Campaign | None:
         return await self.session.scalar(select(Campaign).where(Campaign.group_id == group_id))
+
+    async def of_study_group(self, member_id: int) -> tuple[Group | None, Campaign | None]:
+        """The member's (first) study group and its campaign, if any, in one query: what a
+        1:1 check-in counts for."""
+        row = (
+            await self.session.execute(
+                select(Group, Campaign)
+                .join(GroupMember, GroupMember.group_id == Group.id)
+                .outerjoin(Campaign, Campaign.group_id == Group.id)
+                .where(GroupMember.member_id == member_id, Group.kind == "study_group")
+                .order_by(Group.id)
+                .limit(1)
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else (None, None)
 
     async def active(self) -> list[Campaign]:
         rows = await self.session.scalars(
@@ -68,6 +84,43 @@ class CheckInRepo(Repo):
         self.session.add(checkin)
         await self.session.flush()
         return checkin
+
+    async def add_if_new(self, values: dict[str, Any]) -> bool:
+        """Insert a campaign's check-in unless the member has one for that period already (the
+        unique key decides, on both backends); False if there was one. One statement for the
+        common case, where ``find`` + ``add`` took two. Not for personal records: their
+        ``campaign_id`` is NULL, which a unique key never matches."""
+        assert values.get("campaign_id") is not None, "personal records go through find/add"
+        statement = (
+            self.upsert_insert(CheckIn)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["campaign_id", "member_id", "period_start"])
+        )
+        return bool(await self.changed(statement))
+
+    async def progress(
+        self, campaign_id: int, period_start: date, group_id: int
+    ) -> tuple[int, int]:
+        """(members of the group, of whom checked in for the period) in one query: the
+        ``已打卡 17/25`` of a check-in's answer."""
+        members = (
+            select(func.count())
+            .select_from(GroupMember)
+            .where(GroupMember.group_id == group_id)
+            .scalar_subquery()
+        )
+        checked = (
+            select(func.count(distinct(CheckIn.member_id)))
+            .join(GroupMember, GroupMember.member_id == CheckIn.member_id)
+            .where(
+                CheckIn.campaign_id == campaign_id,
+                CheckIn.period_start == period_start,
+                GroupMember.group_id == group_id,
+            )
+            .scalar_subquery()
+        )
+        total, done = (await self.session.execute(select(members, checked))).one()
+        return int(total or 0), int(done or 0)
 
     async def checked_member_ids(self, campaign_id: int, period_start: date) -> set[int]:
         rows = await self.session.scalars(

@@ -135,8 +135,14 @@ class RosterRepo(Repo):
     async def _load_people(self) -> list[_Person]:
         result = await self.session.execute(
             select(
-                Member.id, Member.name, Member.userid, Member.mobile, Member.sector,
-                Member.committee, Member.role, Member.active,
+                Member.id,
+                Member.name,
+                Member.userid,
+                Member.mobile,
+                Member.sector,
+                Member.committee,
+                Member.role,
+                Member.active,
             ).order_by(Member.id)
         )
         people = {row.id: _Person(*row) for row in result}
@@ -160,15 +166,23 @@ class RosterRepo(Repo):
         await self._write_members(plan, now)
         await self._move_memberships(plan, group_ids)
         audit = [
-            _audit_row(now, actor, "group.import.create", "group", group_ids[name],
-                       {"name": name, "kind": STUDY_GROUP})
+            _audit_row(
+                now,
+                actor,
+                "group.import.create",
+                "group",
+                group_ids[name],
+                {"name": name, "kind": STUDY_GROUP},
+            )
             for name in plan.new_groups
         ]
         audit += [
             _audit_row(
-                now, actor,
+                now,
+                actor,
                 "member.import.create" if change.created else "member.import.update",
-                "member", person.id,
+                "member",
+                person.id,
                 {name: {"old": old, "new": new} for name, (old, new) in change.changes.items()},
             )
             for person, change in (*plan.updates, *plan.creates)
@@ -229,12 +243,20 @@ class RosterRepo(Repo):
 
 
 def _audit_row(
-    at: datetime, actor: str, action: str, entity: str, entity_id: int | None,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: int | None,
     detail: dict[str, Any],
 ) -> dict[str, Any]:
     return {
-        "at": at, "actor": actor, "action": action, "entity": entity,
-        "entity_id": str(entity_id), "detail": detail,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "detail": detail,
     }
 
 

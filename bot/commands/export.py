@@ -1,0 +1,68 @@
+"""``lvzhi export members|checkins|reports [--year Y] [-o PATH]``: the office's spreadsheets.
+
+The same :data:`handlers.exports.EXPORTS` the web console offers; the file is written whole
+or not at all (to a temporary name first, then renamed), so an office never opens half a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from bot.config import Config
+from bot.runtime import open_database
+from handlers.exports import EXPORTS
+from storage.migrate import upgrade
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("export", help="the office's yearly spreadsheets (xlsx)")
+    parser.add_argument(
+        "kind",
+        choices=sorted(EXPORTS),
+        help="; ".join(f"{key}: {export.title}" for key, export in EXPORTS.items()),
+    )
+    parser.add_argument("--year", type=int, help="the year (default: this year)")
+    parser.add_argument(
+        "-o", "--output", type=Path, help="file or directory (default: 2025年委员履职档案.xlsx …)"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(config: Config, args: argparse.Namespace) -> int:
+    now = datetime.now(config.time.zone)
+    year = args.year or now.year
+    if not 2000 <= year <= now.year:
+        print(f"lvzhi: --year must be between 2000 and {now.year}", file=sys.stderr)
+        return 2
+    export = EXPORTS[args.kind]
+    path = args.output or Path(export.filename(year))
+    if path.is_dir():
+        path = path / export.filename(year)
+
+    async def go() -> bytes:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            return await export.build(db, config, year, now=now)
+        finally:
+            await db.dispose()
+
+    started = time.perf_counter()
+    data = asyncio.run(go())
+    partial = path.with_name(path.name + ".part")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        print(f"lvzhi: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    took = time.perf_counter() - started
+    print(f"已导出{year}年{export.title}：{path}（{len(data) // 1024} KB，用时 {took:.1f} 秒）")
+    return 0

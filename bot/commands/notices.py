@@ -1,0 +1,100 @@
+"""``lvzhi notices …``: broadcast a notice (通知) from the console, and list recent ones.
+
+``lvzhi notices send --to 第3学习小组、第5学习小组 [--at 明天上午9点] [--no-ack] 正文`` records
+the notice and queues its deliveries exactly as ``通知 …：…`` in chat does; a running
+``lvzhi serve`` sends them (at ``--at``, if given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime, timedelta
+
+from bot.config import Config
+from bot.delivery.outbox import queue
+from bot.errors import UserFacingError
+from bot.runtime import open_database
+from handlers.notices import create_notice
+from handlers.notices_common import number, preview, split_names, when
+from handlers.timephrase import parse_datetime
+from storage.migrate import upgrade
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("notices", help="notices (通知): send one, list recent ones")
+    actions = parser.add_subparsers(dest="notices_command", required=True, metavar="ACTION")
+    send = actions.add_parser("send", help="broadcast a notice to groups, members or 全体委员")
+    send.add_argument("--to", required=True, help="names: 第3学习小组、第5学习小组 or 全体委员")
+    send.add_argument("--at", help="when to send, in Chinese (明天上午9点, 下周一8:30)")
+    send.add_argument("--no-ack", action="store_true", help="no 收到 asked, nobody chased")
+    send.add_argument("text")
+    send.set_defaults(run=run_send)
+    actions.add_parser("list", help="recent notices and their acknowledgments").set_defaults(
+        run=run_list
+    )
+
+
+def run_send(config: Config, args: argparse.Namespace) -> int:
+    zone = config.time.zone
+    now = datetime.now(zone)
+    send_at = None
+    if args.at:
+        send_at = parse_datetime(args.at, now)
+        if send_at is None:
+            print(f"lvzhi: cannot understand the time {args.at!r}", file=sys.stderr)
+            return 1
+
+    async def go() -> str:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            async with db.transaction() as tx:
+                notice, shown, sends = await create_notice(
+                    tx,
+                    names_=split_names(args.to),
+                    text=args.text,
+                    send_at=send_at or now,
+                    needs_ack=not args.no_ack,
+                    author=None,
+                    now=now,
+                    ack_reminder=timedelta(hours=config.notices.ack_reminder_hours),
+                )
+                for key, out in sends:
+                    await queue(tx, out, key=key, now=now.astimezone(UTC), send_at=send_at)
+            timing = f"to be sent {when(send_at, zone)}" if send_at else "queued"
+            return f"{number('notice', notice.id)} {timing} → {shown} ({len(sends)} deliveries)"
+        finally:
+            await db.dispose()
+
+    try:
+        print(asyncio.run(go()))
+    except UserFacingError as exc:
+        print(f"lvzhi: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_list(config: Config, _: argparse.Namespace) -> int:
+    async def go() -> list[str]:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            async with db.read() as tx:
+                notices = await tx.notices.recent(limit=20)
+                counts = await tx.notices.ack_counts([n.id for n in notices])
+            lines = []
+            for notice in notices:
+                acked, total = counts.get(notice.id, (0, 0))
+                acks = f"{acked}/{total} acknowledged" if notice.needs_ack else "no ack asked"
+                lines.append(
+                    f"{number('notice', notice.id):<8} {when(notice.send_at, config.time.zone)}  "
+                    f"{acks:<18} {preview(notice.text, 30)}"
+                )
+            return lines or ["no notices yet"]
+        finally:
+            await db.dispose()
+
+    print("\n".join(asyncio.run(go())))
+    return 0

@@ -1,0 +1,200 @@
+"""``lvzhi reports …``: opinion reports (社情民意) from the command line.
+
+``list [--state S] [--year Y]``, ``show NUMBER``, ``act NUMBER ACTION [--comment] [--level]
+[--target]`` (the same state machine as the secretaries' chat commands; the submitters are
+notified through the outbox, sent by the running server), ``stats --year Y [--xlsx PATH]``
+and ``fetch-media`` (fetch attachments' WeCom media before it expires; see
+:mod:`handlers.reports_media`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Config
+from bot.delivery.outbox import queue
+from bot.errors import UserFacingError
+from bot.runtime import media_job, open_database, open_runtime
+from handlers.reports_media import MediaRun
+from handlers.reports_parse import endorse_level, forward_level, parse_number
+from handlers.reports_stats import compute_stats, stats_text, write_xlsx
+from handlers.reports_workflow import (
+    STATE_NAMES,
+    STATES,
+    TRANSITIONS,
+    Actor,
+    apply_action,
+    check_details,
+)
+from storage.migrate import upgrade
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("reports", help="opinion reports (社情民意)")
+    actions = parser.add_subparsers(dest="reports_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list reports")
+    listing.add_argument("--state", choices=STATES)
+    listing.add_argument("--year", type=int)
+    listing.set_defaults(run=run_list)
+    show = actions.add_parser("show", help="one report and its history")
+    show.add_argument("number")
+    show.set_defaults(run=run_show)
+    act = actions.add_parser("act", help="move a report on (adopt, return, forward …)")
+    act.add_argument("number")
+    act.add_argument("action", choices=[a for a in TRANSITIONS if a not in ("submit", "resubmit")])
+    act.add_argument("--comment", default="", help="意见 / 理由 / 批示内容 / 反馈内容")
+    act.add_argument("--level", default="", help="报送: 市政协|省政协|全国政协; 批示: 市领导 …")
+    act.add_argument("--target", default="", help="转办: the department; 批示: the leader")
+    act.set_defaults(run=run_act)
+    stats = actions.add_parser("stats", help="yearly statistics, optionally as xlsx")
+    stats.add_argument("--year", type=int, required=True)
+    stats.add_argument("--xlsx", type=Path)
+    stats.set_defaults(run=run_stats)
+    fetch = actions.add_parser("fetch-media", help="fetch attachments' media from WeCom")
+    fetch.set_defaults(run=run_fetch_media)
+
+
+def _fail(message: str) -> int:
+    print(f"lvzhi: {message}", file=sys.stderr)
+    return 1
+
+
+def run_list(config: Config, args: argparse.Namespace) -> int:
+    async def go() -> list[str]:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            async with db.read() as tx:
+                rows = await tx.reports.listing(state=args.state, year=args.year)
+                lines = []
+                for report in rows:
+                    lead = await tx.members.get(report.submitter_id)
+                    lines.append(
+                        f"{report.number}\t{STATE_NAMES[report.state]}\t{report.category}\t"
+                        f"{lead.name if lead else '?'}\t{report.title}"
+                    )
+                return lines
+        finally:
+            await db.dispose()
+
+    lines = asyncio.run(go())
+    print("\n".join(lines) if lines else "没有符合条件的社情民意。")
+    return 0
+
+
+def run_show(config: Config, args: argparse.Namespace) -> int:
+    number = parse_number(args.number)
+    if number is None:
+        return _fail(f"看不懂编号「{args.number}」，例如 SQ-2025-0042。")
+
+    async def go() -> int:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            async with db.read() as tx:
+                report = await tx.reports.by_number(number)
+                if report is None:
+                    return _fail(f"没有社情民意 {number}。")
+                submitters = await tx.reports.submitters(report.id)
+                names = "、".join(
+                    m.name + ("" if r == "lead" else "（联名）") for m, r in submitters
+                )
+                print(f"{report.number}《{report.title}》")
+                print(
+                    f"类别：{report.category}　状态：{STATE_NAMES[report.state]}　提交人：{names}"
+                )
+                print(f"内容：{report.content}")
+                for entry in await tx.reports.history(report.id):
+                    at = entry.at.astimezone(config.time.zone).strftime("%Y-%m-%d %H:%M")
+                    extra = " ".join(x for x in (entry.level, entry.target, entry.comment) if x)
+                    print(f"{at}\t{entry.action}\t{entry.to_state}\t{entry.actor}\t{extra}")
+                for item in await tx.reports.attachments(report.id):
+                    print(f"附件 {item.id}\t{item.kind}\t{item.status}\t{item.stored_ref}")
+                return 0
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def run_act(config: Config, args: argparse.Namespace) -> int:
+    number = parse_number(args.number)
+    if number is None:
+        return _fail(f"看不懂编号「{args.number}」，例如 SQ-2025-0042。")
+    level = args.level
+    if args.action == "forward":
+        level = forward_level(level) or ""
+    elif args.action == "endorse":
+        level = endorse_level(level) or ""
+
+    async def go() -> int:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            now = datetime.now(config.time.zone)
+            async with db.transaction() as tx:
+                report = await tx.reports.by_number(number, lock=True)
+                if report is None:
+                    return _fail(f"没有社情民意 {number}。")
+                try:
+                    check_details(args.action, args.comment, level, args.target or None)
+                    _, notes = await apply_action(
+                        tx,
+                        report,
+                        args.action,
+                        actor=Actor("cli"),
+                        now=now,
+                        comment=args.comment,
+                        level=level,
+                        target=args.target or (args.level if args.action == "endorse" else ""),
+                    )
+                except UserFacingError as exc:
+                    return _fail(exc.message)
+                for note in notes:
+                    await queue(tx, note.out, key=note.key, now=now.astimezone(UTC))
+                print(f"{report.number} → {STATE_NAMES[report.state]}；已通知 {len(notes)} 人。")
+                return 0
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def run_stats(config: Config, args: argparse.Namespace) -> int:
+    async def go() -> None:
+        db = open_database(config)
+        try:
+            await upgrade(db)
+            async with db.read() as tx:
+                facts = await tx.reports.year_facts(args.year)
+        finally:
+            await db.dispose()
+        stats = compute_stats(args.year, facts)
+        print(stats_text(stats))
+        if args.xlsx:
+            write_xlsx(stats, facts, args.xlsx)
+            print(f"已导出到 {args.xlsx}")
+
+    asyncio.run(go())
+    return 0
+
+
+def run_fetch_media(config: Config, _: argparse.Namespace) -> int:
+    """Fetch now what the server would fetch at its next ``media_fetch_seconds``."""
+
+    async def go() -> str:
+        async with open_runtime(config, start_worker=False, start_planner=False) as runtime:
+            job = media_job(config, runtime.db, runtime.sender, runtime.clock)
+            run = await job()
+        assert isinstance(run, MediaRun)
+        return (
+            f"已保存 {run.stored} 个，失败 {run.failed} 个，过期 {run.expired} 个，"
+            f"待重试 {run.retrying} 个。"
+        )
+
+    print(asyncio.run(go()))
+    return 0
