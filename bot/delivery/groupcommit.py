@@ -1,15 +1,18 @@
 """Group commit: the write steps that arrive together share one transaction.
 
-On SQLite every commit is an fsync by the one writer, and the delivery worker's steps (reserve a
-gate slot before a send, record its outcome after) are tiny: a commit each made the disk's fsync
-rate the ceiling of the whole outbox. Here steps queued while a transaction is running are
-committed together in the next one — the database is told exactly what it was told before, only
-in fewer commits. A step's result (or error) reaches its caller only after its commit, so nothing
-is sent on the strength of a reservation that was not stored.
+The delivery worker's steps (reserve a gate slot before a send, record its outcome after) are
+tiny, and a transaction each made its overhead the ceiling of the whole outbox: on SQLite a
+commit is an fsync by the one writer; on PostgreSQL each transaction is a pool checkout with
+its ping, BEGIN and COMMIT, every one a round trip (a context switch to the server, which on a
+small machine cost more than the statements). Here steps queued while a transaction is running
+are committed together in the next one — the database is told exactly what it was told before,
+only in fewer transactions. A step's result (or error) reaches its caller only after its
+commit, so nothing is sent on the strength of a reservation that was not stored.
 
-If a batch fails, each of its steps is run again in a transaction of its own, so one bad step
-cannot fail the others. PostgreSQL needs none of this (many writers; the worker commits per
-step there): batching would only hold advisory locks longer.
+A step names the gates it will lock; the batch takes all of them first, in one global order
+(:meth:`storage.repos.delivery.GateRepo.lock`), so batches in different processes wait for
+each other but never deadlock. If a batch fails, each of its steps is run again in a
+transaction of its own, so one bad step cannot fail the others.
 """
 
 from __future__ import annotations
@@ -26,55 +29,70 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Step = Callable[[Tx], Awaitable[Any]]
+Queued = tuple[Step, tuple[str, ...], asyncio.Future[Any]]
 
 
 class GroupCommit:
-    def __init__(self, db: Database, *, max_batch: int = 64) -> None:
+    def __init__(self, db: Database, *, max_batch: int = 64, parallel: int | None = None) -> None:
+        """``parallel``: transactions in flight at once. SQLite has one writer, so 1; on
+        PostgreSQL a few, so that one batch's round trips overlap another's."""
         self.db = db
         self.max_batch = max_batch
-        self._queue: list[tuple[Step, asyncio.Future[Any]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self.parallel = parallel or (1 if db.is_sqlite else 3)
+        self._queue: list[Queued] = []
+        self._flushers: set[asyncio.Task[None]] = set()
         self.commits = 0  # for benchmarks and tests: how many transactions the steps took
 
-    async def run(self, step: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run ``step`` in a write transaction shared with the steps queued beside it."""
+    async def run(self, step: Callable[[Tx], Awaitable[T]], *, locks: tuple[str, ...] = ()) -> T:
+        """Run ``step`` in a write transaction shared with the steps queued beside it;
+        ``locks``: the gates it reserves slots of."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((step, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        self._queue.append((step, locks, future))
+        if len(self._flushers) < self.parallel:
+            self._flushers.add(asyncio.create_task(self._flush()))
         return await future
 
     async def settle(self) -> None:
         """Wait until every step queued so far is committed (or has failed)."""
-        flusher = self._flusher
-        if flusher is not None and not flusher.done():
+        if self._flushers:
             with contextlib.suppress(Exception):
-                await asyncio.shield(flusher)
+                await asyncio.shield(asyncio.gather(*self._flushers))
 
     async def _flush(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            try:
-                results = await self._together(batch)
-            except Exception:
-                if len(batch) > 1:
-                    log.warning("a batch of %d writes failed; retrying each alone", len(batch))
-                for step, future in batch:
-                    await self._alone(step, future)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                await self._commit(batch)
+        finally:
+            # Leave the set in the same step that found the queue empty: a step queued after
+            # this starts a flusher of its own instead of waiting for this one.
+            self._flushers.discard(asyncio.current_task())  # type: ignore[arg-type]
 
-    async def _together(self, batch: list[tuple[Step, asyncio.Future[Any]]]) -> list[Any]:
+    async def _commit(self, batch: list[Queued]) -> None:
+        try:
+            results = await self._together(batch)
+        except Exception:
+            if len(batch) > 1:
+                log.warning("a batch of %d writes failed; retrying each alone", len(batch))
+            for queued in batch:
+                await self._alone(queued)
+            return
+        for (_, _, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def _together(self, batch: list[Queued]) -> list[Any]:
         async with self.db.transaction() as tx:
-            results = [await step(tx) for step, _ in batch]
+            await tx.gates.lock(gate for _, locks, _ in batch for gate in locks)
+            results = [await step(tx) for step, _, _ in batch]
         self.commits += 1
         return results
 
-    async def _alone(self, step: Step, future: asyncio.Future[Any]) -> None:
+    async def _alone(self, queued: Queued) -> None:
+        step, locks, future = queued
         try:
             async with self.db.transaction() as tx:
+                await tx.gates.lock(locks)
                 result = await step(tx)
             self.commits += 1
         except Exception as exc:

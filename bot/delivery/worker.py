@@ -15,7 +15,6 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -95,9 +94,8 @@ class DeliveryWorker:
         self._slots = asyncio.Semaphore(config.concurrency)
         self._stopping = False
         self.last_error: str | None = None
-        # SQLite's one writer commits the per-send steps of all slots together (see
-        # bot.delivery.groupcommit); PostgreSQL commits each step on its own.
-        self._group = GroupCommit(db) if db.is_sqlite else None
+        # The per-send steps of all slots are committed together (bot.delivery.groupcommit).
+        self._group = GroupCommit(db)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -126,8 +124,7 @@ class DeliveryWorker:
         finally:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            if self._group is not None:
-                await self._group.settle()  # what was sent is recorded before we go
+            await self._group.settle()  # what was sent is recorded before we go
             self._stopping = False
 
     def wake(self) -> None:
@@ -227,8 +224,9 @@ class DeliveryWorker:
         lease = timedelta(seconds=self.config.lease_seconds)
         for index in range(job.parts_sent, len(parts)):
             reserved_at = self.clock.now()
-            leased, retry_at = await self._write(
-                partial(self._reserve, job=job, gate=gate, at=reserved_at, lease=lease)
+            leased, retry_at = await self._group.run(
+                partial(self._reserve, job=job, gate=gate, at=reserved_at, lease=lease),
+                locks=(gate.key,),
             )
             if not leased:
                 log.warning("delivery %s: lease lost before sending; left to its owner", job.id)
@@ -270,7 +268,7 @@ class DeliveryWorker:
     ) -> bool:
         """Write the outcome of one part at once; True to go on with the next part."""
         now = self.clock.now()
-        return await self._write(
+        return await self._group.run(
             lambda tx: self._record_in(tx, job, gate, outcome, index, total, reserved_at, now)
         )
 
@@ -287,13 +285,6 @@ class DeliveryWorker:
         if retry_at is not None:
             await tx.deliveries.reschedule(job.id, at=retry_at, error=None, count_attempt=False)
         return True, retry_at
-
-    async def _write(self, step: Callable[[Tx], Awaitable[T]]) -> T:
-        """One step of a send in a write transaction (shared with others' on SQLite)."""
-        if self._group is not None:
-            return await self._group.run(step)
-        async with self.db.transaction() as tx:
-            return await step(tx)
 
     async def _record_in(
         self,
