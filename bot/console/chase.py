@@ -15,11 +15,15 @@ sending twice.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.console.common import queue_all
+from aiohttp import web
+
+from bot.console.common import field, queue_all, to_page
+from bot.console.server import View
 from bot.errors import UserFacingError
 from bot.planner import Occurrence, PlanEnv, PlanSource
 from storage import Tx
@@ -79,3 +83,22 @@ async def _claim(tx: Tx, auto_key: str, now: datetime) -> str:
         if await tx.planner.mark(key, now):
             return key
     raise UserFacingError("提醒次数过多，请直接联系未回复的委员。")
+
+
+Remind = Callable[[View, int | None], Awaitable[int]]
+Render = Callable[..., Awaitable[web.StreamResponse]]
+
+
+async def remind_action(
+    view: View, remind: Remind, render: Render, page: str
+) -> web.StreamResponse:
+    """The POST behind a "提醒" button: remind the record named by the form's ``id`` and go
+    back to its ``page`` (303), or show the page again with the reason it was refused (400)."""
+    raw = field(view, "id", 12)
+    record_id = int(raw) if raw.isdigit() else None
+    try:
+        added = await remind(view, record_id)
+    except UserFacingError as exc:
+        return await render(view, record_id, message=None, error=exc.message, status=400)
+    view.runtime.worker.wake()
+    return to_page(page, id=record_id or 0, done="reminded", n=added)

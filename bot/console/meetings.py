@@ -7,8 +7,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.console import meeting_compose
-from bot.console.chase import remind_now, sent_reminders
-from bot.console.common import field, query_int, to_page
+from bot.console.chase import remind_action, remind_now, sent_reminders
+from bot.console.common import query_int
 from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
 from bot.errors import UserFacingError
@@ -63,14 +63,7 @@ async def _render(
 
 
 async def meeting_remind(view: View) -> web.StreamResponse:
-    raw = field(view, "id", 12)
-    meeting_id = int(raw) if raw.isdigit() else None
-    try:
-        added = await _remind(view, meeting_id)
-    except UserFacingError as exc:
-        return await _render(view, meeting_id, message=None, error=exc.message, status=400)
-    view.runtime.worker.wake()
-    return to_page("notices/meeting", id=meeting_id or 0, done="reminded", n=added)
+    return await remind_action(view, _remind, _render, "notices/meeting")
 
 
 async def _remind(view: View, meeting_id: int | None) -> int:

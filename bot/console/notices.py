@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from bot.config import Config
-from bot.console.chase import remind_now, sent_reminders
-from bot.console.common import field, query_int, to_page
+from bot.console.chase import remind_action, remind_now, sent_reminders
+from bot.console.common import query_int
 from bot.console.compose import compose_page, compose_submit
 from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
@@ -76,14 +76,7 @@ async def _render_notice(
 
 
 async def notice_remind(view: View) -> web.StreamResponse:
-    raw = field(view, "id", 12)
-    notice_id = int(raw) if raw.isdigit() else None
-    try:
-        added = await _remind(view, notice_id)
-    except UserFacingError as exc:
-        return await _render_notice(view, notice_id, message=None, error=exc.message, status=400)
-    view.runtime.worker.wake()
-    return to_page("notices/view", id=notice_id or 0, done="reminded", n=added)
+    return await remind_action(view, _remind, _render_notice, "notices/view")
 
 
 async def _remind(view: View, notice_id: int | None) -> int:
