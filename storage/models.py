@@ -156,7 +156,10 @@ class Delivery(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_target", "channel", "target", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.clock import FakeClock
 from bot.config import Config
+from bot.delivery.routing import group_route
 from bot.delivery.sandbox import SandboxMessage, SandboxSender
 from bot.messages import Incoming
 from bot.runtime import Runtime, open_runtime
@@ -58,11 +59,13 @@ class Bot:
         among themselves is not fixed, while each recipient's own order is.
         """
         chat_id = None
+        here = {user}
         if group:
             async with self.db.read() as tx:
                 found = await tx.groups.by_name(group)
             assert found is not None, group
             chat_id = f"sandbox-group-{found.id}"
+            here = {group_route(found).value}
         incoming = Incoming(
             channel="sandbox",
             sender=user,
@@ -73,7 +76,6 @@ class Bot:
             chat_name=group,
         )
         await self.runtime.pipeline.handle(incoming)
-        here = {user} if chat_id is None else {chat_id}
         sent = sorted(await self.flush(), key=lambda m: m.address.value not in here)
         return [m.text for m in sent]
 

@@ -248,7 +248,7 @@ async def test_the_callback_answers_fast(server: Server) -> None:
     status, _ = await server.send(callback)
     elapsed = time.perf_counter() - started
     assert status == 200
-    assert elapsed < 0.5  # WeCom gives 5 s; the edge does no network I/O at all
+    assert elapsed < 1.0  # "well under 1 s" (WeCom gives 5 s); no network I/O at all
 
 
 async def test_retries_are_stored_once_and_answered_once(db_url: str, clock: FakeClock) -> None:

@@ -42,7 +42,7 @@ from tests.faults import (
     wait_until,
 )
 
-CALLBACK_BUDGET = 0.5  # seconds: far inside WeCom's 5 s, and what "stays fast" means here
+CALLBACK_BUDGET = 1.0  # seconds: issue 3's "well under 1 s", far inside WeCom's 5 s
 
 
 @dataclass(frozen=True, slots=True)

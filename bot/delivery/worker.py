@@ -190,10 +190,10 @@ class DeliveryWorker:
         self, queue: list[Job], addresses: dict[int, Address | Failed]
     ) -> None:
         async with self._slots:
-            for position, job in enumerate(queue):
+            for job in queue:
                 if self._stopping:
                     # Hand the rest back now rather than leave them until their leases end.
-                    await self._postpone(queue[position:], self.clock.now())
+                    await self._hold_back(job, self.clock.now())
                     return
                 try:
                     closed_until = await self._deliver(job, addresses[job.id])
@@ -203,9 +203,10 @@ class DeliveryWorker:
                     log.exception("delivery %s failed unexpectedly", job.id)
                     continue
                 if closed_until is not None:
-                    # The rest of the queue goes to the same target, through the same closed
-                    # gate: wait with it in one write instead of one refused reservation each.
-                    await self._postpone(queue[position + 1 :], closed_until)
+                    # The rest of the queue, and whatever else is due for this target, goes
+                    # through the same closed gate: all of it waits until it opens, in one
+                    # write, and then goes in the order it was queued.
+                    await self._hold_back(job, closed_until)
                     return
 
     async def _deliver(self, job: Job, address: Address | Failed) -> datetime | None:
@@ -238,17 +239,15 @@ class DeliveryWorker:
                 return None
         return None
 
-    async def _postpone(self, jobs: list[Job], until: datetime) -> None:
-        if not jobs:
-            return
+    async def _hold_back(self, job: Job, until: datetime) -> None:
+        """Everything due for ``job``'s target waits until ``until`` (our leases released)."""
         try:
             async with self.db.transaction() as tx:
-                for job in jobs:
-                    await tx.deliveries.reschedule(
-                        job.id, at=until, error=None, count_attempt=False, owner=self.owner
-                    )
+                await tx.deliveries.hold_back(
+                    job.channel, job.target, until=until, owner=self.owner, now=self.clock.now()
+                )
         except Exception:  # harmless: their leases run out and they are claimed again
-            log.exception("could not postpone %d deliveries", len(jobs))
+            log.exception("could not hold back the deliveries to %s", job.target)
 
     async def _send(self, address: Address, part: dict[str, Any]) -> Outcome:
         try:

@@ -156,6 +156,34 @@ class DeliveryRepo(Repo):
             statement = statement.where(Delivery.lease_owner == owner)
         await self.session.execute(statement.values(**values))
 
+    async def hold_back(
+        self, channel: str, target: str, *, until: datetime, owner: str, now: datetime
+    ) -> int:
+        """Move every pending delivery to ``target`` due by ``until`` to ``until``, with
+        ``owner``'s leases on them released; how many moved.
+
+        For a target whose gate is closed: its messages then wait together and are claimed
+        again in the order they were queued (equal times go by id). Moved one by one, each to
+        the moment its own reservation was refused, a later message could come due before an
+        earlier one. Deliveries another worker holds a live lease on are left to it.
+        """
+        return await self.changed(
+            update(Delivery)
+            .where(
+                Delivery.channel == channel,
+                Delivery.target == target,
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= until,
+                or_(
+                    Delivery.lease_owner.is_(None),
+                    Delivery.lease_owner == owner,
+                    Delivery.lease_until < now,
+                ),
+            )
+            .values(next_attempt_at=until, lease_owner=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
     async def finish(self, delivery_id: int, *, status: str, error: str, now: datetime) -> None:
         """End a delivery visibly: ``dead`` or ``expired``."""
         await self.session.execute(
