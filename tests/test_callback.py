@@ -696,8 +696,10 @@ def test_crypto_round_trips_with_wechatpy() -> None:
     assert signature == sign(APP.token, ts, nonce, encrypted)
     ours, our_signature = crypto.encrypt("再见", "n1", "1700000000")
     assert crypto.decrypt(our_signature, "1700000000", "n1", ours) == "再见"
+    # A different last digit (replacing it with a fixed "0" left it unchanged one time in 16).
+    tampered = our_signature[:-1] + ("1" if our_signature[-1] == "0" else "0")
     with pytest.raises(InvalidSignature):
-        crypto.decrypt(our_signature.upper()[:-1] + "0", "1700000000", "n1", ours)
+        crypto.decrypt(tampered, "1700000000", "n1", ours)
     with pytest.raises(DecryptionFailed):
         CallbackCrypto(APP.token, APP.encoding_aes_key, "").decrypt(
             our_signature, "1700000000", "n1", ours
