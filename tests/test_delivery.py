@@ -225,6 +225,72 @@ async def test_lost_lease_is_not_sent(
         assert row.status == "sent"
 
 
+async def test_a_closed_gate_holds_back_every_message_due_for_its_target(
+    db: Database, http: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """One claim at a time, one send a minute to a member: the refused message and the ones
+    behind it that were not claimed yet all wait for the same moment, so they are claimed
+    again in the order they were queued; another member's message is not held back."""
+    async with FakeWeCom() as fake:
+        worker = make_worker(db, fake, http, clock, batch_size=1, member_limit=1)
+        await enqueue(
+            db,
+            clock,
+            [Outgoing(f"m{n}", to_member="zhangsan") for n in range(1, 4)]
+            + [Outgoing("other", to_member="lisi")],
+        )
+        assert await worker.run_once() == 1  # m1 goes, zhangsan's gate is full
+        assert await worker.run_once() == 1  # m2 is refused
+        rows = {r.payload["content"]: r for r in await deliveries(db)}
+        opens = clock.now() + timedelta(seconds=60)
+        assert [rows[k].status for k in ("m1", "m2", "m3")] == ["sent", "pending", "pending"]
+        assert [rows[k].next_attempt_at for k in ("m2", "m3")] == [opens, opens]
+        assert rows["m3"].lease_owner is None
+        assert rows["other"].next_attempt_at == clock.now()  # another target: not held back
+        await worker.drain()
+        assert [a.content for a in fake.accepted] == ["m1", "other"]
+        clock.advance(timedelta(seconds=61))
+        await worker.drain()
+        clock.advance(timedelta(seconds=61))
+        await worker.drain()
+        assert [a.content for a in fake.accepted] == ["m1", "other", "m2", "m3"]
+
+
+async def test_hold_back_leaves_live_leases_of_others_and_later_messages(db: Database) -> None:
+    now = SystemClock().now()
+    until = now + timedelta(seconds=30)
+    lease = timedelta(seconds=10)
+    async with db.transaction() as tx:
+        for key, target, due in [
+            ("due", "zhangsan", now),
+            ("mine", "zhangsan", now),
+            ("theirs", "zhangsan", now),
+            ("stale", "zhangsan", now),
+            ("later", "zhangsan", until + timedelta(seconds=1)),
+            ("elsewhere", "lisi", now),
+        ]:
+            await tx.deliveries.enqueue(
+                key=key, channel="member", target=target, payload={}, now=now, send_at=due
+            )
+    leased = {"mine": ("me", now + lease), "theirs": ("them", now + lease)}
+    leased["stale"] = ("gone", now - timedelta(seconds=1))
+    async with db.transaction() as tx:
+        for row in await tx.deliveries.list(limit=10):
+            if row.idempotency_key in leased:
+                row.lease_owner, row.lease_until = leased[row.idempotency_key]
+    async with db.transaction() as tx:
+        moved = await tx.deliveries.hold_back(
+            "member", "zhangsan", until=until, owner="me", now=now
+        )
+    assert moved == 3
+    rows = {r.idempotency_key: r for r in await deliveries(db)}
+    assert {k for k, r in rows.items() if r.next_attempt_at == until} == {"due", "mine", "stale"}
+    assert all(rows[k].lease_owner is None for k in ("due", "mine", "stale"))
+    assert rows["theirs"].lease_owner == "them" and rows["theirs"].next_attempt_at == now
+    assert rows["later"].next_attempt_at == until + timedelta(seconds=1)
+    assert rows["elsewhere"].next_attempt_at == now
+
+
 # -- configuration errors and /healthz -------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.config import DeliveryConfig, WeChatConfig
@@ -30,8 +30,6 @@ from storage import Database, Tx
 from storage.models import Delivery
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,9 +278,8 @@ class DeliveryWorker:
         # duplicate outside the crash window.
         if not await tx.deliveries.renew_lease(job.id, owner=self.owner, now=at, lease=lease):
             return False, None
+        # A closed gate: the caller holds the job back with the rest of its target's messages.
         retry_at = await tx.gates.reserve(gate.key, limit=gate.limit, window=gate.window, now=at)
-        if retry_at is not None:
-            await tx.deliveries.reschedule(job.id, at=retry_at, error=None, count_attempt=False)
         return True, retry_at
 
     async def _record_in(

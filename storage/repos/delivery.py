@@ -137,10 +137,8 @@ class DeliveryRepo(Repo):
         at: datetime,
         error: str | None,
         count_attempt: bool,
-        owner: str | None = None,
     ) -> None:
-        """Put a pending delivery back in the queue for ``at``, releasing its lease (only if
-        ``owner`` still holds it, when given)."""
+        """Put a pending delivery back in the queue for ``at``, releasing its lease."""
         values: dict[str, Any] = {
             "next_attempt_at": at,
             "lease_owner": None,
@@ -149,12 +147,11 @@ class DeliveryRepo(Repo):
         }
         if count_attempt:
             values["attempts"] = Delivery.attempts + 1
-        statement = update(Delivery).where(
-            Delivery.id == delivery_id, Delivery.status == "pending"
+        await self.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "pending")
+            .values(**values)
         )
-        if owner is not None:
-            statement = statement.where(Delivery.lease_owner == owner)
-        await self.session.execute(statement.values(**values))
 
     async def hold_back(
         self, channel: str, target: str, *, until: datetime, owner: str, now: datetime
