@@ -244,7 +244,7 @@ async def collect_facts(
     ids = None if len(wanted) > FILTER_LIMIT else wanted
     years = {
         c.id: campaign_year(c, window, calendar)
-        for c in await tx.duty.campaigns()
+        for c in await tx.campaigns.all()
         if c.starts_on <= window.last_day
     }
     rows = await tx.duty.checkins(window.first_day, window.last_day, ids)

@@ -47,7 +47,7 @@ async def build_checkins(db: Database, config: Config, year: int, now: datetime)
     window = YearWindow.of(year, now, config.time.zone)
     calendar = await load_calendar(db, seed=False)
     async with db.read() as tx:
-        campaigns = [c for c in await tx.duty.campaigns() if c.starts_on <= window.last_day]
+        campaigns = [c for c in await tx.campaigns.all() if c.starts_on <= window.last_day]
         names = {g.id: g.name for g in await tx.groups.all()}
         people = {m.id: m for m in await tx.duty.roster(members_only=False)}
         memberships = await tx.duty.campaign_members()

@@ -147,7 +147,6 @@ def parse_notice(text: str, now: datetime) -> NoticeCommand | None:
 
 _PUNCT = re.compile(r"[\s,.;:!~、，。；：！…～\"'“”‘’()（）\[\]【】]+")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
-_ACK_NO = re.compile(number_pattern("notice"), re.IGNORECASE)
 _ACK = re.compile(
     r"(?:好的?|嗯|ok|okay|明白|了解|收悉)*"
     r"(?:已经?|确认)?(?:收到|已阅|收悉)(?:了|啦|咯)?"

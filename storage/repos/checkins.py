@@ -130,21 +130,6 @@ class CheckInRepo(Repo):
         )
         return set(rows)
 
-    async def count_checked(self, campaign_id: int, period_start: date, group_id: int) -> int:
-        """Members of the group with a check-in for the period (members who left don't count)."""
-        return int(
-            await self.session.scalar(
-                select(func.count(distinct(CheckIn.member_id)))
-                .join(GroupMember, GroupMember.member_id == CheckIn.member_id)
-                .where(
-                    CheckIn.campaign_id == campaign_id,
-                    CheckIn.period_start == period_start,
-                    GroupMember.group_id == group_id,
-                )
-            )
-            or 0
-        )
-
     async def periods_of(self, campaign_id: int, member_id: int) -> list[date]:
         """The period starts a member checked in for, newest first."""
         rows = await self.session.scalars(

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 
-from storage.models import Campaign, CheckIn, Group, GroupMember, Member
+from storage.models import Campaign, CheckIn, GroupMember, Member
 from storage.models_notices import (
     Meeting,
     MeetingInvitee,
@@ -31,6 +31,7 @@ from storage.models_notices import (
 )
 from storage.models_reports import Report, ReportHistory, ReportSubmitter
 from storage.repos.base import Repo
+from storage.repos.members import MemberRepo
 
 MemberIds = Sequence[int] | None  # None: every member
 
@@ -86,23 +87,11 @@ class DutyRepo(Repo):
         elif members_only:
             query = query.where(Member.role == "member")
         members = list(await self.session.scalars(query.order_by(Member.id)))
-        groups = await self._study_groups()
+        groups = await MemberRepo(self.session, self.dialect).study_groups()
         return [
             RosterRow(m.id, m.name, m.userid, m.sector, m.committee, m.role, groups.get(m.id, ""))
             for m in members
         ]
-
-    async def _study_groups(self) -> dict[int, str]:
-        rows = await self.session.execute(
-            select(GroupMember.member_id, func.min(Group.name))
-            .join(Group, Group.id == GroupMember.group_id)
-            .where(Group.kind == "study_group")
-            .group_by(GroupMember.member_id)
-        )
-        return {member_id: name for member_id, name in rows}
-
-    async def campaigns(self) -> list[Campaign]:
-        return list(await self.session.scalars(select(Campaign).order_by(Campaign.id)))
 
     async def campaign_members(self) -> list[tuple[int, int]]:
         """(campaign id, member id) for every member of a group that has a campaign."""

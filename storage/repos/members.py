@@ -44,11 +44,13 @@ class MemberRepo(Repo):
         return member
 
     async def study_groups(self) -> dict[int, str]:
-        """member id → the name of their study group (学习小组), for listings."""
+        """member id → the name of their study group (学习小组), for listings (the first by
+        name if someone is in two)."""
         rows = await self.session.execute(
-            select(GroupMember.member_id, Group.name)
+            select(GroupMember.member_id, func.min(Group.name))
             .join(Group, Group.id == GroupMember.group_id)
             .where(Group.kind == "study_group")
+            .group_by(GroupMember.member_id)
         )
         return {member_id: name for member_id, name in rows}
 
