@@ -14,6 +14,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -31,6 +32,9 @@ from handlers.reports_media import DirectoryMediaStore, fetch_pending_media
 from storage import Database
 from storage.migrate import upgrade
 
+if TYPE_CHECKING:
+    from bot.wecom.sender import WeComSender
+
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +50,9 @@ class Runtime:
     planner: Planner
     http: aiohttp.ClientSession
     sandbox: SandboxSender | None
+    # The self-built app's sender, whatever ``sender`` wraps it in (the 公众号's channel
+    # sender): media downloads and the console's WeCom login call WeCom through it.
+    wecom: WeComSender | None = None
 
 
 def process_name() -> str:
@@ -100,8 +107,11 @@ async def open_runtime(
     try:
         if migrate if migrate is not None else db.is_sqlite:
             await upgrade(db)
+        from bot.wecom.sender import WeComSender
+
         sandbox: SandboxSender | None = None
         confirmed: ConfirmedSends | None = None
+        wecom = sender if isinstance(sender, WeComSender) else None
         if sender is None:
             if config.sandbox:
                 sandbox = SandboxSender(clock)
@@ -109,7 +119,6 @@ async def open_runtime(
                 log.warning("no WeCom credentials configured: sandbox mode, nothing goes out")
             else:
                 from bot.wecom.customer_groups import CustomerGroups
-                from bot.wecom.sender import WeComSender
 
                 wecom = WeComSender(http, config.wecom, db, clock, owner=process_name())
                 sender, confirmed = wecom, CustomerGroups(db, wecom, config, clock)
@@ -130,10 +139,10 @@ async def open_runtime(
         calendar = await load_calendar(db)
         pipeline.calendar = calendar
         planner = Planner(db, plan_sources(), config, clock, calendar, on_queued=worker.wake)
-        fetch_media = media_job(config, db, sender, clock)
+        fetch_media = media_job(config, db, wecom, clock)
         planner.every("media", config.reports.media_fetch_seconds, fetch_media)
         runtime = Runtime(
-            config, clock, db, dispatcher, pipeline, sender, worker, planner, http, sandbox
+            config, clock, db, dispatcher, pipeline, sender, worker, planner, http, sandbox, wecom
         )
         if start_worker:
             await worker.start()
@@ -153,22 +162,20 @@ async def open_runtime(
         await db.dispose()
 
 
-def media_source(config: Config, sender: Sender) -> MediaSource:
+def media_source(config: Config, wecom: WeComSender | None) -> MediaSource:
     """WeCom's ``media/get`` when the app is configured, a placeholder in sandbox mode."""
-    from bot.wecom.sender import WeComSender
-
-    if isinstance(sender, WeComSender):
+    if wecom is not None:
         from bot.wecom.media import WeComMediaSource
 
-        return WeComMediaSource(sender, max_bytes=config.reports.max_attachment_bytes)
+        return WeComMediaSource(wecom, max_bytes=config.reports.max_attachment_bytes)
     return SandboxMediaSource()
 
 
 def media_job(
-    config: Config, db: Database, sender: Sender, clock: Clock
+    config: Config, db: Database, wecom: WeComSender | None, clock: Clock
 ) -> Callable[[], Awaitable[object]]:
     """Fetch the attachments (社情民意) whose WeCom media is still pending, and keep them."""
-    source = media_source(config, sender)
+    source = media_source(config, wecom)
     store = DirectoryMediaStore(Path(config.reports.media_dir))
 
     async def run() -> object:

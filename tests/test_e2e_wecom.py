@@ -24,6 +24,7 @@ from bot.clock import FakeClock
 from bot.fakewecom import Accepted, FakeWeCom
 from bot.media import MediaFetchError
 from bot.runtime import Runtime, media_job, media_source
+from bot.wechat.sender import ChannelSender
 from handlers.help import MEMBER_HELP
 from handlers.reports_media import MediaRun
 from storage.models import InboundMessage, Member
@@ -245,7 +246,7 @@ async def test_report_attachments_are_fetched_from_wecom_and_kept(
         e.fake.expire_media("MEDIA-GONE")  # WeCom keeps media 3 days, or less
         e.fake.revoke_tokens()  # and may revoke the token early: fetched again, once
 
-        job = media_job(e.runtime.config, e.runtime.db, e.runtime.sender, e.clock)
+        job = media_job(e.runtime.config, e.runtime.db, e.runtime.wecom, e.clock)
         assert await job() == MediaRun(stored=1, failed=1)
 
         async with e.runtime.db.read() as tx:
@@ -261,12 +262,42 @@ async def test_report_attachments_are_fetched_from_wecom_and_kept(
         assert await job() == MediaRun()  # nothing left to fetch
 
 
+async def test_the_servers_own_media_job_fetches_from_wecom_with_the_official_account_on(
+    db_url: str, tmp_path: Path
+) -> None:
+    """With [wechat] configured the worker's sender is a channel sender wrapping the WeCom
+    one; the media job the server schedules must still download from WeCom (it once fell
+    back to the sandbox's placeholder bytes, and stored those as the member's file)."""
+    official = {
+        "app_id": "wx-test",
+        "app_secret": "official-secret",
+        "token": "official-token",
+        "encoding_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    }
+    media_dir = tmp_path / "media"
+    async with edge(db_url, reports={"media_dir": str(media_dir)}, wechat=official) as e:
+        assert isinstance(e.runtime.sender, ChannelSender)
+        e.fake.add_media("MEDIA-OK", b"%PDF-1.7 table", "application/pdf", "收费表.pdf")
+        await e.say("zhangwei", "提交社情民意")
+        await e.say("zhangwei", "关于规范校外培训机构收费的建议")
+        await e.say("zhangwei", "跳过")
+        await e.say("zhangwei", "基本情况：收费混乱。建议：联合监管。")
+        await e.send_file("zhangwei", "MEDIA-OK", "收费表.pdf")
+        await e.say("zhangwei", "确认提交")
+        scheduled = {name: job for name, _, job in e.runtime.planner._periodic}
+        assert await scheduled["media"]() == MediaRun(stored=1)
+        async with e.runtime.db.read() as tx:
+            [report] = await tx.reports.listing()
+            [item] = await tx.reports.attachments(report.id)
+        assert (media_dir / (item.stored_ref or "")).read_bytes() == b"%PDF-1.7 table"
+
+
 async def test_media_larger_than_the_limit_is_refused_without_reading_it_all(
     db_url: str,
 ) -> None:
     async with edge(db_url, reports={"max_attachment_bytes": 1000}) as e:
         e.fake.add_media("BIG", b"x" * 5000)
-        source = media_source(e.runtime.config, e.runtime.sender)
+        source = media_source(e.runtime.config, e.runtime.wecom)
         with pytest.raises(MediaFetchError) as refused:
             await source.fetch("BIG")
         assert not refused.value.permanent

@@ -188,7 +188,7 @@ def run_fetch_media(config: Config, _: argparse.Namespace) -> int:
 
     async def go() -> str:
         async with open_runtime(config, start_worker=False, start_planner=False) as runtime:
-            job = media_job(config, runtime.db, runtime.sender, runtime.clock)
+            job = media_job(config, runtime.db, runtime.wecom, runtime.clock)
             run = await job()
         assert isinstance(run, MediaRun)
         return (

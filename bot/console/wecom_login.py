@@ -51,7 +51,6 @@ from bot.console.server import (
 )
 from bot.runtime import Runtime
 from bot.wecom.api import TOKEN_ERRCODES, WeComTransportError
-from bot.wecom.sender import WeComSender
 from bot.wecom.tokens import TokenError
 from storage.models_console import ConsoleUser
 
@@ -203,8 +202,8 @@ async def sign_in(runtime: Runtime, config: Config, *, code: str, ip: str, now: 
 
 async def userid_of(runtime: Runtime, code: str) -> str:
     """``auth/getuserinfo`` with the app's token (fetched again once if WeCom dropped it)."""
-    sender = runtime.sender
-    if not isinstance(sender, WeComSender):
+    sender = runtime.wecom
+    if sender is None:
         raise LoginRefused("企业微信登录暂不可用（未连接企业微信）。", 503, "unavailable")
     try:
         token = await sender.tokens.get()
