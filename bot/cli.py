@@ -63,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(config.log.level, config.secrets())
     try:
         return int(args.run(config, args) or 0)
+    except members.EXPECTED_FAILURES as exc:
+        return members.failed(config, exc)
     except ConfigError as exc:
         print(f"lvzhi: config error: {exc}", file=sys.stderr)
         return 2

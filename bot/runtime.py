@@ -88,6 +88,19 @@ def open_database(config: Config) -> Database:
 
 
 @contextlib.asynccontextmanager
+async def command_database(config: Config) -> AsyncIterator[Database]:
+    """The database for one CLI command: on SQLite migrated first, as ``lvzhi serve`` does;
+    PostgreSQL is migrated deliberately, with ``lvzhi db upgrade``."""
+    db = open_database(config)
+    try:
+        if db.is_sqlite:
+            await upgrade(db)
+        yield db
+    finally:
+        await db.dispose()
+
+
+@contextlib.asynccontextmanager
 async def open_runtime(
     config: Config,
     *,

@@ -10,11 +10,10 @@ from datetime import date, datetime
 
 from bot.config import Config
 from bot.planner import load_calendar
-from bot.runtime import open_database
+from bot.runtime import command_database
 from handlers.checkin import describe_campaign, save_campaign
 from handlers.checkin_rules import CampaignCommand, PushSpec, describe_push, parse_campaign_command
 from handlers.periods import CADENCE_NAMES, as_cadence
-from storage.migrate import upgrade
 
 CADENCE_WORDS = {"daily": "每天", "weekly": "每周", "monthly": "每月"}
 
@@ -67,27 +66,22 @@ def _fail(message: str) -> int:
 
 def run_list(config: Config, _: argparse.Namespace) -> int:
     async def go() -> list[str]:
-        db = open_database(config)
-        try:
-            await upgrade(db)
-            async with db.read() as tx:
-                lines = []
-                for campaign in await tx.campaigns.all():
-                    group = await tx.groups.get(campaign.group_id)
-                    cadence = as_cadence(campaign.cadence)
-                    reminders = "、".join(
-                        describe_push(cadence, PushSpec.of(r)) for r in campaign.reminders
-                    )
-                    state = "进行中" if campaign.active else "已关闭"
-                    lines.append(
-                        f"{group.name if group else '?'}\t{CADENCE_NAMES[cadence]}\t{state}\t"
-                        f"提醒 {reminders}\t"
-                        f"汇总 {describe_push(cadence, PushSpec.of(campaign.summary))}"
-                        f"\t自 {campaign.starts_on}"
-                    )
-                return lines
-        finally:
-            await db.dispose()
+        async with command_database(config) as db, db.read() as tx:
+            lines = []
+            for campaign in await tx.campaigns.all():
+                group = await tx.groups.get(campaign.group_id)
+                cadence = as_cadence(campaign.cadence)
+                reminders = "、".join(
+                    describe_push(cadence, PushSpec.of(r)) for r in campaign.reminders
+                )
+                state = "进行中" if campaign.active else "已关闭"
+                lines.append(
+                    f"{group.name if group else '?'}\t{CADENCE_NAMES[cadence]}\t{state}\t"
+                    f"提醒 {reminders}\t"
+                    f"汇总 {describe_push(cadence, PushSpec.of(campaign.summary))}"
+                    f"\t自 {campaign.starts_on}"
+                )
+            return lines
 
     lines = asyncio.run(go())
     print("\n".join(lines) if lines else "还没有打卡活动。")
@@ -106,9 +100,7 @@ def run_start(config: Config, args: argparse.Namespace) -> int:
         return _fail("看不懂提醒或汇总时间，例如：--remind 周五20:00 --summary 周一09:00")
 
     async def go() -> int:
-        db = open_database(config)
-        try:
-            await upgrade(db)
+        async with command_database(config) as db:
             async with db.transaction() as tx:
                 group = await tx.groups.by_name(args.group)
                 if group is None:
@@ -125,17 +117,13 @@ def run_start(config: Config, args: argparse.Namespace) -> int:
                 )
                 print(describe_campaign(group, campaign))
             return 0
-        finally:
-            await db.dispose()
 
     return asyncio.run(go())
 
 
 def run_stop(config: Config, args: argparse.Namespace) -> int:
     async def go() -> int:
-        db = open_database(config)
-        try:
-            await upgrade(db)
+        async with command_database(config) as db:
             async with db.transaction() as tx:
                 group = await tx.groups.by_name(args.group)
                 campaign = await tx.campaigns.for_group(group.id) if group else None
@@ -152,20 +140,14 @@ def run_stop(config: Config, args: argparse.Namespace) -> int:
                 )
             print(f"已关闭{args.group}的打卡活动。")
             return 0
-        finally:
-            await db.dispose()
 
     return asyncio.run(go())
 
 
 def run_calendar_status(config: Config, _: argparse.Namespace) -> int:
     async def go() -> list[int]:
-        db = open_database(config)
-        try:
-            await upgrade(db)
+        async with command_database(config) as db:
             return sorted((await load_calendar(db)).years)
-        finally:
-            await db.dispose()
 
     years = asyncio.run(go())
     this_year = datetime.now(config.time.zone).year
@@ -180,9 +162,7 @@ def run_calendar_status(config: Config, _: argparse.Namespace) -> int:
 
 def run_calendar_set(config: Config, args: argparse.Namespace) -> int:
     async def go() -> None:
-        db = open_database(config)
-        try:
-            await upgrade(db)
+        async with command_database(config) as db:
             await load_calendar(db)  # seed first so the override is not shadowed later
             async with db.transaction() as tx:
                 await tx.calendar.set_day(args.day, args.kind, args.name)
@@ -194,8 +174,6 @@ def run_calendar_set(config: Config, args: argparse.Namespace) -> int:
                     entity_id=args.day.isoformat(),
                     detail={"kind": args.kind, "name": args.name},
                 )
-        finally:
-            await db.dispose()
 
     asyncio.run(go())
     kind = "放假" if args.kind == "holiday" else "上班（调休）"
@@ -205,20 +183,15 @@ def run_calendar_set(config: Config, args: argparse.Namespace) -> int:
 
 def run_calendar_confirm(config: Config, args: argparse.Namespace) -> int:
     async def go() -> None:
-        db = open_database(config)
-        try:
-            await upgrade(db)
-            async with db.transaction() as tx:
-                await tx.calendar.confirm_year(args.year)
-                await tx.audit.record(
-                    at=datetime.now(config.time.zone),
-                    actor="cli",
-                    action="calendar.confirm",
-                    entity="calendar_year",
-                    entity_id=args.year,
-                )
-        finally:
-            await db.dispose()
+        async with command_database(config) as db, db.transaction() as tx:
+            await tx.calendar.confirm_year(args.year)
+            await tx.audit.record(
+                at=datetime.now(config.time.zone),
+                actor="cli",
+                action="calendar.confirm",
+                entity="calendar_year",
+                entity_id=args.year,
+            )
 
     asyncio.run(go())
     print(f"已确认{args.year}年的放假安排，此后按该年日历安排提醒。")

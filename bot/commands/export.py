@@ -15,9 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Config
-from bot.runtime import open_database
+from bot.runtime import command_database
 from handlers.exports import EXPORTS
-from storage.migrate import upgrade
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,12 +45,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
         path = path / export.filename(year)
 
     async def go() -> bytes:
-        db = open_database(config)
-        try:
-            await upgrade(db)
+        async with command_database(config) as db:
             return await export.build(db, config, year, now=now)
-        finally:
-            await db.dispose()
 
     started = time.perf_counter()
     data = asyncio.run(go())

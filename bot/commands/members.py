@@ -24,9 +24,8 @@ from bot.config import Config
 from bot.errors import NotFound, UserFacingError
 from bot.roster import Rejection, RosterFile, read_roster
 from bot.roster_columns import FIELD_LABELS, ROLE_LABELS, normalise_role
-from bot.runtime import open_database
+from bot.runtime import command_database
 from storage import Database
-from storage.migrate import upgrade
 from storage.repos.roster import ImportReport, RowRejection
 
 ACTOR = "cli"
@@ -61,30 +60,34 @@ def with_database(config: Config, work: Callable[[Database], Awaitable[int]]) ->
     deliberately with ``lvzhi db upgrade``.
     """
 
-    db_is_sqlite = config.database.url.startswith("sqlite")
     # Alembic announces every check at INFO; on the command line only a real problem matters.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     async def go() -> int:
-        db = open_database(config)
-        try:
-            if db.is_sqlite:
-                await upgrade(db)
+        async with command_database(config) as db:
             return await work(db)
-        finally:
-            await db.dispose()
 
     try:
         return asyncio.run(go())
-    except UserFacingError as exc:
+    except EXPECTED_FAILURES as exc:
+        return failed(config, exc)
+
+
+# What a command may run into that is not a bug: said in one line, exit code 1.
+EXPECTED_FAILURES = (UserFacingError, OSError, SQLAlchemyError)
+
+
+def failed(config: Config, exc: Exception) -> int:
+    """Say in one Chinese line why a command failed (one of :data:`EXPECTED_FAILURES`)."""
+    if isinstance(exc, UserFacingError):
         return fail(exc.message)
-    except OSError as exc:
+    if isinstance(exc, OSError):
         return fail(f"无法连接数据库：{exc.strerror or exc}")
-    except SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
-        # On PostgreSQL a missing table means the schema was never migrated.
-        hint = UPGRADE_HINT if isinstance(exc, ProgrammingError) and not db_is_sqlite else ""
-        return fail(f"数据库错误：{detail}{hint}")
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+    # On PostgreSQL a missing table means the schema was never migrated.
+    on_postgres = not config.database.url.startswith("sqlite")
+    hint = UPGRADE_HINT if isinstance(exc, ProgrammingError) and on_postgres else ""
+    return fail(f"数据库错误：{detail}{hint}")
 
 
 def fail(message: str) -> int:

@@ -15,11 +15,10 @@ from datetime import UTC, datetime, timedelta
 from bot.config import Config
 from bot.delivery.outbox import queue
 from bot.errors import UserFacingError
-from bot.runtime import open_database
+from bot.runtime import command_database
 from handlers.notices import create_notice
 from handlers.notices_common import number, preview, split_names, when
 from handlers.timephrase import parse_datetime
-from storage.migrate import upgrade
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,9 +46,7 @@ def run_send(config: Config, args: argparse.Namespace) -> int:
             return 1
 
     async def go() -> str:
-        db = open_database(config)
-        try:
-            await upgrade(db)
+        async with command_database(config) as db:
             async with db.transaction() as tx:
                 notice, shown, sends = await create_notice(
                     tx,
@@ -65,8 +62,6 @@ def run_send(config: Config, args: argparse.Namespace) -> int:
                     await queue(tx, out, key=key, now=now.astimezone(UTC), send_at=send_at)
             timing = f"to be sent {when(send_at, zone)}" if send_at else "queued"
             return f"{number('notice', notice.id)} {timing} → {shown} ({len(sends)} deliveries)"
-        finally:
-            await db.dispose()
 
     try:
         print(asyncio.run(go()))
@@ -78,9 +73,7 @@ def run_send(config: Config, args: argparse.Namespace) -> int:
 
 def run_list(config: Config, _: argparse.Namespace) -> int:
     async def go() -> list[str]:
-        db = open_database(config)
-        try:
-            await upgrade(db)
+        async with command_database(config) as db:
             async with db.read() as tx:
                 notices = await tx.notices.recent(limit=20)
                 counts = await tx.notices.ack_counts([n.id for n in notices])
@@ -93,8 +86,6 @@ def run_list(config: Config, _: argparse.Namespace) -> int:
                     f"{acks:<18} {preview(notice.text, 30)}"
                 )
             return lines or ["no notices yet"]
-        finally:
-            await db.dispose()
 
     print("\n".join(asyncio.run(go())))
     return 0

@@ -18,7 +18,7 @@ from pathlib import Path
 from bot.config import Config
 from bot.delivery.outbox import queue
 from bot.errors import UserFacingError
-from bot.runtime import media_job, open_database, open_runtime
+from bot.runtime import command_database, media_job, open_runtime
 from handlers.reports_media import MediaRun
 from handlers.reports_parse import endorse_level, forward_level, parse_number
 from handlers.reports_stats import compute_stats, stats_text, write_xlsx
@@ -30,7 +30,6 @@ from handlers.reports_workflow import (
     apply_action,
     check_details,
 )
-from storage.migrate import upgrade
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,21 +64,16 @@ def _fail(message: str) -> int:
 
 def run_list(config: Config, args: argparse.Namespace) -> int:
     async def go() -> list[str]:
-        db = open_database(config)
-        try:
-            await upgrade(db)
-            async with db.read() as tx:
-                rows = await tx.reports.listing(state=args.state, year=args.year)
-                lines = []
-                for report in rows:
-                    lead = await tx.members.get(report.submitter_id)
-                    lines.append(
-                        f"{report.number}\t{STATE_NAMES[report.state]}\t{report.category}\t"
-                        f"{lead.name if lead else '?'}\t{report.title}"
-                    )
-                return lines
-        finally:
-            await db.dispose()
+        async with command_database(config) as db, db.read() as tx:
+            rows = await tx.reports.listing(state=args.state, year=args.year)
+            lines = []
+            for report in rows:
+                lead = await tx.members.get(report.submitter_id)
+                lines.append(
+                    f"{report.number}\t{STATE_NAMES[report.state]}\t{report.category}\t"
+                    f"{lead.name if lead else '?'}\t{report.title}"
+                )
+            return lines
 
     lines = asyncio.run(go())
     print("\n".join(lines) if lines else "没有符合条件的社情民意。")
@@ -92,31 +86,22 @@ def run_show(config: Config, args: argparse.Namespace) -> int:
         return _fail(f"看不懂编号「{args.number}」，例如 SQ-2025-0042。")
 
     async def go() -> int:
-        db = open_database(config)
-        try:
-            await upgrade(db)
-            async with db.read() as tx:
-                report = await tx.reports.by_number(number)
-                if report is None:
-                    return _fail(f"没有社情民意 {number}。")
-                submitters = await tx.reports.submitters(report.id)
-                names = "、".join(
-                    m.name + ("" if r == "lead" else "（联名）") for m, r in submitters
-                )
-                print(f"{report.number}《{report.title}》")
-                print(
-                    f"类别：{report.category}　状态：{STATE_NAMES[report.state]}　提交人：{names}"
-                )
-                print(f"内容：{report.content}")
-                for entry in await tx.reports.history(report.id):
-                    at = entry.at.astimezone(config.time.zone).strftime("%Y-%m-%d %H:%M")
-                    extra = " ".join(x for x in (entry.level, entry.target, entry.comment) if x)
-                    print(f"{at}\t{entry.action}\t{entry.to_state}\t{entry.actor}\t{extra}")
-                for item in await tx.reports.attachments(report.id):
-                    print(f"附件 {item.id}\t{item.kind}\t{item.status}\t{item.stored_ref}")
-                return 0
-        finally:
-            await db.dispose()
+        async with command_database(config) as db, db.read() as tx:
+            report = await tx.reports.by_number(number)
+            if report is None:
+                return _fail(f"没有社情民意 {number}。")
+            submitters = await tx.reports.submitters(report.id)
+            names = "、".join(m.name + ("" if r == "lead" else "（联名）") for m, r in submitters)
+            print(f"{report.number}《{report.title}》")
+            print(f"类别：{report.category}　状态：{STATE_NAMES[report.state]}　提交人：{names}")
+            print(f"内容：{report.content}")
+            for entry in await tx.reports.history(report.id):
+                at = entry.at.astimezone(config.time.zone).strftime("%Y-%m-%d %H:%M")
+                extra = " ".join(x for x in (entry.level, entry.target, entry.comment) if x)
+                print(f"{at}\t{entry.action}\t{entry.to_state}\t{entry.actor}\t{extra}")
+            for item in await tx.reports.attachments(report.id):
+                print(f"附件 {item.id}\t{item.kind}\t{item.status}\t{item.stored_ref}")
+            return 0
 
     return asyncio.run(go())
 
@@ -132,9 +117,7 @@ def run_act(config: Config, args: argparse.Namespace) -> int:
         level = endorse_level(level) or ""
 
     async def go() -> int:
-        db = open_database(config)
-        try:
-            await upgrade(db)
+        async with command_database(config) as db:
             now = datetime.now(config.time.zone)
             async with db.transaction() as tx:
                 report = await tx.reports.by_number(number, lock=True)
@@ -158,21 +141,14 @@ def run_act(config: Config, args: argparse.Namespace) -> int:
                     await queue(tx, note.out, key=note.key, now=now.astimezone(UTC))
                 print(f"{report.number} → {STATE_NAMES[report.state]}；已通知 {len(notes)} 人。")
                 return 0
-        finally:
-            await db.dispose()
 
     return asyncio.run(go())
 
 
 def run_stats(config: Config, args: argparse.Namespace) -> int:
     async def go() -> None:
-        db = open_database(config)
-        try:
-            await upgrade(db)
-            async with db.read() as tx:
-                facts = await tx.reports.year_facts(args.year)
-        finally:
-            await db.dispose()
+        async with command_database(config) as db, db.read() as tx:
+            facts = await tx.reports.year_facts(args.year)
         stats = compute_stats(args.year, facts)
         print(stats_text(stats))
         if args.xlsx:
