@@ -173,6 +173,7 @@ async def test_weekly_summary_pushes_the_chart_once(cfg: Config) -> None:
         ]
         _, bars = draw(GROUP, rates)
         assert len(bars) == len(counted) == 12
+        assert chart.image == checkin_chart.chart_png(GROUP, rates)  # the picture pushed is it
         assert await bot.tick() == []  # once per group and week, whatever the ticks
 
 

@@ -227,13 +227,15 @@ async def test_the_date_time_picker_and_bad_times(client: Client) -> None:
         response = await post(client, "/console/notices/new", **(base | extra))
         assert response.status == 400, extra
         assert message in await response.text(), extra
-    response = await post(client, "/console/notices/new", **(base | {"at": "2025-11-30T09:15"}))
+    later = base | {"at": "2025-11-30T09:15", "needs_ack": "1"}
+    response = await post(client, "/console/notices/new", **later)
     assert response.status == 303
     async with runtime.db.read() as tx:
         [notice] = await tx.notices.recent(limit=1)
     local = notice.send_at.astimezone(runtime.config.time.zone)
     assert local.isoformat() == "2025-11-30T09:15:00+08:00"
-    assert not notice.needs_ack or notice.chase_at is not None
+    chase = timedelta(hours=runtime.config.notices.ack_reminder_hours)
+    assert notice.needs_ack and notice.chase_at == notice.send_at + chase
 
 
 async def test_send_now_without_ack(client: Client) -> None:
