@@ -215,48 +215,79 @@ def test_a_valid_message_with_a_forged_signature_is_refused(
 # -- frames that decrypt with the right key --------------------------------------------------
 
 
+def help_message_xml() -> bytes:
+    xml = text_message_xml(APP, sender=MEMBER, content="帮助", msg_id=1, create_time=now())
+    return xml.encode()
+
+
 @st.composite
-def hostile_frames(draw: st.DrawFn) -> bytes:
-    """A plaintext frame with a lying length, the wrong receive id, or bad padding."""
-    message = draw(
-        st.one_of(
-            st.binary(max_size=200),
-            st.just(
-                text_message_xml(
-                    APP, sender=MEMBER, content="帮助", msg_id=1, create_time=now()
-                ).encode()
-            ),
-            hostile_xml().map(lambda x: x.encode("utf-8", "surrogatepass")),
+def hostile_frames(draw: st.DrawFn) -> tuple[bytes, str]:
+    """A plaintext frame with a lying length, the wrong receive id, or bad padding — and what
+    the edge must do with it: ``accept`` (an honest frame around a real message), ``refuse``
+    (the receive id is not ours and the length does not lie: whatever else, never accepted),
+    or ``either`` (a lying length or odd padding: refused or, by chance, a valid frame)."""
+    honest_message = draw(st.booleans())
+    message = (
+        help_message_xml()
+        if honest_message
+        else draw(
+            st.one_of(
+                st.binary(max_size=200),
+                hostile_xml().map(lambda x: x.encode("utf-8", "surrogatepass")),
+            )
         )
     )
-    receive_id = draw(
-        st.sampled_from([APP.corp_id.encode(), b"", b"wwother", APP.corp_id.encode()[:-1]])
-    )
+    ours = APP.corp_id.encode()
+    receive_id = draw(st.sampled_from([ours, ours, b"", b"wwother", ours[:-1]]))
     length = draw(
-        st.one_of(st.none(), st.integers(0, 2**32 - 1), st.just(len(message) + len(receive_id)))
+        st.sampled_from([None, None, "any", "message and id"]).flatmap(
+            lambda kind: st.integers(0, 2**32 - 1) if kind == "any" else st.just(kind)
+        )
     )
-    prefix = draw(st.binary(min_size=0, max_size=20))
+    if length == "message and id":
+        length = len(message) + len(receive_id)
+    prefix = draw(
+        st.sampled_from([None, None, None, "other size"]).flatmap(
+            lambda kind: (
+                st.binary(max_size=20).filter(lambda b: len(b) != 16) if kind else st.none()
+            )
+        )
+    )
     raw = frame(message, receive_id, length=length, prefix=prefix)
-    padding = draw(st.sampled_from(["pkcs7-32", "pkcs7-16", "none", "zeros", "big"]))
+    padding = draw(st.sampled_from(["pkcs7-32", "pkcs7-32", "pkcs7-16", "none", "zeros", "big"]))
     if padding == "pkcs7-32":
-        return pkcs7(raw, 32)
-    if padding == "pkcs7-16":
-        return pkcs7(raw, 16)
-    if padding == "big":
-        return raw + bytes([200]) * (16 - len(raw) % 16)
-    filler = b"\0" if padding == "zeros" else b"\x01"
-    return raw + filler * ((16 - len(raw) % 16) % 16)
+        plaintext = pkcs7(raw, 32)
+    elif padding == "pkcs7-16":
+        plaintext = pkcs7(raw, 16)
+    elif padding == "big":
+        plaintext = raw + bytes([200]) * (16 - len(raw) % 16)
+    else:
+        filler = b"\0" if padding == "zeros" else b"\x01"
+        plaintext = raw + filler * ((16 - len(raw) % 16) % 16)
+    honest_frame = prefix is None and length is None and padding.startswith("pkcs7")
+    if honest_frame and receive_id == ours and honest_message:
+        return plaintext, "accept"
+    if length is None and receive_id != ours:
+        return plaintext, "refuse"
+    return plaintext, "either"
 
 
 @fuzz_settings(30)
-@given(plaintext=hostile_frames())
+@given(case=hostile_frames())
+@example(case=(pkcs7(frame(help_message_xml(), APP.corp_id.encode())), "accept"))
+@example(case=(pkcs7(frame(help_message_xml(), b"wwother")), "refuse"))
 def test_malformed_frames_reach_the_inner_checks_safely(
-    server: CallbackServer, plaintext: bytes
+    server: CallbackServer, case: tuple[bytes, str]
 ) -> None:
+    plaintext, verdict = case
     callback = signed_envelope(APP, seal_frame(plaintext, APP.encoding_aes_key), timestamp=now())
     before = server.counts()
     status = server.send(callback)
     assert status in REFUSALS | {200}, f"answered {status}"
+    if verdict == "accept":
+        assert status == 200, "an honest frame was refused"
+    elif verdict == "refuse":
+        assert status != 200, "a frame for another receive id was accepted"
     if status != 200:
         assert server.counts() == before
 
