@@ -22,13 +22,19 @@ from bot.wecom.callback import add_callback_routes
 
 
 def create_app(
-    config: Config, *, clock: Clock | None = None, sender: Sender | None = None
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    sender: Sender | None = None,
+    wall_clock: Clock | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=config.server.max_body_bytes)
     app[CONFIG] = config
 
     async def runtime_context(app: web.Application) -> AsyncIterator[None]:
-        async with open_runtime(config, clock=clock, sender=sender) as runtime:
+        async with open_runtime(
+            config, clock=clock, sender=sender, wall_clock=wall_clock
+        ) as runtime:
             app[RUNTIME] = runtime
             yield
 

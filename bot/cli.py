@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.commands import (
+    calendar,
     campaigns,
     console,
     db,
@@ -32,6 +33,7 @@ COMMANDS = (
     members,
     groups,
     campaigns,
+    calendar,
     notices,
     reports,
     export,

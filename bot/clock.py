@@ -17,6 +17,34 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class SettableClock(Clock, Protocol):
+    def set(self, when: datetime) -> None:
+        """Move the clock to ``when``."""
+        ...
+
+
+class SimulatedClock:
+    """Sandbox mode's clock: the system's, moved forward by the simulator's 快进 (never back).
+
+    Only what the office's members would see follows it (check-ins, the planner, deliveries);
+    console sessions and lockouts keep the wall clock (``Runtime.wall_clock``).
+    """
+
+    def __init__(self, base: Clock) -> None:
+        self._base = base
+        self._ahead = timedelta(0)
+
+    def now(self) -> datetime:
+        return self._base.now() + self._ahead
+
+    @property
+    def ahead(self) -> timedelta:
+        return self._ahead
+
+    def set(self, when: datetime) -> None:
+        self._ahead = max(self._ahead, when.astimezone(UTC) - self._base.now())
+
+
 class FakeClock:
     """A clock that moves only when told to (tests, simulations)."""
 

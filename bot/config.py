@@ -147,7 +147,7 @@ class TimeConfig:
 class SchedulerConfig:
     enabled: bool = True
     planner_interval_seconds: float = 30.0
-    # Start warning admins this many days before a year the holiday calendar does not cover.
+    # Start warning admins (weekly) this many days before a year whose holidays are provisional.
     calendar_warning_days: int = 30
 
 

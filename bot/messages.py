@@ -101,6 +101,11 @@ class Addressable(Protocol):
     userid: str | None
 
 
+# The first words of the bot's own warnings to the office (not answers to anyone's message):
+# load tests and benchmarks tell them apart from replies by it.
+SYSTEM_ALERT = "【系统提醒】"
+
+
 def member_address(member: Addressable) -> str:
     """How ``Outgoing.to_member`` names a member: their WeCom userid, or ``#<id>`` for a
     member reached only on WeChat (a userid never starts with ``#``: WeCom allows letters,

@@ -56,6 +56,14 @@ class PlanEnv:
     zone: ZoneInfo
     calendar: WorkCalendar
     config: Config
+    # An occurrence is listed when it is due by ``now`` and its window (until it expires) is
+    # still open after ``since``. A tick asks at one moment (``since`` is ``now``); the
+    # fast-forward's look-ahead asks for a whole stretch (``since`` is where it stands).
+    since: datetime | None = None
+
+    @property
+    def open_after(self) -> datetime:
+        return self.since if self.since is not None else self.now
 
 
 class PlanSource(Protocol):
@@ -71,11 +79,12 @@ class PlanSource(Protocol):
 
 
 async def load_calendar(db: Database, *, seed: bool = True) -> WorkCalendar:
-    """The working calendar from the database, first copying in what chinesecalendar knows."""
+    """The working calendar from the database, first copying in what chinesecalendar knows.
+    Years nobody entered are derived from the law (:mod:`bot.workcalendar`)."""
     if seed:
-        days, years = chinesecalendar_days()
+        package_days, package_years = chinesecalendar_days()
         async with db.transaction() as tx:
-            await tx.calendar.seed(days, years)
+            await tx.calendar.seed(package_days, package_years)
     async with db.read() as tx:
         rows, years = await tx.calendar.load()
     return WorkCalendar((SpecialDay(r.day, r.kind, r.name) for r in rows), years)
@@ -129,6 +138,24 @@ class Planner:
         if expanded:
             self.on_queued()
         return expanded
+
+    async def next_due(self, after: datetime, horizon: datetime) -> datetime | None:
+        """When the earliest occurrence not yet expanded falls due after ``after`` and by
+        ``horizon``, as the sources see it at ``horizon`` (fast-forwarding looks ahead with it
+        instead of ticking every minute); None if nothing does."""
+        zone = self.config.time.zone
+        env = PlanEnv(horizon.astimezone(zone), zone, self.calendar, self.config, since=after)
+        async with self.db.read() as tx:
+            candidates = [
+                occ for source in self.sources.values() for occ in await source.due(tx, env)
+            ]
+            done = await tx.planner.marked(occ.key for occ in candidates)
+        # One due earlier but listed only now (a warning whose window starts on the way)
+        # became due somewhere on the way: the horizon is the first time known to list it.
+        times = [
+            o.due_at if after < o.due_at else horizon for o in candidates if o.key not in done
+        ]
+        return min(times, default=None)
 
     def every(self, name: str, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         """Run ``job`` every ``seconds`` besides the planner's ticks (housekeeping such as

@@ -13,12 +13,13 @@ import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, SimulatedClock, SystemClock
 from bot.config import Config
 from bot.delivery.base import Sender
 from bot.delivery.sandbox import SandboxSender
@@ -27,6 +28,7 @@ from bot.dispatcher import Dispatcher
 from bot.media import MediaSource, SandboxMediaSource
 from bot.pipeline import Pipeline
 from bot.planner import Planner, load_calendar
+from bot.workcalendar import WorkCalendar
 from handlers import plan_sources, routers
 from handlers.reports_media import DirectoryMediaStore, fetch_pending_media
 from storage import Database
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
     from bot.wecom.sender import WeComSender
 
 log = logging.getLogger(__name__)
+
+# How soon a running server sees ``lvzhi calendar import|set|confirm`` from another process.
+CALENDAR_RELOAD_SECONDS = 300
 
 
 @dataclass
@@ -53,6 +58,12 @@ class Runtime:
     # The self-built app's sender, whatever ``sender`` wraps it in (the 公众号's channel
     # sender): media downloads and the console's WeCom login call WeCom through it.
     wecom: WeComSender | None = None
+    # Real time for what must not be simulated (console sessions, lockouts, the audit log):
+    # ``clock`` itself unless sandbox mode runs a SimulatedClock on top of it.
+    wall_clock: Clock | None = None
+
+    def real_now(self) -> datetime:
+        return (self.wall_clock or self.clock).now()
 
 
 def process_name() -> str:
@@ -109,10 +120,17 @@ async def open_runtime(
     start_worker: bool = True,
     start_planner: bool | None = None,
     migrate: bool | None = None,
+    wall_clock: Clock | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the runtime. ``migrate`` defaults to True on SQLite (embedded: the app owns its
-    schema) and False on PostgreSQL (scale-out: run ``lvzhi db upgrade`` once, deliberately)."""
-    clock = clock or SystemClock()
+    schema) and False on PostgreSQL (scale-out: run ``lvzhi db upgrade`` once, deliberately).
+
+    ``clock`` is the office's time (sandbox mode: the system's, which the simulator's 快进 can
+    move forward); ``wall_clock`` is real time for sessions and the audit log (default: the
+    system's, or ``clock`` when one is given)."""
+    wall_clock = wall_clock or clock or SystemClock()
+    if clock is None:
+        clock = SimulatedClock(wall_clock) if config.sandbox and sender is None else wall_clock
     db = open_database(config)
     http = aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=config.wecom.request_timeout_seconds)
@@ -152,10 +170,22 @@ async def open_runtime(
         calendar = await load_calendar(db)
         pipeline.calendar = calendar
         planner = Planner(db, plan_sources(), config, clock, calendar, on_queued=worker.wake)
+        planner.every("calendar", CALENDAR_RELOAD_SECONDS, calendar_job(db, calendar))
         fetch_media = media_job(config, db, wecom, clock)
         planner.every("media", config.reports.media_fetch_seconds, fetch_media)
         runtime = Runtime(
-            config, clock, db, dispatcher, pipeline, sender, worker, planner, http, sandbox, wecom
+            config,
+            clock,
+            db,
+            dispatcher,
+            pipeline,
+            sender,
+            worker,
+            planner,
+            http,
+            sandbox,
+            wecom,
+            wall_clock,
         )
         if start_worker:
             await worker.start()
@@ -173,6 +203,16 @@ async def open_runtime(
     finally:
         await http.close()
         await db.dispose()
+
+
+def calendar_job(db: Database, calendar: WorkCalendar) -> Callable[[], Awaitable[object]]:
+    """Reload the holiday calendar in place (the pipeline and the planner share it)."""
+
+    async def run() -> object:
+        calendar.replace(await load_calendar(db, seed=False))
+        return None
+
+    return run
 
 
 def media_source(config: Config, wecom: WeComSender | None) -> MediaSource:

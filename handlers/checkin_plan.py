@@ -1,5 +1,5 @@
 """What the planner sends for check-in campaigns: reminders before a period closes, a summary
-when it has closed, and a warning to admins before a year the holiday calendar does not know.
+when it has closed, and a weekly warning to admins while a year's holidays are only provisional.
 
 Occurrence keys: ``checkin:{campaign}:remind{n}:{period start}`` and
 ``checkin:{campaign}:summary:{period start}``; each delivery adds its recipient to the key.
@@ -7,11 +7,10 @@ Occurrence keys: ``checkin:{campaign}:remind{n}:{period start}`` and
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from bot.messages import Outgoing, member_address
+from bot.messages import SYSTEM_ALERT, Outgoing, member_address
 from bot.planner import Occurrence, PlanEnv, Planned
-from bot.workcalendar import CalendarNotCovered
 from handlers.checkin_chart import weekly_chart
 from handlers.checkin_rules import PushSpec, is_required, push_time, streak
 from handlers.common import names
@@ -33,14 +32,11 @@ def _fire_time(
     at = push_time(period, spec, env.zone)
     if not campaign.skip_holidays:
         return at
-    try:
-        if not env.calendar.is_statutory_holiday(at.date()):
-            return at
-        if not defer:
-            return None  # no reminders on a statutory holiday
-        return datetime.combine(env.calendar.next_non_holiday(at.date()), at.timetz())
-    except CalendarNotCovered:
-        return None  # never plan into a year the calendar does not cover (admins are warned)
+    if not env.calendar.is_statutory_holiday(at.date()):
+        return at
+    if not defer:
+        return None  # no reminders on a statutory holiday
+    return datetime.combine(env.calendar.next_non_holiday(at.date()), at.timetz())
 
 
 class CheckInSource:
@@ -59,21 +55,19 @@ class CheckInSource:
         period = current
         while period.end >= (env.now - LOOKBACK).date() and period.end >= campaign.starts_on:
             if is_required(period, campaign.skip_holidays, env.calendar):
-                found.extend(self._period_pushes(campaign, period, period == current, env))
+                found.extend(self._period_pushes(campaign, period, env))
             period = previous_period(period)
         return found
 
-    def _period_pushes(
-        self, campaign: Campaign, period: Period, is_current: bool, env: PlanEnv
-    ) -> list[Occurrence]:
+    def _period_pushes(self, campaign: Campaign, period: Period, env: PlanEnv) -> list[Occurrence]:
         found = []
         base = f"checkin:{campaign.id}"
         args = {"campaign": campaign.id, "start": period.start.isoformat()}
         closes = period.closes_at(env.zone)
-        if is_current:
+        if env.open_after < closes:
             for n, raw in enumerate(campaign.reminders):
                 at = _fire_time(campaign, period, PushSpec.of(raw), env, defer=False)
-                if at is not None and campaign.updated_at <= at <= env.now < closes:
+                if at is not None and campaign.updated_at <= at <= env.now:
                     found.append(
                         Occurrence(
                             f"{base}:remind{n}:{period.start}",
@@ -84,7 +78,11 @@ class CheckInSource:
                         )
                     )
         at = _fire_time(campaign, period, PushSpec.of(campaign.summary), env, defer=True)
-        if at is not None and campaign.updated_at <= at <= env.now < at + SUMMARY_GRACE:
+        if (
+            at is not None
+            and campaign.updated_at <= at <= env.now
+            and env.open_after < at + SUMMARY_GRACE
+        ):
             found.append(
                 Occurrence(
                     f"{base}:summary:{period.start}",
@@ -216,30 +214,42 @@ class CheckInSource:
 
 
 class CalendarWarningSource:
-    """Warn admins, once a day, when a campaign is about to run into an uncovered year."""
+    """Tell admins once a week, from ``calendar_warning_days`` before a year derived from the
+    law (provisional) until the official arrangement replaces it, how to enter it.
+
+    Due at 09:00 on each week's Monday (on the window's first day in its first week), or as
+    soon as the server runs that week; the key names the year and the ISO week, so each
+    week's warning goes once whatever restarts happen.
+    """
 
     name = "calendar"
 
     async def due(self, tx: Tx, env: PlanEnv) -> list[Occurrence]:
-        ahead = env.now.date() + timedelta(days=env.config.scheduler.calendar_warning_days)
-        if env.calendar.covers(ahead):
-            return []
-        if not any(c.skip_holidays for c in await tx.campaigns.active()):
-            return []
         today = env.now.date()
-        return [
-            Occurrence(
-                f"calendar-warning:{ahead.year}:{today}", env.now, self.name, {"year": ahead.year}
-            )
-        ]
+        lead = timedelta(days=env.config.scheduler.calendar_warning_days)
+        monday = today - timedelta(days=today.weekday())
+        week = "{}-W{:02d}".format(*monday.isocalendar()[:2])
+        found = []
+        for year in sorted({today.year, (today + lead).year}):
+            if not env.calendar.awaits_official(year):
+                continue
+            # 09:00 on the week's Monday, or on the first day of the warning window
+            first = max(monday, date(year, 1, 1) - lead)
+            at = datetime.combine(first, time(9, 0), tzinfo=env.zone)
+            if at <= env.now:
+                key = f"calendar-provisional:{year}:{week}"
+                found.append(Occurrence(key, at, self.name, {"year": year}))
+        return found
 
     async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
         year = occurrence.args["year"]
         text = (
-            f"【系统提醒】节假日日历还没有{year}年的放假安排。在补上之前，{year}年的打卡提醒和"
-            f"汇总不会发出。请升级 chinesecalendar（pip install -U chinesecalendar 后重启），"
-            f"或用「lvzhi calendar set 日期 holiday|workday 名称」录入国务院公布的安排后，"
-            f"以「lvzhi calendar confirm {year}」确认。"
+            f"{SYSTEM_ALERT}{year}年的节假日安排还没有录入，打卡提醒、定期通知和督办清单暂按"
+            f"临时日历安排：只放法定假日（元旦、春节除夕至初三、清明、劳动节两天、端午、中秋、"
+            f"国庆三天）和周末，不含调休上班和补假。国务院公布{year}年放假安排后，请升级 "
+            f"chinesecalendar 后重启，或用「lvzhi calendar import 文件」录入（格式见 README），"
+            f"查看：lvzhi calendar show {year}。确认沿用临时日历：lvzhi calendar confirm {year} "
+            f"--provisional。"
         )
         admins = await tx.members.by_role("admin") or await tx.members.by_role("secretary")
         return [

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from bot.workcalendar import CalendarNotCovered, WorkCalendar
+from bot.workcalendar import WorkCalendar
 from handlers.periods import Cadence, Period, period_containing, previous_period
 from handlers.textnorm import normalize
 
@@ -57,10 +57,7 @@ def push_time(period: Period, spec: PushSpec, zone: ZoneInfo) -> datetime:
 def is_required(period: Period, skip_holidays: bool, calendar: WorkCalendar) -> bool:
     if not skip_holidays:
         return True
-    try:
-        return any(calendar.is_workday(day) for day in period.days())
-    except CalendarNotCovered:
-        return True  # unknown year: ask for it rather than silently excuse it
+    return any(calendar.is_workday(day) for day in period.days())
 
 
 def streak(

@@ -34,13 +34,13 @@ class MeetingSource:
 
     async def due(self, tx: Tx, env: PlanEnv) -> list[Occurrence]:
         cfg = env.config.notices
-        now = env.now
+        now, since = env.now, env.open_after
         found: list[Occurrence] = []
-        for meeting in await tx.meetings.starting_after(now - timedelta(days=1)):
+        for meeting in await tx.meetings.starting_after(since - timedelta(days=1)):
             base = f"meeting:{meeting.id}"
             args = {"meeting": meeting.id}
             chase = chase_time(meeting, timedelta(hours=cfg.reply_reminder_hours))
-            if chase <= now < meeting.reply_by:
+            if chase <= now and since < meeting.reply_by:
                 found.append(
                     Occurrence(
                         f"{base}:chase",
@@ -50,7 +50,7 @@ class MeetingSource:
                         expires_at=meeting.reply_by,
                     )
                 )
-            if meeting.reply_by <= now < meeting.reply_by + CLOSED_GRACE:
+            if meeting.reply_by <= now and since < meeting.reply_by + CLOSED_GRACE:
                 found.append(
                     Occurrence(
                         f"{base}:closed",
@@ -61,7 +61,7 @@ class MeetingSource:
                     )
                 )
             start = meeting.starts_at - timedelta(hours=cfg.meeting_reminder_hours)
-            if meeting.created_at <= start <= now < meeting.starts_at:
+            if meeting.created_at <= start <= now and since < meeting.starts_at:
                 found.append(
                     Occurrence(
                         f"{base}:start",

@@ -9,8 +9,8 @@ and chased like any other.
 Holiday policy (as check-in reminders, :mod:`handlers.checkin_rules`): with ``skip_holidays``
 a weekly or daily notice that falls on a statutory holiday is not sent (members are on
 holiday); 每个工作日 follows the working calendar, 调休 workdays included; 每月第一个工作日 is
-the first working day of the month (2025-10: the 9th, after 国庆). A year the calendar does not
-cover is never planned into (admins are warned by the check-in calendar source).
+the first working day of the month (2025-10: the 9th, after 国庆). A year nobody entered yet
+follows the provisional calendar (:mod:`bot.workcalendar`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from bot.errors import UserFacingError
 from bot.messages import Outgoing, member_address
 from bot.planner import Occurrence, PlanEnv, Planned
-from bot.workcalendar import CalendarNotCovered, WorkCalendar
+from bot.workcalendar import WorkCalendar
 from handlers.notices import create_notice
 from handlers.notices_common import mention_posts, number, preview
 from storage import Tx
@@ -34,18 +34,15 @@ RULE_GRACE = timedelta(hours=6)  # a recurring notice likewise
 
 def rule_fires_on(rule: NoticeRule, day: date, calendar: WorkCalendar) -> bool:
     """Whether a recurring notice is sent on ``day`` (pure; see the module docstring)."""
-    try:
-        if rule.cadence == "workdays":
-            return calendar.is_workday(day)
-        if rule.cadence == "monthly_first_workday":
-            first = day.replace(day=1)
-            earlier = (first + timedelta(days=n) for n in range((day - first).days))
-            return calendar.is_workday(day) and not any(calendar.is_workday(d) for d in earlier)
-        if rule.cadence == "weekly" and day.weekday() != rule.weekday:
-            return False
-        return not (rule.skip_holidays and calendar.is_statutory_holiday(day))
-    except CalendarNotCovered:
+    if rule.cadence == "workdays":
+        return calendar.is_workday(day)
+    if rule.cadence == "monthly_first_workday":
+        first = day.replace(day=1)
+        earlier = (first + timedelta(days=n) for n in range((day - first).days))
+        return calendar.is_workday(day) and not any(calendar.is_workday(d) for d in earlier)
+    if rule.cadence == "weekly" and day.weekday() != rule.weekday:
         return False
+    return not (rule.skip_holidays and calendar.is_statutory_holiday(day))
 
 
 def rule_time(rule: NoticeRule, day: date, env: PlanEnv) -> datetime:
@@ -65,14 +62,14 @@ class NoticeSource:
                 {"kind": "chase", "notice": n.id},
                 expires_at=n.chase_at + CHASE_GRACE,
             )
-            for n in await tx.notices.chase_due(env.now - CHASE_GRACE, env.now)
+            for n in await tx.notices.chase_due(env.open_after - CHASE_GRACE, env.now)
             if n.chase_at is not None
         ]
         today = env.now.date()
         for rule in await tx.notices.active_rules():
             for day in (today - timedelta(days=1), today):
                 at = rule_time(rule, day, env)
-                if not rule.created_at <= at <= env.now < at + RULE_GRACE:
+                if not (rule.created_at <= at <= env.now and env.open_after < at + RULE_GRACE):
                     continue
                 if rule_fires_on(rule, day, env.calendar):
                     found.append(

@@ -106,7 +106,10 @@ class DraftExpirySource:
                 found.append(
                     Occurrence(key, dialog.expires_at, self.name, {**args, "kind": "expired"})
                 )
-            elif warn:
+            # The warning is listed until marked, also once the draft has expired (its
+            # expires_at keeps a late one from going out): the planner decides, not the gap
+            # between two ticks.
+            if warn:
                 key = _draft_key(
                     "report-draft-warn", dialog.chat, dialog.userid, dialog.expires_at
                 )

@@ -4,7 +4,7 @@ list (红黄督办清单) to the secretaries every working day.
 Occurrence keys: ``task:{id}:nudge:{n}d`` (``n`` days before the deadline's day, at
 ``[notices] task_nudge_time``; a nudge at or after the deadline, or before the task existed,
 is not sent) and ``tasks:daily:{date}`` (at ``daily_list_time`` on working days only, 调休
-workdays included, never in a year the calendar does not cover). Colours are taken at the
+workdays included; a provisional year's by the law-derived days). Colours are taken at the
 list's time (done and ticked-off assignees as of its expansion); a day with nothing red or
 yellow at that time has no occurrence at all.
 """
@@ -15,7 +15,6 @@ from datetime import datetime, time, timedelta
 
 from bot.messages import Outgoing, member_address
 from bot.planner import Occurrence, PlanEnv, Planned
-from bot.workcalendar import CalendarNotCovered
 from handlers.common import names
 from handlers.notices_common import number, preview
 from handlers.tasks import colour_of, deadline_text
@@ -39,7 +38,7 @@ class TaskSource:
         found: list[Occurrence] = []
         tasks = await tx.tasks.open_tasks()
         for task in tasks:
-            if task.deadline <= now:
+            if task.deadline <= env.open_after:
                 continue
             day = task.deadline.astimezone(zone).date()
             for offset in nudge_offsets(cfg.task_nudge_offsets):
@@ -58,12 +57,9 @@ class TaskSource:
                     )
         today = now.date()
         at = datetime.combine(today, clock(cfg.daily_list_time), zone)
-        try:
-            workday = env.calendar.is_workday(today)
-        except CalendarNotCovered:
-            workday = False
+        workday = env.calendar.is_workday(today)
         listed = any(colour_of(t, cfg, at) in ("red", "yellow") for t in tasks)
-        if listed and workday and at <= now < at + LIST_GRACE:
+        if listed and workday and at <= now and env.open_after < at + LIST_GRACE:
             found.append(
                 Occurrence(
                     f"tasks:daily:{today}",

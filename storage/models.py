@@ -293,8 +293,9 @@ class CheckIn(Base):
 class CalendarDay(Base):
     """An exception to Monday–Friday: a statutory holiday (法定节假日) or a 调休 workday.
 
-    Copied from ``chinesecalendar`` and overridable by an admin; a year is planned into only
-    when it is listed in ``calendar_years``.
+    Copied from ``chinesecalendar`` (``source`` ``chinesecalendar``), entered by the office one
+    day at a time (``manual``) or with a year's notice (``import``); a day here wins over the
+    law-derived days of a provisional year (:mod:`bot.workcalendar`).
     """
 
     __tablename__ = "calendar_days"
@@ -306,10 +307,16 @@ class CalendarDay(Base):
 
 
 class CalendarYear(Base):
+    """A year whose days are complete: the package's (``chinesecalendar``), the office's own
+    entry (``manual``), or the law-derived days the office accepted (``provisional``). A year
+    not listed here is derived from the law and admins are reminded to enter it."""
+
     __tablename__ = "calendar_years"
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     source: Mapped[str] = mapped_column(String(16), default="chinesecalendar")
+    # Where the office's entry came from: the State Council notice's title and number.
+    note: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class PlannerMark(Base):

@@ -12,6 +12,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.delivery.routing import group_route
 from bot.delivery.sandbox import SandboxMessage, SandboxSender
+from bot.fastforward import fast_forward
 from bot.messages import Incoming
 from bot.runtime import Runtime, open_runtime
 from storage.models import Member
@@ -107,6 +108,20 @@ class Bot:
             for message in await self.tick():
                 sent.append((self.clock.now(), message))
         return sent
+
+    async def fast_forward(self, until: datetime) -> list[tuple[datetime, SandboxMessage]]:
+        """Let time pass to ``until`` as ``lvzhi tick`` does; what was sent when."""
+        self._seen = len(self.sandbox.messages)
+        sent = await fast_forward(
+            clock=self.clock,
+            planner=self.runtime.planner,
+            worker=self.runtime.worker,
+            db=self.db,
+            sandbox=self.sandbox,
+            until=until,
+        )
+        self._seen = len(self.sandbox.messages)
+        return [(m.at, m) for m in sent]
 
 
 @contextlib.asynccontextmanager

@@ -12,11 +12,13 @@ they write as JSON and checks the counts. Timings are never asserted: the machin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,21 @@ def finish(process: subprocess.Popen[str]) -> str:
     return output
 
 
+@contextlib.contextmanager
+def reaped() -> Iterator[dict[str, subprocess.Popen[str]]]:
+    """The benchmark processes started in the block; whatever happens in it, none outlives it
+    (a failed check must not leave servers running into the next test)."""
+    runs: dict[str, subprocess.Popen[str]] = {}
+    try:
+        yield runs
+    finally:
+        for process in runs.values():
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()  # reaps it and closes its pipe
+
+
 def rows(path: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text("utf-8"))
 
@@ -55,17 +72,16 @@ def rows(path: Path) -> list[dict[str, Any]]:
 def test_quick_benchmarks_hold_their_invariants(tmp_path: Path) -> None:
     pg = postgres_url()
     out = {name: tmp_path / f"{name}.json" for name in ("callback", "burst", "memory", "scale")}
-    runs = {
-        "callback": start("bench_callback.py", "--quick", "--json", str(out["callback"])),
-        "burst": start("bench_checkin_burst.py", "--quick", "--json", str(out["burst"])),
-        "memory": start("bench_memory.py", "--quick", "--json", str(out["memory"])),
-        "reminders": start("bench_broadcast.py", "--reminders", "--quick"),
-    }
-    if pg:
-        runs["scale"] = start(
-            "bench_scaleout.py", "--quick", "--pg-url", pg, "--json", str(out["scale"])
-        )
-    printed = {name: finish(process) for name, process in runs.items()}
+    with reaped() as runs:
+        runs["callback"] = start("bench_callback.py", "--quick", "--json", str(out["callback"]))
+        runs["burst"] = start("bench_checkin_burst.py", "--quick", "--json", str(out["burst"]))
+        runs["memory"] = start("bench_memory.py", "--quick", "--json", str(out["memory"]))
+        runs["reminders"] = start("bench_broadcast.py", "--reminders", "--quick")
+        if pg:
+            runs["scale"] = start(
+                "bench_scaleout.py", "--quick", "--pg-url", pg, "--json", str(out["scale"])
+            )
+        printed = {name: finish(process) for name, process in runs.items()}
 
     callback = rows(out["callback"])
     assert {r["server"] for r in callback} == {"reference", "lvzhi"}

@@ -225,27 +225,3 @@ async def test_two_planners_send_each_reminder_once(cfg: Config) -> None:
                 "checkin:1:remind0:2025-11-24:member:m3",
             ]
         )
-
-
-async def test_uncovered_year_warns_admins_and_is_not_planned(cfg: Config) -> None:
-    clock = FakeClock(shanghai(2026, 12, 20, 8, 0))  # chinesecalendar 1.11 stops at 2026
-    async with running_bot(cfg, clock) as bot:
-        await seed(bot)
-        await bot.add_member("admin", "管理员", role="admin")
-        await bot.say("mishu", f"开启打卡 {GROUP} 每周 周五20:00提醒 周一09:00汇总")
-        sent = await bot.run_until(shanghai(2027, 1, 12, 8, 0), timedelta(hours=1))
-    warnings = [
-        at
-        for at, m in sent
-        if m.address.value == "admin" and m.text.startswith("【系统提醒】节假日日历还没有2027年")
-    ]
-    assert len(warnings) == 24  # one a day: 12-20 and each midnight from 12-21 to 01-12
-    assert len({at.astimezone(cfg.time.zone).date() for at in warnings}) == 24
-    group_posts = [
-        (at, m.text[:6]) for at, m in sent if m.address.kind == "group" and m.image is None
-    ]
-    assert group_posts == [  # 2026 is planned; nothing falls in 2027 until it is covered
-        (shanghai(2026, 12, 21, 9, 0), "【打卡汇总】"),  # the week the campaign started in
-        (shanghai(2026, 12, 25, 20, 0), "【打卡提醒】"),
-        (shanghai(2026, 12, 28, 9, 0), "【打卡汇总】"),
-    ]

@@ -1,15 +1,13 @@
-"""``lvzhi campaigns …``: study check-in campaigns (打卡活动); ``lvzhi calendar …``: the
-holiday calendar's overrides and coverage."""
+"""``lvzhi campaigns …``: study check-in campaigns (打卡活动)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from datetime import date, datetime
+from datetime import datetime
 
 from bot.config import Config
-from bot.planner import load_calendar
 from bot.runtime import command_database
 from handlers.checkin import describe_campaign, save_campaign
 from handlers.checkin_rules import CampaignCommand, PushSpec, describe_push, parse_campaign_command
@@ -43,20 +41,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     stop = actions.add_parser("stop", help="stop a group's campaign")
     stop.add_argument("group")
     stop.set_defaults(run=run_stop)
-
-    cal = sub.add_parser("calendar", help="the holiday calendar (法定节假日/调休)")
-    cal_actions = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
-    cal_actions.add_parser("status", help="years covered").set_defaults(run=run_calendar_status)
-    set_day = cal_actions.add_parser("set", help="override one day")
-    set_day.add_argument("day", type=date.fromisoformat, help="YYYY-MM-DD")
-    set_day.add_argument("kind", choices=("holiday", "workday"))
-    set_day.add_argument("name", nargs="?", default="")
-    set_day.set_defaults(run=run_calendar_set)
-    confirm = cal_actions.add_parser(
-        "confirm", help="declare a year's holidays complete (after entering them with set)"
-    )
-    confirm.add_argument("year", type=int)
-    confirm.set_defaults(run=run_calendar_confirm)
 
 
 def _fail(message: str) -> int:
@@ -142,57 +126,3 @@ def run_stop(config: Config, args: argparse.Namespace) -> int:
             return 0
 
     return asyncio.run(go())
-
-
-def run_calendar_status(config: Config, _: argparse.Namespace) -> int:
-    async def go() -> list[int]:
-        async with command_database(config) as db:
-            return sorted((await load_calendar(db)).years)
-
-    years = asyncio.run(go())
-    this_year = datetime.now(config.time.zone).year
-    print(f"节假日日历覆盖：{years[0]}—{years[-1]}年" if years else "节假日日历为空")
-    if this_year + 1 not in years:
-        print(
-            f"注意：还没有{this_year + 1}年的放假安排。升级 chinesecalendar，或用 calendar set "
-            f"逐日录入后以 calendar confirm {this_year + 1} 确认。"
-        )
-    return 0
-
-
-def run_calendar_set(config: Config, args: argparse.Namespace) -> int:
-    async def go() -> None:
-        async with command_database(config) as db:
-            await load_calendar(db)  # seed first so the override is not shadowed later
-            async with db.transaction() as tx:
-                await tx.calendar.set_day(args.day, args.kind, args.name)
-                await tx.audit.record(
-                    at=datetime.now(config.time.zone),
-                    actor="cli",
-                    action="calendar.set",
-                    entity="calendar_day",
-                    entity_id=args.day.isoformat(),
-                    detail={"kind": args.kind, "name": args.name},
-                )
-
-    asyncio.run(go())
-    kind = "放假" if args.kind == "holiday" else "上班（调休）"
-    print(f"已设置 {args.day}：{kind} {args.name}".rstrip())
-    return 0
-
-
-def run_calendar_confirm(config: Config, args: argparse.Namespace) -> int:
-    async def go() -> None:
-        async with command_database(config) as db, db.transaction() as tx:
-            await tx.calendar.confirm_year(args.year)
-            await tx.audit.record(
-                at=datetime.now(config.time.zone),
-                actor="cli",
-                action="calendar.confirm",
-                entity="calendar_year",
-                entity_id=args.year,
-            )
-
-    asyncio.run(go())
-    print(f"已确认{args.year}年的放假安排，此后按该年日历安排提醒。")
-    return 0

@@ -1,7 +1,10 @@
-"""``lvzhi simulate --user U [--group NAME] TEXT``: talk to the bot without WeCom.
+"""``lvzhi simulate --user U [--group NAME] [--at ISO] TEXT``: talk to the bot without WeCom;
+``lvzhi tick --until ISO [--from ISO]``: let simulated time pass (sandbox mode only).
 
-The message goes through the whole pipeline (dispatcher, storage, outbox) and the delivery
-worker hands the answers to the sandbox channel, which this command prints.
+A simulated message goes through the whole pipeline (dispatcher, storage, outbox) and the
+delivery worker hands the answers to the sandbox channel, which this command prints. ``tick``
+runs the planner and the worker as ``lvzhi serve`` would have between two times
+(:mod:`bot.fastforward`) and prints each push as it would have been sent.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ import asyncio
 import logging
 import sys
 import uuid
+from datetime import datetime
 
+from bot.clock import Clock, FakeClock, SystemClock
 from bot.config import Config
-from bot.delivery.sandbox import SandboxSender
+from bot.delivery.sandbox import SandboxMessage, SandboxSender
 from bot.messages import Incoming
 from bot.runtime import open_runtime
 
@@ -22,25 +27,50 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("simulate", help="send a message as a member (sandbox mode)")
     parser.add_argument("--user", required=True, help="the member's WeCom userid")
     parser.add_argument("--group", help="send it in this group (by name) instead of 1:1")
+    parser.add_argument("--at", help="handle it as if sent at this ISO-8601 time")
     parser.add_argument("text", nargs="+", help="the message (words are joined with spaces)")
     parser.set_defaults(run=run)
+    tick = sub.add_parser("tick", help="let simulated time pass: reminders, summaries (sandbox)")
+    tick.add_argument("--until", required=True, help="ISO-8601 time to stop at")
+    tick.add_argument("--from", dest="start", help="ISO-8601 time to start at (default: now)")
+    tick.set_defaults(run=run_tick)
+
+
+def _sandbox_only(config: Config, command: str) -> bool:
+    if config.sandbox:
+        return True
+    print(
+        f"lvzhi: {command} 只在沙箱模式下运行（当前已配置企业微信，模拟的消息会真的发出去）。",
+        file=sys.stderr,
+    )
+    return False
+
+
+def parse_when(text: str, config: Config) -> datetime:
+    """An ISO-8601 time; without an offset it is in ``[time] timezone``."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"不是 ISO-8601 时间：{text}（例如 2027-01-11T10:00+08:00）") from None
+    return when.replace(tzinfo=config.time.zone) if when.tzinfo is None else when
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
-    if not config.sandbox:
-        print(
-            "lvzhi: simulate 只在沙箱模式下运行（当前已配置企业微信，模拟消息会真的发出去）。",
-            file=sys.stderr,
-        )
+    if not _sandbox_only(config, "simulate"):
         return 1
-    return asyncio.run(simulate(config, args.user, args.group, " ".join(args.text)))
+    try:
+        clock: Clock = FakeClock(parse_when(args.at, config)) if args.at else SystemClock()
+    except ValueError as exc:
+        print(f"lvzhi: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(simulate(config, args.user, args.group, " ".join(args.text), clock))
 
 
-async def simulate(config: Config, user: str, group: str | None, text: str) -> int:
-    from bot.clock import SystemClock
-
+async def simulate(
+    config: Config, user: str, group: str | None, text: str, clock: Clock | None = None
+) -> int:
     logging.getLogger("lvzhi.sandbox").setLevel(logging.WARNING)  # printed below instead
-    clock = SystemClock()
+    clock = clock or SystemClock()
     sandbox = SandboxSender(clock)
     async with open_runtime(config, clock=clock, sender=sandbox, start_worker=False) as rt:
         chat_id = None
@@ -63,6 +93,57 @@ async def simulate(config: Config, user: str, group: str | None, text: str) -> i
         await rt.pipeline.handle(incoming)
         await rt.worker.drain()
     for message in sandbox.messages:
-        mentions = f" @{' @'.join(message.mentions)}" if message.mentions else ""
-        print(f"→ {message.address.label}{mentions}\n{message.text}\n")
+        print(f"→ {target(message)}\n{message.text}\n")
+    return 0
+
+
+def target(message: SandboxMessage) -> str:
+    """Who a message went to, as ``simulate`` and ``tick`` print it."""
+    mentions = f" @{' @'.join(message.mentions)}" if message.mentions else ""
+    return f"{message.address.label}{mentions}"
+
+
+def run_tick(config: Config, args: argparse.Namespace) -> int:
+    if not _sandbox_only(config, "tick"):
+        return 1
+    try:
+        until = parse_when(args.until, config)
+        start = parse_when(args.start, config) if args.start else SystemClock().now()
+    except ValueError as exc:
+        print(f"lvzhi: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(tick(config, start, until))
+
+
+async def tick(config: Config, start: datetime, until: datetime) -> int:
+    from bot.fastforward import FastForwardError, fast_forward
+
+    for name in ("lvzhi.sandbox", "bot.planner"):  # printed below instead
+        logging.getLogger(name).setLevel(logging.WARNING)
+    zone = config.time.zone
+    clock = FakeClock(start)
+    sandbox = SandboxSender(clock)
+
+    def show(message: SandboxMessage) -> None:
+        first = message.text.strip().splitlines()[0] if message.text.strip() else ""
+        print(f"{message.at.astimezone(zone):%Y-%m-%d %H:%M} → {target(message)}: {first}")
+
+    async with open_runtime(config, clock=clock, sender=sandbox, start_worker=False) as rt:
+        try:
+            sent = await fast_forward(
+                clock=clock,
+                planner=rt.planner,
+                worker=rt.worker,
+                db=rt.db,
+                sandbox=sandbox,
+                until=until,
+                on_sent=show,
+            )
+        except FastForwardError as exc:
+            print(f"lvzhi: {exc}", file=sys.stderr)
+            return 2
+    print(
+        f"（{start.astimezone(zone):%Y-%m-%d %H:%M} 至 {until.astimezone(zone):%Y-%m-%d %H:%M}，"
+        f"共发出 {len(sent)} 条）"
+    )
     return 0

@@ -109,7 +109,7 @@ class View:
     ) -> None:
         """Write this account's action to the audit log (操作记录), in ``tx``."""
         await tx.audit.record(
-            at=self.runtime.clock.now(),
+            at=self.runtime.real_now(),
             actor=self.identity.actor,
             action=action,
             entity=entity,
@@ -194,7 +194,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     runtime = request.config_dict[RUNTIME]
     policy = CookiePolicy.of(config.console)
     token = request.cookies.get(policy.session_name, "")
-    signed = await auth.session_of(runtime.db, token, runtime.clock.now()) if token else None
+    now = runtime.real_now()
+    signed = await auth.session_of(runtime.db, token, now) if token else None
     if signed is None:
         target = URL(f"{PREFIX}/login")
         if request.method == "GET" and request.path.startswith(PREFIX + "/"):
@@ -336,7 +337,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         username=username,
         password=password[:1024],
         ip=client_ip(request),
-        now=runtime.clock.now(),
+        now=runtime.real_now(),
     )
     if result.outcome is not auth.LoginOutcome.OK or result.token is None:
         status = {auth.LoginOutcome.LOCKED: 429, auth.LoginOutcome.NO_ACCESS: 403}.get(
@@ -346,11 +347,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return login_form(request, error=message, status=status, username=username.strip()[:64])
     old = request.cookies.get(policy.session_name)
     if old:  # never keep a session id chosen before the login (session fixation)
-        previous = await auth.session_of(runtime.db, old, runtime.clock.now())
+        previous = await auth.session_of(runtime.db, old, runtime.real_now())
         if previous is not None:
-            await auth.log_out(
-                runtime.db, previous, ip=client_ip(request), now=runtime.clock.now()
-            )
+            await auth.log_out(runtime.db, previous, ip=client_ip(request), now=runtime.real_now())
     return begin_session(request, result.token, form.get("next"))
 
 
@@ -366,7 +365,7 @@ def begin_session(request: web.Request, token: str, next_path: object = None) ->
 async def logout(request: web.Request) -> web.StreamResponse:
     runtime = request.config_dict[RUNTIME]
     policy = CookiePolicy.of(request.config_dict[CONSOLE_CONFIG].console)
-    await auth.log_out(runtime.db, request[SIGNED], ip=client_ip(request), now=runtime.clock.now())
+    await auth.log_out(runtime.db, request[SIGNED], ip=client_ip(request), now=runtime.real_now())
     response = see_other(f"{PREFIX}/login")
     policy.clear(response, policy.session_name)
     return response

@@ -8,6 +8,11 @@ configured the same outbox would really send, so the simulator refuses and says 
 Nothing here bypasses the chat's permissions: the bot treats the message exactly as if that
 member had sent it, and a secretary may not act as an admin (which would lend them the admin's
 commands); admins may act as anyone.
+
+快进 (fast-forward) lets simulated time pass — up to ``FORWARD_MAX`` at a time — running the
+planner and the delivery worker as the server would have (:mod:`bot.fastforward`), so a
+secretary sees Friday's reminders and Monday's summary at once. Sandbox mode's clock only
+moves forward, and only until the server restarts; sessions keep the wall clock.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -24,6 +29,7 @@ from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
 from bot.delivery.sandbox import SandboxMessage, SandboxSender
 from bot.errors import UserFacingError
+from bot.fastforward import FastForwardError, fast_forward
 from bot.messages import Incoming
 from storage.models import Group, Member
 
@@ -31,6 +37,7 @@ MAX_TEXT = 2000
 ANSWER_WAIT_SECONDS = 5.0
 FEED_SIZE = 30
 SCHEDULED_SIZE = 20
+FORWARD_MAX = timedelta(days=31)  # one request's worth (about a second a week)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,15 @@ class Scheduled:
     at: datetime
     target: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Forwarded:
+    """What a fast-forward did: from when to when, and every push sent on the way."""
+
+    start: datetime
+    until: datetime
+    sent: list[SandboxMessage]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +76,12 @@ async def simulate(view: View) -> web.StreamResponse:
         return await _render(view, result=None, error=None, status=403)
     form = view.form
     assert form is not None  # a POST always has its CSRF-checked form
+    if form.get("action") == "forward":
+        try:
+            forwarded = await _forward(view, sandbox, str(form.get("until", "")).strip())
+        except UserFacingError as exc:
+            return await _render(view, result=None, error=exc.message, status=400)
+        return await _render(view, result=None, error=None, forwarded=forwarded)
     userid = str(form.get("member", "")).strip()
     group_name = str(form.get("group", "")).strip()
     text = str(form.get("text", "")).strip()
@@ -110,6 +132,39 @@ async def _send(
     return Result(member, group, text, answers)
 
 
+async def _forward(view: View, sandbox: SandboxSender, until_text: str) -> Forwarded:
+    clock = view.runtime.clock
+    if not hasattr(clock, "set"):
+        raise UserFacingError("当前时钟不能快进（只有沙箱模式下的模拟时间可以）。")
+    try:
+        until = datetime.fromisoformat(until_text)
+    except ValueError:
+        raise UserFacingError("请选择要快进到的日期和时间。") from None
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=view.config.time.zone)
+    start = view.now
+    if until <= start:
+        raise UserFacingError("请选择晚于当前模拟时间的时刻（时间只能向前走）。")
+    if until - start > FORWARD_MAX:
+        raise UserFacingError(f"一次最多快进 {FORWARD_MAX.days} 天，请分几次进行。")
+    runtime = view.runtime
+    async with runtime.db.transaction() as tx:
+        detail = {"from": start.isoformat(), "until": until.isoformat()}
+        await view.audit(tx, "console.fast_forward", entity="clock", detail=detail)
+    try:
+        sent = await fast_forward(
+            clock=clock,  # type: ignore[arg-type]  # checked above: it can be set
+            planner=runtime.planner,
+            worker=runtime.worker,
+            db=runtime.db,
+            sandbox=sandbox,
+            until=until,
+        )
+    except FastForwardError as exc:
+        raise UserFacingError(str(exc)) from None
+    return Forwarded(start, until, sent)
+
+
 async def _wait_for_replies(view: View, key_prefix: str) -> None:
     """Let the running delivery worker hand this message's replies to the sandbox channel."""
     runtime = view.runtime
@@ -123,7 +178,12 @@ async def _wait_for_replies(view: View, key_prefix: str) -> None:
 
 
 async def _render(
-    view: View, *, result: Result | None, error: str | None, status: int = 200
+    view: View,
+    *,
+    result: Result | None,
+    error: str | None,
+    status: int = 200,
+    forwarded: Forwarded | None = None,
 ) -> web.Response:
     sandbox = view.runtime.sandbox
     members: list[Member] = []
@@ -164,6 +224,10 @@ async def _render(
         error=error,
         feed=feed,
         scheduled=scheduled,
+        forwarded=forwarded,
+        simulated_now=view.now,
+        ahead=view.now - view.runtime.real_now().astimezone(view.config.time.zone),
+        forward_default=(view.now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
     )
 
 

@@ -163,7 +163,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
     runtime = request.config_dict[RUNTIME]
     policy = CookiePolicy.of(config.console)
     pending = read_state_cookie(request.cookies.get(state_cookie_name(policy)))
-    ip, now = client_ip(request), runtime.clock.now()
+    ip, now = client_ip(request), runtime.real_now()
     try:
         if pending is None or not same_token(request.query.get("state"), pending.state):
             raise LoginRefused(

@@ -32,6 +32,7 @@ class SandboxSender:
     def __init__(self, clock: Clock, keep: int = 1000) -> None:
         self.clock = clock
         self.messages: deque[SandboxMessage] = deque(maxlen=keep)
+        self.total = 0  # messages ever sent (``messages`` keeps the last ``keep``)
         self._changed = asyncio.Condition()
 
     async def send(self, address: Address, message: dict[str, Any]) -> Outcome:
@@ -43,10 +44,16 @@ class SandboxSender:
             image=_image(message),
         )
         self.messages.append(item)
+        self.total += 1
         log.info("sandbox → %s: %s", address.label, item.text.replace("\n", " ⏎ ")[:200])
         async with self._changed:
             self._changed.notify_all()
         return Sent()
+
+    def since(self, total: int) -> list[SandboxMessage]:
+        """The messages sent after the ``total``-th (as far as ``messages`` still keeps them)."""
+        fresh = self.total - total
+        return list(self.messages)[-fresh:] if fresh > 0 else []
 
 
 def sandbox_text(address: Address, message: dict[str, Any]) -> str:

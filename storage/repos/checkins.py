@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import delete, distinct, func, select
 
 from storage.models import (
     CalendarDay,
@@ -212,18 +212,43 @@ class CheckInRepo(Repo):
 
 
 class CalendarRepo(Repo):
-    async def load(self) -> tuple[list[CalendarDay], list[int]]:
+    """The holiday calendar: special days and the years they are complete for.
+
+    ``calendar_years.source``: ``chinesecalendar`` (the package), ``manual`` (the office's own
+    entry of a year's notice) or ``provisional`` (the office accepted the law-derived year).
+    """
+
+    async def load(self) -> tuple[list[CalendarDay], dict[int, str]]:
         days = list(await self.session.scalars(select(CalendarDay)))
-        years = list(await self.session.scalars(select(CalendarYear.year)))
-        return days, years
+        years = await self.session.execute(select(CalendarYear.year, CalendarYear.source))
+        return days, {int(year): str(source) for year, source in years}
 
     async def seed(self, days: Iterable[Any], years: Iterable[int]) -> int:
-        """Copy special days in; an existing row (perhaps an office's override) is kept."""
+        """Copy the package's days in. An existing row (an office's override) is kept, and a
+        year the office entered itself is left as the office entered it; a year the office
+        had only accepted provisionally becomes the package's."""
+        covered = set(years)
+        for year in covered:
+            await self.session.execute(
+                self.upsert_insert(CalendarYear)
+                .values(year=year, source="chinesecalendar")
+                .on_conflict_do_update(
+                    index_elements=["year"],
+                    set_={"source": "chinesecalendar"},
+                    where=CalendarYear.source == "provisional",
+                )
+            )
+        office = set(
+            await self.session.scalars(
+                select(CalendarYear.year).where(CalendarYear.source == "manual")
+            )
+        )
+        rows = [
+            {"day": d.day, "kind": d.kind, "name": d.name}
+            for d in days
+            if d.day.year in covered and d.day.year not in office
+        ]
         added = 0
-        for year in years:
-            statement = self.upsert_insert(CalendarYear).values(year=year).on_conflict_do_nothing()
-            await self.session.execute(statement)
-        rows = [{"day": d.day, "kind": d.kind, "name": d.name} for d in days]
         for chunk in range(0, len(rows), 500):
             statement = (
                 self.upsert_insert(CalendarDay)
@@ -241,12 +266,38 @@ class CalendarRepo(Repo):
             .on_conflict_do_update(index_elements=["day"], set_=values)
         )
 
-    async def confirm_year(self, year: int) -> None:
-        """Declare a year's holidays complete: from now on it is planned into."""
+    async def entered_days(self, year: int) -> list[CalendarDay]:
+        """The days of ``year`` the office entered itself (``calendar set`` or an import)."""
+        rows = await self.session.scalars(
+            select(CalendarDay)
+            .where(
+                CalendarDay.day >= date(year, 1, 1),
+                CalendarDay.day <= date(year, 12, 31),
+                CalendarDay.source.in_(("manual", "import")),
+            )
+            .order_by(CalendarDay.day)
+        )
+        return list(rows)
+
+    async def replace_year(self, year: int, days: Iterable[Any], note: str) -> None:
+        """An office's import of a year's notice: its days are exactly the year's days."""
+        await self.session.execute(
+            delete(CalendarDay).where(
+                CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)
+            )
+        )
+        rows = [{"day": d.day, "kind": d.kind, "name": d.name, "source": "import"} for d in days]
+        if rows:
+            await self.session.execute(self.upsert_insert(CalendarDay).values(rows))
+        await self.confirm_year(year, "manual", note)
+
+    async def confirm_year(self, year: int, source: str, note: str = "") -> None:
+        """Declare a year complete (``manual``) or its derived days accepted (``provisional``)."""
+        values = {"source": source, "note": note}
         await self.session.execute(
             self.upsert_insert(CalendarYear)
-            .values(year=year, source="manual")
-            .on_conflict_do_nothing()
+            .values(year=year, **values)
+            .on_conflict_do_update(index_elements=["year"], set_=values)
         )
 
 

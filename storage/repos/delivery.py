@@ -240,6 +240,17 @@ class DeliveryRepo(Repo):
             query = query.where(Delivery.status == status)
         return list(await self.session.scalars(query))
 
+    async def due_count(self, now: datetime) -> int:
+        """Pending deliveries due by ``now``, whether or not a worker holds them right now."""
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+            )
+            or 0
+        )
+
     async def next_due(self) -> datetime | None:
         return await self.session.scalar(
             select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")
