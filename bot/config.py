@@ -149,6 +149,10 @@ class SchedulerConfig:
     planner_interval_seconds: float = 30.0
     # Start warning admins (weekly) this many days before a year whose holidays are provisional.
     calendar_warning_days: int = 30
+    # No scheduled push between these times (HH:MM-HH:MM in [time] timezone; "" for none).
+    quiet_hours: str = "21:30-07:30"
+    # Whether the office's own alerts (lists for secretaries, nudges) keep quiet hours too.
+    quiet_hours_office: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +414,7 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"[delivery] {key}", "must be at least 1")
     _validate_wechat(config.wechat, wecom)
     _validate_notices(config.notices)
+    _validate_scheduler(config)
     _validate_reports(config.reports)
     _validate_console(config.console)
     _validate_duty(config.duty)
@@ -457,6 +462,15 @@ def _validate_wechat(wechat: WeChatConfig, wecom: WeComConfig) -> None:
         raise ConfigError(
             "[wecom] customer_group_poll_seconds", "poll and confirm times must be positive"
         )
+
+
+def _validate_scheduler(config: Config) -> None:
+    from bot.quiet import QuietHours
+
+    try:
+        QuietHours.parse(config.scheduler.quiet_hours, config.time.zone)
+    except ValueError as exc:
+        raise ConfigError("[scheduler] quiet_hours", str(exc)) from None
 
 
 def _validate_notices(notices: NoticesConfig) -> None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import queue
 from bot.messages import Outgoing
+from bot.quiet import EARLY, QuietHours
 from bot.workcalendar import SpecialDay, WorkCalendar, chinesecalendar_days
 from storage import Database, Tx
 
@@ -42,6 +43,10 @@ class Occurrence:
     source: str
     args: dict[str, Any] = field(default_factory=dict)
     expires_at: datetime | None = None  # deliveries not sent by then end as expired
+    # Who it is for, for quiet hours: ``member`` (members and groups: kept), ``office`` (the
+    # office's own alerts: kept unless ``quiet_hours_office`` is off), ``dialog`` (part of a
+    # conversation the member is having, such as a draft about to expire: never held).
+    push: str = "member"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,11 @@ class PlanEnv:
     @property
     def open_after(self) -> datetime:
         return self.since if self.since is not None else self.now
+
+    def days(self) -> list[date]:
+        """The local dates from ``open_after`` to ``now``: whose daily pushes may be listed."""
+        first, last = self.open_after.astimezone(self.zone).date(), self.now.date()
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 class PlanSource(Protocol):
@@ -108,22 +118,44 @@ class Planner:
         self.on_queued = on_queued
         self._scheduler: AsyncIOScheduler | None = None
         self._periodic: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
+        self.quiet = QuietHours.parse(config.scheduler.quiet_hours, config.time.zone)
 
     def env(self) -> PlanEnv:
         zone = self.config.time.zone
         return PlanEnv(self.clock.now().astimezone(zone), zone, self.calendar, self.config)
 
+    def sends_at(self, occ: Occurrence) -> datetime:
+        """When an occurrence goes: its time, or where quiet hours move it (:mod:`bot.quiet`)."""
+        exempt = occ.push == "dialog" or (
+            occ.push == "office" and not self.config.scheduler.quiet_hours_office
+        )
+        if self.quiet is None or exempt:
+            return occ.due_at
+        return self.quiet.place(occ.due_at, occ.expires_at)
+
+    async def _listed(self, tx: Tx, env: PlanEnv) -> list[Occurrence]:
+        return [occ for source in self.sources.values() for occ in await source.due(tx, env)]
+
     async def tick(self) -> int:
         """Expand everything due; returns how many occurrences this call expanded."""
         env = self.env()
         async with self.db.read() as tx:
-            candidates = [
-                occ for source in self.sources.values() for occ in await source.due(tx, env)
-            ]
+            listed = {occ.key: occ for occ in await self._listed(tx, env)}
+            if self.quiet is not None and self.quiet.next_start(env.now) - EARLY <= env.now:
+                # Quiet hours begin soon: what falls due inside them and would miss its
+                # deadline by waiting for their end goes now (``sends_at``).
+                _, end = self.quiet.window(self.quiet.next_start(env.now)) or (env.now, env.now)
+                ahead = replace(env, now=end.astimezone(env.zone), since=env.now)
+                for occ in await self._listed(tx, ahead):
+                    listed.setdefault(occ.key, occ)
+            candidates = list(listed.values())
             done = await tx.planner.marked(occ.key for occ in candidates)
         expanded = 0
         for occ in sorted(candidates, key=lambda o: o.due_at):
-            if occ.key in done:
+            # Held back by quiet hours until ``sends_at``. One that should have gone before
+            # they began but was made inside them (a meeting announced at 22:00 whose reply
+            # reminder is due at 23:00) goes at once: waiting for their end would miss it.
+            if occ.key in done or self.sends_at(occ) > env.now:
                 continue
             async with self.db.transaction() as tx:
                 if not await tx.planner.mark(occ.key, env.now):
@@ -146,15 +178,18 @@ class Planner:
         zone = self.config.time.zone
         env = PlanEnv(horizon.astimezone(zone), zone, self.calendar, self.config, since=after)
         async with self.db.read() as tx:
-            candidates = [
-                occ for source in self.sources.values() for occ in await source.due(tx, env)
-            ]
+            candidates = await self._listed(tx, env)
             done = await tx.planner.marked(occ.key for occ in candidates)
         # One due earlier but listed only now (a warning whose window starts on the way)
         # became due somewhere on the way: the horizon is the first time known to list it.
         times = [
-            o.due_at if after < o.due_at else horizon for o in candidates if o.key not in done
+            at if after < at else horizon
+            for at in (self.sends_at(o) for o in candidates if o.key not in done)
         ]
+        if self.quiet is not None:  # the tick that looks into the coming quiet hours
+            early = self.quiet.next_start(after) - EARLY
+            if after < early <= horizon:
+                times.append(early)
         return min(times, default=None)
 
     def every(self, name: str, seconds: float, job: Callable[[], Awaitable[object]]) -> None:

@@ -238,7 +238,7 @@ class CalendarWarningSource:
             at = datetime.combine(first, time(9, 0), tzinfo=env.zone)
             if at <= env.now:
                 key = f"calendar-provisional:{year}:{week}"
-                found.append(Occurrence(key, at, self.name, {"year": year}))
+                found.append(Occurrence(key, at, self.name, {"year": year}, push="office"))
         return found
 
     async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:

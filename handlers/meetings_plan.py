@@ -58,6 +58,7 @@ class MeetingSource:
                         self.name,
                         {**args, "kind": "closed"},
                         expires_at=meeting.reply_by + CLOSED_GRACE,
+                        push="office",
                     )
                 )
             start = meeting.starts_at - timedelta(hours=cfg.meeting_reminder_hours)

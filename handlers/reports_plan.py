@@ -37,23 +37,25 @@ class ReviewNudgeSource:
 
     async def due(self, tx: Tx, env: PlanEnv) -> list[Occurrence]:
         settings = env.config.reports
-        today = env.now.date()
-        at = datetime.combine(today, _nudge_time(settings.review_nudge_time), tzinfo=env.zone)
-        if env.now < at:
-            return []
-        cutoff = env.now - timedelta(hours=settings.review_nudge_hours)
-        waiting = await tx.reports.in_states(PENDING_REVIEW, since_before=cutoff)
-        end_of_day = datetime.combine(today + timedelta(days=1), time(0), tzinfo=env.zone)
-        return [
-            Occurrence(
-                f"report-nudge:{report.id}:{today.isoformat()}",
-                at,
-                self.name,
-                {"report": report.id},
-                expires_at=end_of_day,
+        found: list[Occurrence] = []
+        for day in env.days():
+            at = datetime.combine(day, _nudge_time(settings.review_nudge_time), tzinfo=env.zone)
+            end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=env.zone)
+            if not (at <= env.now and env.open_after < end_of_day):
+                continue
+            cutoff = env.now - timedelta(hours=settings.review_nudge_hours)
+            found.extend(
+                Occurrence(
+                    f"report-nudge:{report.id}:{day.isoformat()}",
+                    at,
+                    self.name,
+                    {"report": report.id},
+                    expires_at=end_of_day,
+                    push="office",
+                )
+                for report in await tx.reports.in_states(PENDING_REVIEW, since_before=cutoff)
             )
-            for report in waiting
-        ]
+        return found
 
     async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
         report = await tx.reports.get(occurrence.args["report"])
@@ -104,7 +106,13 @@ class DraftExpirySource:
                     "report-draft-expired", dialog.chat, dialog.userid, dialog.expires_at
                 )
                 found.append(
-                    Occurrence(key, dialog.expires_at, self.name, {**args, "kind": "expired"})
+                    Occurrence(
+                        key,
+                        dialog.expires_at,
+                        self.name,
+                        {**args, "kind": "expired"},
+                        push="dialog",
+                    )
                 )
             # The warning is listed until marked, also once the draft has expired (its
             # expires_at keeps a late one from going out): the planner decides, not the gap
@@ -120,6 +128,7 @@ class DraftExpirySource:
                         self.name,
                         {**args, "kind": "warn"},
                         expires_at=dialog.expires_at,
+                        push="dialog",
                     )
                 )
         return found

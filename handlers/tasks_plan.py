@@ -55,20 +55,22 @@ class TaskSource:
                             expires_at=task.deadline,
                         )
                     )
-        today = now.date()
-        at = datetime.combine(today, clock(cfg.daily_list_time), zone)
-        workday = env.calendar.is_workday(today)
-        listed = any(colour_of(t, cfg, at) in ("red", "yellow") for t in tasks)
-        if listed and workday and at <= now and env.open_after < at + LIST_GRACE:
-            found.append(
-                Occurrence(
-                    f"tasks:daily:{today}",
-                    at,
-                    self.name,
-                    {"kind": "daily"},
-                    expires_at=at + LIST_GRACE,
+        for day in env.days():
+            at = datetime.combine(day, clock(cfg.daily_list_time), zone)
+            if not (at <= now and env.open_after < at + LIST_GRACE):
+                continue
+            listed = any(colour_of(t, cfg, at) in ("red", "yellow") for t in tasks)
+            if listed and env.calendar.is_workday(day):
+                found.append(
+                    Occurrence(
+                        f"tasks:daily:{day}",
+                        at,
+                        self.name,
+                        {"kind": "daily"},
+                        expires_at=at + LIST_GRACE,
+                        push="office",
+                    )
                 )
-            )
         return found
 
     async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:

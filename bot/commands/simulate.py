@@ -73,6 +73,12 @@ async def simulate(
     clock = clock or SystemClock()
     sandbox = SandboxSender(clock)
     async with open_runtime(config, clock=clock, sender=sandbox, start_worker=False) as rt:
+        # What earlier commands queued and is due by now goes first, shown apart: each
+        # command shows what it caused.
+        await rt.worker.drain()
+        earlier, mark = sandbox.since(0), sandbox.total
+        async with rt.db.read() as tx:
+            before = await tx.deliveries.latest_id()
         chat_id = None
         if group:
             async with rt.db.read() as tx:
@@ -92,8 +98,23 @@ async def simulate(
         )
         await rt.pipeline.handle(incoming)
         await rt.worker.drain()
-    for message in sandbox.messages:
+        async with rt.db.read() as tx:
+            later = await tx.deliveries.pending_after(before)
+    zone = config.time.zone
+    if earlier:
+        print(f"（此前排定、现已到期的 {len(earlier)} 条推送，先行发出）")
+        for message in earlier:
+            at = message.at.astimezone(zone)
+            print(f"{at:%Y-%m-%d %H:%M} → {target(message)}\n{message.text}\n")
+        print("（以下是这条消息的结果）")
+    for message in sandbox.since(mark):
         print(f"→ {target(message)}\n{message.text}\n")
+    if later:
+        first = later[0].next_attempt_at.astimezone(zone)
+        print(
+            f"（另已排定 {len(later)} 条推送，最早 {first:%Y-%m-%d %H:%M} 发出；"
+            f"lvzhi tick --until 时间 可快进查看）"
+        )
     return 0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -239,6 +239,18 @@ class DeliveryRepo(Repo):
         if status is not None:
             query = query.where(Delivery.status == status)
         return list(await self.session.scalars(query))
+
+    async def latest_id(self) -> int:
+        return int(await self.session.scalar(select(func.max(Delivery.id))) or 0)
+
+    async def pending_after(self, delivery_id: int) -> Sequence[Delivery]:
+        """Deliveries queued after ``delivery_id`` and not sent yet, soonest first."""
+        rows = await self.session.scalars(
+            select(Delivery)
+            .where(Delivery.id > delivery_id, Delivery.status == "pending")
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+        )
+        return list(rows)
 
     async def due_count(self, now: datetime) -> int:
         """Pending deliveries due by ``now``, whether or not a worker holds them right now."""
