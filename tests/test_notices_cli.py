@@ -44,12 +44,15 @@ def test_send_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
     code, out, err = lvzhi("send", "--to", "第三学习小组", "今晚8点线上学习，请准时参加。")
     assert (code, err) == (0, "")
-    assert out == "TZ-1 queued → 第3学习小组 (1 deliveries)\n"
+    assert out == "通知 TZ-1 已排队发送至第3学习小组（共 1 条消息）。\n"
     code, out, err = lvzhi("send", "--to", "第9学习小组", "x")
     assert (code, out, err) == (1, "", "lvzhi: 没有找到「第9学习小组」，请检查群名或姓名。\n")
     code, out, _ = lvzhi("list")
     assert code == 0
-    assert "TZ-1" in out and "0/2 acknowledged" in out and "今晚8点线上学习" in out
+    [line] = out.splitlines()
+    assert line.startswith("TZ-1\t") and "\t已确认 0/2\t今晚8点线上学习" in line
+    code, _, err = lvzhi("send", "--to", "第3学习小组", "--at", "改天吧", "x")
+    assert (code, err) == (1, "lvzhi: 看不懂时间「改天吧」，例如 明天上午9点、下周一8:30。\n")
     with sqlite3.connect(path) as conn:
         rows = conn.execute("SELECT idempotency_key, channel, target FROM deliveries").fetchall()
     assert rows == [("notice:1:group:1", "group", "1")]

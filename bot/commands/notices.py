@@ -42,7 +42,9 @@ def run_send(config: Config, args: argparse.Namespace) -> int:
     if args.at:
         send_at = parse_datetime(args.at, now)
         if send_at is None:
-            print(f"lvzhi: cannot understand the time {args.at!r}", file=sys.stderr)
+            print(
+                f"lvzhi: 看不懂时间「{args.at}」，例如 明天上午9点、下周一8:30。", file=sys.stderr
+            )
             return 1
 
     async def go() -> str:
@@ -60,8 +62,10 @@ def run_send(config: Config, args: argparse.Namespace) -> int:
                 )
                 for key, out in sends:
                     await queue(tx, out, key=key, now=now.astimezone(UTC), send_at=send_at)
-            timing = f"to be sent {when(send_at, zone)}" if send_at else "queued"
-            return f"{number('notice', notice.id)} {timing} → {shown} ({len(sends)} deliveries)"
+            timing = f"将于{when(send_at, zone)}发送" if send_at else "已排队发送"
+            return (
+                f"通知 {number('notice', notice.id)} {timing}至{shown}（共 {len(sends)} 条消息）。"
+            )
 
     try:
         print(asyncio.run(go()))
@@ -80,12 +84,12 @@ def run_list(config: Config, _: argparse.Namespace) -> int:
             lines = []
             for notice in notices:
                 acked, total = counts.get(notice.id, (0, 0))
-                acks = f"{acked}/{total} acknowledged" if notice.needs_ack else "no ack asked"
+                acks = f"已确认 {acked}/{total}" if notice.needs_ack else "无需确认"
                 lines.append(
-                    f"{number('notice', notice.id):<8} {when(notice.send_at, config.time.zone)}  "
-                    f"{acks:<18} {preview(notice.text, 30)}"
+                    f"{number('notice', notice.id)}\t{when(notice.send_at, config.time.zone)}\t"
+                    f"{acks}\t{preview(notice.text, 30)}"
                 )
-            return lines or ["no notices yet"]
+            return lines or ["还没有通知。"]
 
     print("\n".join(asyncio.run(go())))
     return 0

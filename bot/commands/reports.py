@@ -20,7 +20,14 @@ from bot.delivery.outbox import queue
 from bot.errors import UserFacingError
 from bot.runtime import command_database, media_job, open_runtime
 from handlers.reports_media import MediaRun
-from handlers.reports_parse import endorse_level, forward_level, parse_number
+from handlers.reports_parse import (
+    REVIEW_ACTIONS,
+    ReviewCommand,
+    endorse_level,
+    forward_level,
+    parse_number,
+    parse_review,
+)
 from handlers.reports_stats import compute_stats, stats_text, write_xlsx
 from handlers.reports_workflow import (
     STATE_NAMES,
@@ -42,9 +49,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show = actions.add_parser("show", help="one report and its history")
     show.add_argument("number")
     show.set_defaults(run=run_show)
-    act = actions.add_parser("act", help="move a report on (adopt, return, forward …)")
+    act = actions.add_parser("act", help="move a report on, by the chat's rules (采用, 退回 …)")
     act.add_argument("number")
-    act.add_argument("action", choices=[a for a in TRANSITIONS if a not in ("submit", "resubmit")])
+    act.add_argument(
+        "action",
+        help="as in chat: 采用 退回 不予采用 报送 批示 转办 反馈 办结 (or adopt, return …)",
+    )
+    act.add_argument("words", nargs="*", help="the rest, as in chat: 省政协 / 请补充数据 …")
     act.add_argument("--comment", default="", help="意见 / 理由 / 批示内容 / 反馈内容")
     act.add_argument("--level", default="", help="报送: 市政协|省政协|全国政协; 批示: 市领导 …")
     act.add_argument("--target", default="", help="转办: the department; 批示: the leader")
@@ -106,15 +117,35 @@ def run_show(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+CLI_ACTIONS = [a for a in TRANSITIONS if a not in ("submit", "resubmit")]
+
+
+def act_command(number: str, verb: str, words: list[str]) -> ReviewCommand | None:
+    """``reports act`` read as the chat reads it: ``报送 SQ-… 省政协`` and ``forward``
+    alike; None for a verb the workflow does not have."""
+    english = {v: k for k, v in REVIEW_ACTIONS.items()}
+    chat_verb = verb if verb in REVIEW_ACTIONS else english.get(verb)
+    if chat_verb is None or REVIEW_ACTIONS[chat_verb] not in CLI_ACTIONS:
+        return None
+    return parse_review(" ".join([chat_verb, number, *words]))
+
+
 def run_act(config: Config, args: argparse.Namespace) -> int:
     number = parse_number(args.number)
     if number is None:
         return _fail(f"看不懂编号「{args.number}」，例如 SQ-2025-0042。")
-    level = args.level
-    if args.action == "forward":
+    command = act_command(number, args.action, args.words)
+    if command is None:
+        verbs = "、".join(v for v, a in REVIEW_ACTIONS.items() if a in CLI_ACTIONS)
+        return _fail(f"没有「{args.action}」这个操作。可用：{verbs}（或其英文名）。")
+    action = command.action
+    comment = args.comment or command.comment or ""
+    level = args.level or command.level or ""
+    if action == "forward":
         level = forward_level(level) or ""
-    elif args.action == "endorse":
+    elif action == "endorse":
         level = endorse_level(level) or ""
+    target = args.target or command.target or (args.level if action == "endorse" else "")
 
     async def go() -> int:
         async with command_database(config) as db:
@@ -124,16 +155,16 @@ def run_act(config: Config, args: argparse.Namespace) -> int:
                 if report is None:
                     return _fail(f"没有社情民意 {number}。")
                 try:
-                    check_details(args.action, args.comment, level, args.target or None)
+                    check_details(action, comment, level, target or None)
                     _, notes = await apply_action(
                         tx,
                         report,
-                        args.action,
+                        action,
                         actor=Actor("cli"),
                         now=now,
-                        comment=args.comment,
+                        comment=comment,
                         level=level,
-                        target=args.target or (args.level if args.action == "endorse" else ""),
+                        target=target,
                     )
                 except UserFacingError as exc:
                     return _fail(exc.message)
