@@ -4,6 +4,11 @@ never sees another member's reports).
 
 The record is computed when asked (:mod:`handlers.duty_facts`) and scored by the configured
 rules (:mod:`handlers.duty_rules`), read at that moment: a changed rules file applies at once.
+
+A grade (等次) is a judgement the office makes at the year's end: it is shown only for a year
+that has ended and only by rules the office chose (``[duty] rules_file``). During the year the
+record shows the points so far and what is still required; with the built-in example rules it
+shows what is required, without points or grades; a year with nothing recorded says so.
 """
 
 from __future__ import annotations
@@ -110,6 +115,24 @@ async def year_records(
     return [DutyRecord(m, facts[m.id], score(facts[m.id], rules)) for m in members]
 
 
+@dataclass(frozen=True, slots=True)
+class Grading:
+    """How far a record's score may be shown."""
+
+    rules: ScoringRules | None  # None: the office's file went bad after start-up
+    office: bool  # the office chose the rules ([duty] rules_file), not the built-in example
+    final: bool  # the year has ended: a grade may be given
+
+    @classmethod
+    def of(cls, config: Config, window: YearWindow) -> Grading:
+        office = bool(config.duty.rules_file)
+        return cls(rules_of(config), office, window.as_of >= window.end)
+
+
+NO_RULES = "机关尚未设定评分规则，暂不计分、不评等次。"
+LATER = "等次在年度结束后评定"
+
+
 def rules_of(config: Config) -> ScoringRules | None:
     """The rules in force, or None (logged) when the file went bad after start-up."""
     try:
@@ -157,26 +180,38 @@ def fact_lines(f: DutyFacts) -> list[str]:
 
 
 def record_text(
-    record: DutyRecord, window: YearWindow, rules: ScoringRules | None, *, sector: bool = False
+    record: DutyRecord, window: YearWindow, grading: Grading, *, sector: bool = False
 ) -> str:
     """A member's year, briefly (我的履职)."""
     who = record.member.name
     if sector:
         who += f"（{record.member.sector or '未填界别'}）"
+    if record.facts.empty and window.as_of >= window.end:
+        return (
+            f"{who} {window.year}年没有履职记录（{_as_of(window)}）：这一年履职助手没有记下"
+            f"打卡、社情民意、通知、会议或督办。"
+        )
     head = f"{who} {window.year}年履职档案（{_as_of(window)}）"
     lines = [head, *fact_lines(record.facts)]
+    rules, s = grading.rules, record.score
     if rules is None:
         lines.append("评分规则文件有误，暂不评分，请联系机关管理员。")
-        return "\n".join(lines)
-    s = record.score
-    lines.append(f"得分 {s.total:g} 分 · {s.grade}（{rules.name}）")
-    if s.unmet:
-        lines.append("尚未达到：" + "；".join(s.unmet))
+    elif grading.office and grading.final:
+        lines.append(f"得分 {s.total:g} 分 · {s.grade}（{rules.name}）")
+        if s.unmet:
+            lines.append("尚未达到：" + "；".join(s.unmet))
+    else:
+        if grading.office:
+            lines.append(f"目前积分 {s.total:g} 分（{rules.name}，{LATER}）")
+        if s.unmet:
+            lines.append("尚需完成：" + "；".join(s.unmet))
+        if not grading.office:
+            lines.append(NO_RULES)
     return "\n".join(lines)
 
 
 def group_text(
-    name: str, records: Sequence[DutyRecord], window: YearWindow, rules: ScoringRules | None
+    name: str, records: Sequence[DutyRecord], window: YearWindow, grading: Grading
 ) -> str:
     """A group's year for a secretary: averages, grades, who falls short, everyone's score."""
     lines = [f"{name} {window.year}年履职情况（{len(records)}人，{_as_of(window)}）"]
@@ -187,19 +222,29 @@ def group_text(
         f"采用 {sum(r.facts.reports_adopted for r in records)} 篇；"
         f"会议出席 {sum(r.facts.meetings_attended for r in records)} 人次"
     )
+    rules = grading.rules
     if rules is None:
         lines.append("评分规则文件有误，暂不评分，请联系机关管理员。")
         return "\n".join(lines)
+    final = grading.office and grading.final
     average = sum(r.score.total for r in records) / len(records)
-    grades = Counter(r.score.grade for r in records)
-    lines.append(
-        f"平均得分 {average:.1f}；" + "、".join(f"{g} {n} 人" for g, n in grades.most_common())
-    )
+    if final:
+        grades = Counter(r.score.grade for r in records)
+        lines.append(
+            f"平均得分 {average:.1f}；" + "、".join(f"{g} {n} 人" for g, n in grades.most_common())
+        )
+    elif grading.office:
+        lines.append(f"平均积分 {average:.1f}（{LATER}）")
     short = [r.member.name for r in records if r.score.unmet]
     if short:
-        lines.append(f"未达基本要求 {len(short)} 人：" + "、".join(short[:30]))
+        label = "未达基本要求" if final else "尚未完成基本要求"
+        lines.append(f"{label} {len(short)} 人：" + "、".join(short[:30]))
+    if not grading.office:
+        lines.append(NO_RULES)
+        return "\n".join(lines)
     ranked = sorted(records, key=lambda r: (-r.score.total, r.member.id))
-    lines += [f"· {r.member.name} {r.score.total:g} 分 {r.score.grade}" for r in ranked]
+    grade = (lambda r: f" {r.score.grade}") if final else (lambda r: "")
+    lines += [f"· {r.member.name} {r.score.total:g} 分{grade(r)}" for r in ranked]
     lines.append(f"评分规则：{rules.name}")
     return "\n".join(lines)
 
@@ -210,16 +255,19 @@ def group_text(
 @router.message(parse_mine)
 async def my_record(value: MyDuty, ctx: Context) -> None:
     window = _window(ctx, value.year)
-    rules = rules_of(ctx.config)
+    grading = Grading.of(ctx.config, window)
     members = await ctx.tx.duty.roster([ctx.member.id])
-    records = await year_records(ctx.tx, window, ctx.calendar, rules or _FALLBACK, members)
-    ctx.reply(record_text(records[0], window, rules))
+    records = await year_records(
+        ctx.tx, window, ctx.calendar, grading.rules or _FALLBACK, members
+    )
+    ctx.reply(record_text(records[0], window, grading))
 
 
 @router.message(parse_lookup, roles=sorted(OFFICE_ROLES), denied=DENIED)
 async def lookup(value: DutyLookup, ctx: Context) -> None:
     window = _window(ctx, value.year)
-    rules = rules_of(ctx.config)
+    grading = Grading.of(ctx.config, window)
+    rules = grading.rules
     group = await find_group(ctx.tx, value.target)
     if group is not None:
         ids = await ctx.tx.groups.member_ids(group.id)
@@ -227,7 +275,7 @@ async def lookup(value: DutyLookup, ctx: Context) -> None:
         if not members:
             raise UserFacingError(f"{group.name}里还没有委员。")
         records = await year_records(ctx.tx, window, ctx.calendar, rules or _FALLBACK, members)
-        ctx.reply(group_text(group.name, records, window, rules))
+        ctx.reply(group_text(group.name, records, window, grading))
         return
     found = await ctx.tx.members.by_name(value.target)
     if not found:
@@ -235,4 +283,4 @@ async def lookup(value: DutyLookup, ctx: Context) -> None:
     members = await ctx.tx.duty.roster([m.id for m in found])
     records = await year_records(ctx.tx, window, ctx.calendar, rules or _FALLBACK, members)
     namesakes = len(records) > 1  # 同名: tell them apart by 界别
-    ctx.reply("\n\n".join(record_text(r, window, rules, sector=namesakes) for r in records))
+    ctx.reply("\n\n".join(record_text(r, window, grading, sector=namesakes) for r in records))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -120,6 +120,11 @@ class DutyFacts:
 
     def value(self, key: str) -> float:
         return float(getattr(self, key))
+
+    @property
+    def empty(self) -> bool:
+        """Nothing recorded: nothing was due, done or asked of the member that year."""
+        return not any(getattr(self, f.name) for f in fields(self) if f.type == "int")
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,12 +79,12 @@ async def test_my_record_and_the_secretary_s_queries(cfg: Config) -> None:
             "通知 确认 0/0\n"
             "会议 出席 0，请假 0，未回执 0\n"
             "督办 按时完成 0，逾期完成 0，未完成 0\n"
-            "得分 60 分 · 称职（测试规则）"
+            "目前积分 60 分（测试规则，等次在年度结束后评定）"
         ]
         lina = await bot.say("lina", "我的履职")
         assert lina[0].startswith("李娜 2025年履职档案（截至11月25日）\n学习打卡 0 次\n")
         assert lina[0].endswith(
-            "得分 0 分 · 不称职（测试规则）\n尚未达到：全年至少报送1篇社情民意"
+            "目前积分 0 分（测试规则，等次在年度结束后评定）\n尚需完成：全年至少报送1篇社情民意"
         )
 
         # a member may not look at anyone else's record, by name or by group
@@ -92,25 +92,24 @@ async def test_my_record_and_the_secretary_s_queries(cfg: Config) -> None:
         assert await bot.say("lina", f"履职 {GROUP}") == [DENIED]
 
         (answer,) = await bot.say("sunli", "履职 张伟")
-        assert answer.startswith("张伟 2025年履职档案") and "得分 60 分" in answer
+        assert answer.startswith("张伟 2025年履职档案") and "目前积分 60 分" in answer
         (answer,) = await bot.say("sunli", f"履职 {GROUP}")
         assert answer.splitlines()[:4] == [
             f"{GROUP} 2025年履职情况（2人，截至11月25日）",
             "打卡率平均 100%；社情民意 提交 1 篇，采用 1 篇；会议出席 0 人次",
-            "平均得分 30.0；称职 1 人、不称职 1 人",
-            "未达基本要求 1 人：李娜",
+            "平均积分 30.0（等次在年度结束后评定）",
+            "尚未完成基本要求 1 人：李娜",
         ]
-        assert answer.splitlines()[4:] == [
-            "· 张伟 60 分 称职",
-            "· 李娜 0 分 不称职",
-            "评分规则：测试规则",
-        ]
+        assert answer.splitlines()[4:] == ["· 张伟 60 分", "· 李娜 0 分", "评分规则：测试规则"]
         assert await bot.say("sunli", "履职 王五") == ["没有找到委员或小组「王五」。"]
         assert await bot.say("sunli", "履职 张伟 2031") == [
             "没有2031年的履职档案，请写 2000—2025 之间的年份。"
         ]
         (last_year,) = await bot.say("zhangwei", "我的履职 2024")
-        assert last_year.startswith("张伟 2024年履职档案（全年）\n学习打卡 0 次")
+        assert last_year == (
+            "张伟 2024年没有履职记录（全年）：这一年履职助手没有记下"
+            "打卡、社情民意、通知、会议或督办。"
+        )
 
 
 async def test_editing_the_rules_rescores_at_once(
@@ -120,10 +119,10 @@ async def test_editing_the_rules_rescores_at_once(
     async with running_bot(cfg, clock) as bot:
         await seed(bot)
         (before,) = await bot.say("zhangwei", "我的履职")
-        assert before.endswith("得分 60 分 · 称职（测试规则）")
+        assert before.endswith("目前积分 60 分（测试规则，等次在年度结束后评定）")
         write(rules_file, RULES.format(points=20))
         (after,) = await bot.say("zhangwei", "我的履职")
-        assert after.endswith("得分 30 分 · 不称职（测试规则）")
+        assert after.endswith("目前积分 30 分（测试规则，等次在年度结束后评定）")
         assert after.splitlines()[:-1] == before.splitlines()[:-1]  # the facts are the same
 
         write(rules_file, "[[items]]\nfact = 'proposals'\n")
@@ -131,6 +130,40 @@ async def test_editing_the_rules_rescores_at_once(
             (broken,) = await bot.say("zhangwei", "我的履职")
         assert broken.splitlines()[-1] == "评分规则文件有误，暂不评分，请联系机关管理员。"
         assert f"{rules_file}: items[1]." in caplog.text
+
+
+async def test_a_grade_only_for_an_ended_year_by_the_office_s_rules(
+    cfg: Config, db_url: str
+) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        clock.set(shanghai(2026, 1, 5, 10, 0))  # 2025 has ended
+        (year,) = await bot.say("zhangwei", "我的履职 2025")
+        assert year.startswith("张伟 2025年履职档案（全年）")
+        assert year.endswith("得分 60 分 · 称职（测试规则）")
+        (lina,) = await bot.say("lina", "我的履职 2025")
+        assert lina.endswith("得分 0 分 · 不称职（测试规则）\n尚未达到：全年至少报送1篇社情民意")
+        (group,) = await bot.say("sunli", f"履职 {GROUP} 2025")
+        assert group.splitlines()[2:] == [
+            "平均得分 30.0；称职 1 人、不称职 1 人",
+            "未达基本要求 1 人：李娜",
+            "· 张伟 60 分 称职",
+            "· 李娜 0 分 不称职",
+            "评分规则：测试规则",
+        ]
+    # Without a rules file of the office's, the built-in example neither scores nor grades.
+    async with running_bot(make_config(db_url), clock) as bot:  # message keys: a new series
+        (lina,) = await bot.say("lina", "我的履职 2025", key="example:1")
+        assert lina.splitlines()[-2:] == [
+            "尚需完成：全年至少报送1篇社情民意",
+            "机关尚未设定评分规则，暂不计分、不评等次。",
+        ]
+        (group,) = await bot.say("sunli", f"履职 {GROUP} 2025", key="example:2")
+        assert group.splitlines()[2:] == [
+            "尚未完成基本要求 1 人：李娜",
+            "机关尚未设定评分规则，暂不计分、不评等次。",
+        ]
 
 
 def test_bad_rules_file_stops_start_up(tmp_path: Path) -> None:
