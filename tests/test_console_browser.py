@@ -267,6 +267,8 @@ async def test_import_the_roster_and_use_the_simulator(office: Served, desktop: 
     await page.click("nav >> text=群组与打卡")
     groups = await page.inner_text("main")
     assert "第1学习小组" in groups and "每周" in groups
+    assert "周五20:00" in groups and "周日21:00" in groups  # as the chat says it
+    assert "最后一天" not in groups
     await shot(page, "desktop-groups")
 
 

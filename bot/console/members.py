@@ -22,7 +22,8 @@ from bot.console.server import View
 from bot.errors import UserFacingError
 from bot.roster import EXCEL_SUFFIXES, Rejection, RosterFile, read_roster
 from bot.roster_columns import FIELD_LABELS, ROLE_LABELS
-from handlers.periods import CADENCE_NAMES
+from handlers.checkin_rules import PushSpec, describe_push
+from handlers.periods import CADENCE_NAMES, as_cadence
 from storage.repos.roster import ImportReport, RowRejection
 
 LISTING_LIMIT = 500
@@ -206,8 +207,8 @@ async def groups_page(view: View) -> web.StreamResponse:
         CampaignRow(
             group=names.get(c.group_id, "?"),
             cadence=CADENCE_NAMES.get(c.cadence, c.cadence),
-            reminders="、".join(_when(r) for r in c.reminders) or "—",
-            summary=_when(c.summary) if c.summary else "—",
+            reminders="、".join(_when(c.cadence, r) for r in c.reminders) or "—",
+            summary=_when(c.cadence, c.summary) if c.summary else "—",
             skip_holidays=c.skip_holidays,
             makeup=f"{c.makeup_days}天内，每月最多{c.makeup_per_month}次",
             active=c.active,
@@ -226,18 +227,11 @@ def _channel_label(app_chat_id: str | None, robot_key: str | None, channel: str 
     return "未绑定"
 
 
-def _when(rule: object) -> str:
-    """A reminder or summary rule (offset from the period's last day, time) in Chinese."""
+def _when(cadence: str, rule: object) -> str:
+    """A reminder or summary rule as the chat says it (周五20:00, 下周一09:00, 月底前3天20:00)."""
     if not isinstance(rule, dict):
         return "?"
-    offset, at = int(rule.get("offset_days", 0)), str(rule.get("time", ""))
-    if offset == 0:
-        day = "最后一天"
-    elif offset > 0:
-        day = f"结束后第{offset}天"
-    else:
-        day = f"最后一天前{-offset}天"
-    return f"{day} {at}"
+    return describe_push(as_cadence(cadence), PushSpec.of(rule))
 
 
 def install(console: ConsoleRegistry) -> None:
