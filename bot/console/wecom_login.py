@@ -236,9 +236,13 @@ async def account_for(runtime: Runtime, userid: str, now: datetime) -> int:
         user = await tx.console.user_by_member(member.id)
         if user is not None:
             return user.id
+        # The account belongs to the member (member_id), not to the userid: a userid reused
+        # after its owner moved to another one names a new account, never the old one.
         username = auth.normalise_username(ACCOUNT_PREFIX + userid)
         if await tx.console.user_by_name(username) is not None:
-            raise LoginRefused("账号冲突，请联系管理员。", 409, "username_taken")
+            username = auth.normalise_username(f"{ACCOUNT_PREFIX}{userid}#{member.id}")
+            if await tx.console.user_by_name(username) is not None:
+                raise LoginRefused("账号冲突，请联系管理员。", 409, "username_taken")
         user = await tx.console.add_user(
             ConsoleUser(
                 username=username,
