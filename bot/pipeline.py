@@ -147,8 +147,8 @@ class Pipeline:
             async with ctx.tx.session.begin_nested():
                 await self.dispatcher.dispatch(ctx)
         except UserFacingError as exc:
-            ctx.replies, ctx.sends = [], []
-            ctx.reply(exc.message)
+            ctx.discard()
+            ctx.reply(exc.message, shareable=True)  # a refusal or a question back, no data
         except Exception as exc:
             if database_unavailable(exc):
                 # Not the handler's fault: the database is locked, full or gone. Recording the
@@ -158,5 +158,5 @@ class Pipeline:
             # The handler's writes roll back to the savepoint; the message stays recorded and
             # the member is told, never left in silence.
             log.exception("handler failed for message %s", ctx.incoming.dedup_key)
-            ctx.replies, ctx.sends = [], []
-            ctx.reply(INTERNAL_ERROR)
+            ctx.discard()
+            ctx.reply(INTERNAL_ERROR, shareable=True)

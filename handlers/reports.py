@@ -6,8 +6,9 @@ several (:mod:`handlers.reports_dialog`); ``我的社情民意``; ``查询 SQ-20
 
 Privacy: a report is shown only to its submitters and co-submitters (联名) and to the office.
 Anyone else asking about a number gets exactly the answer a number that does not exist gets,
-so nobody can probe which numbers exist. Report details asked for in a group chat go to the
-asker privately (an AI-bot answer in a group would be read by the whole group).
+so nobody can probe which numbers exist. Every answer here asked for in a group chat goes to
+the asker privately (``Context.reply``'s default: an AI-bot answer in a group is read by the
+whole group).
 
 The office (``待审``, ``采用``, ``退回``, ``不予采用``, ``报送``, ``批示``, ``转办``, ``反馈``,
 ``办结``): the routes are for secretaries and admins; a member gets the refusal and nothing
@@ -20,7 +21,6 @@ from datetime import datetime
 
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
-from bot.messages import Outgoing
 from handlers.reports_dialog import DIALOG, Draft, continue_draft, start_draft, submit_draft
 from handlers.reports_parse import (
     CATEGORIES,
@@ -90,18 +90,6 @@ def _review(text: str, _: ParseContext) -> ReviewCommand | None:
     return parse_review(text)
 
 
-def private_reply(ctx: Context, text: str) -> None:
-    """Answer 1:1; from a group chat, send privately and say so in the group."""
-    if ctx.incoming.chat_id is None:
-        ctx.reply(text)
-        return
-    ctx.send(
-        f"reply:{ctx.incoming.dedup_key}:private",
-        Outgoing(text, to_member=ctx.incoming.sender),
-    )
-    ctx.reply("社情民意的详细信息已私信发给您。")
-
-
 def send_all(ctx: Context, notes: list[Notification]) -> None:
     for note in notes:
         ctx.send(note.key, note.out)
@@ -159,7 +147,7 @@ async def query(value: ReportQuery, ctx: Context) -> None:
             ctx.tx, report, "review", actor=Actor.of(ctx.member), now=ctx.now
         )
         send_all(ctx, notes)
-    private_reply(ctx, await describe(ctx, report))
+    ctx.reply(await describe(ctx, report))
 
 
 async def _mine(ctx: Context) -> None:
@@ -172,7 +160,7 @@ async def _mine(ctx: Context) -> None:
         co = "" if report.submitter_id == ctx.member.id else "（联名）"
         lines.append(f"· {report.number}《{report.title}》{STATE_NAMES[report.state]}{co}")
     lines.append("发送「查询 编号」查看办理过程。")
-    private_reply(ctx, "\n".join(lines))
+    ctx.reply("\n".join(lines))
 
 
 async def describe(ctx: Context, report: Report) -> str:
