@@ -21,6 +21,7 @@ from datetime import datetime
 
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
+from handlers import reports_resubmit
 from handlers.reports_dialog import DIALOG, Draft, continue_draft, start_draft, submit_draft
 from handlers.reports_parse import (
     CATEGORIES,
@@ -47,6 +48,7 @@ from handlers.reports_workflow import (
     Notification,
     apply_action,
     check_details,
+    not_found,
     recategorize,
     waited,
 )
@@ -56,10 +58,6 @@ from storage.models_reports import Report, ReportHistory
 router = Router("reports")
 OFFICE = sorted(OFFICE_ROLES)
 DENIED = "抱歉，审核和办理社情民意仅限机关秘书。"
-
-
-def not_found(number: str) -> str:
-    return f"没有找到编号为 {number} 的社情民意，请核对编号。"
 
 
 def _report(text: str, _: ParseContext) -> ReportText | None:
@@ -175,7 +173,17 @@ async def describe(ctx: Context, report: Report) -> str:
     ]
     if attachments:
         lines.append(f"附件：{len(attachments)} 个")
-    lines += [f"内容：{report.content}", "办理过程："]
+    versions = await ctx.tx.reports.versions(report.id)
+    if len(versions) > 1:
+        lines.append(f"内容（第{len(versions)}版，共{len(versions)}版）：{report.content}")
+        for version in reversed(versions[:-1]):
+            lines.append(
+                f"第{version.version}版（{_local(version.submitted_at, ctx)}提交）："
+                f"《{version.title}》{version.content}"
+            )
+    else:
+        lines.append(f"内容：{report.content}")
+    lines.append("办理过程：")
     lines += [history_line(entry, ctx) for entry in await ctx.tx.reports.history(report.id)]
     return "\n".join(lines)
 
@@ -205,21 +213,13 @@ async def change_category(value: Recategorize, ctx: Context) -> None:
 
 @router.message(_resubmit)
 async def resubmit(value: Resubmit, ctx: Context) -> None:
-    report = await ctx.tx.reports.by_number(value.number, lock=True)
-    if report is None or not await ctx.tx.reports.is_submitter(report.id, ctx.member.id):
-        raise UserFacingError(not_found(value.number))
-    _, notes = await apply_action(
-        ctx.tx,
-        report,
-        "resubmit",
-        actor=Actor.of(ctx.member),
-        now=ctx.now,
-        comment="已修改内容" if value.content else "",
-    )
-    if value.content:
-        report.content = value.content
-    send_all(ctx, notes)
-    ctx.reply(f"已重新提交 {report.number}《{report.title}》，等待审核。")
+    """A preview first, then ``确认提交`` (see :mod:`handlers.reports_resubmit`)."""
+    await reports_resubmit.start(value, ctx)
+
+
+@router.dialog(reports_resubmit.DIALOG)
+async def resubmit_step(text: str, ctx: Context, dialog: DialogState) -> None:
+    await reports_resubmit.step(text, ctx, dict(dialog.data))
 
 
 # -- the office -------------------------------------------------------------------------------
