@@ -45,7 +45,9 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_versions")),
-        sa.UniqueConstraint("report_id", "version", name=op.f("uq_report_versions_report_id_version")),
+        sa.UniqueConstraint(
+            "report_id", "version", name=op.f("uq_report_versions_report_id_version")
+        ),
     )
     op.create_index(
         op.f("ix_report_versions_report_id"), "report_versions", ["report_id"], unique=False
