@@ -26,6 +26,7 @@ from handlers.checkin_rules import (
     CampaignStop,
     PushSpec,
     describe_push,
+    is_required,
     makeup_verdict,
     parse_campaign_command,
     streak,
@@ -231,7 +232,15 @@ async def make_up(value: MakeUpIntent, ctx: Context) -> None:
     used = await ctx.tx.checkins.makeups_between(
         campaign.id, ctx.member.id, month_start, next_month
     )
-    verdict = makeup_verdict(period, today, campaign.makeup_days, used, campaign.makeup_per_month)
+    verdict = makeup_verdict(
+        period,
+        today,
+        campaign.makeup_days,
+        used,
+        campaign.makeup_per_month,
+        starts_on=campaign.starts_on,
+        required=is_required(period, campaign.skip_holidays, ctx.calendar),
+    )
     if not verdict.allowed:
         raise UserFacingError(f"补卡未成功：{verdict.reason}")
     is_current = period.contains(today)
