@@ -93,7 +93,7 @@ class View:
 
     @property
     def ip(self) -> str:
-        return client_ip(self.request)
+        return remote_ip(self.request)
 
     def render(self, template: str, status: int = 200, **context: Any) -> web.Response:
         return render(self.templates, template, status=status, view=self, **context)
@@ -335,7 +335,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         config.console,
         username=username,
         password=password[:1024],
-        ip=client_ip(request),
+        ip=remote_ip(request),
         now=runtime.clock.now(),
     )
     if result.outcome is not auth.LoginOutcome.OK or result.token is None:
@@ -349,9 +349,14 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         previous = await auth.session_of(runtime.db, old, runtime.clock.now())
         if previous is not None:
             await auth.log_out(
-                runtime.db, previous, ip=client_ip(request), now=runtime.clock.now()
+                runtime.db, previous, ip=remote_ip(request), now=runtime.clock.now()
             )
     return begin_session(request, result.token, form.get("next"))
+
+
+def remote_ip(request: web.Request) -> str:
+    """The client's address, believing X-Forwarded-For only from ``[console] trusted_proxies``."""
+    return client_ip(request, request.config_dict[CONSOLE_CONFIG].console.trusted_proxies)
 
 
 def begin_session(request: web.Request, token: str, next_path: object = None) -> web.Response:
@@ -366,7 +371,7 @@ def begin_session(request: web.Request, token: str, next_path: object = None) ->
 async def logout(request: web.Request) -> web.StreamResponse:
     runtime = request.config_dict[RUNTIME]
     policy = CookiePolicy.of(request.config_dict[CONSOLE_CONFIG].console)
-    await auth.log_out(runtime.db, request[SIGNED], ip=client_ip(request), now=runtime.clock.now())
+    await auth.log_out(runtime.db, request[SIGNED], ip=remote_ip(request), now=runtime.clock.now())
     response = see_other(f"{PREFIX}/login")
     policy.clear(response, policy.session_name)
     return response

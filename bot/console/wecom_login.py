@@ -39,13 +39,14 @@ from bot.appkeys import RUNTIME
 from bot.config import Config
 from bot.console import auth
 from bot.console.registry import OFFICE_ROLES, ConsoleRegistry, LoginProvider
-from bot.console.security import CookiePolicy, client_ip, same_token
+from bot.console.security import CookiePolicy, same_token
 from bot.console.server import (
     CONSOLE_CONFIG,
     PREFIX,
     PUBLIC,
     TEMPLATES,
     login_form,
+    remote_ip,
     render,
     safe_next,
 )
@@ -163,7 +164,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
     runtime = request.config_dict[RUNTIME]
     policy = CookiePolicy.of(config.console)
     pending = read_state_cookie(request.cookies.get(state_cookie_name(policy)))
-    ip, now = client_ip(request), runtime.clock.now()
+    ip, now = remote_ip(request), runtime.clock.now()
     try:
         if pending is None or not same_token(request.query.get("state"), pending.state):
             raise LoginRefused(
