@@ -694,3 +694,58 @@ async def test_robot_keys_are_shown_masked(client: Client, clock: FakeClock) -> 
     html = await (await client.get("/console/groups")).text()
     assert "群机器人 ****5aaa" in html
     assert key not in html
+
+
+@pytest.mark.parametrize(
+    "next_path",
+    [
+        "/console/reports\r\nSet-Cookie: evil=1",
+        "/console/\nLocation: https://evil.example/",
+        "/console/\x00",
+        "/console/\x7f",
+        "/console/members?q=张伟\r",
+    ],
+)
+async def test_a_next_with_control_characters_is_refused_cleanly(
+    client: Client, next_path: str
+) -> None:
+    from sqlalchemy import func, select
+
+    from storage.models_console import ConsoleSession
+
+    db = db_of(client)
+    await add_account(db, "mishu")
+    page = await client.get("/console/login", params={"next": next_path})
+    assert page.status == 200
+    token = csrf_of(await page.text())
+    response = await client.post(
+        "/console/login",
+        data={"csrf_token": token, "username": "mishu", "password": PASSWORD, "next": next_path},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == "/console/"
+    assert "evil" not in str(response.headers)
+    # The session the login opened is the one the browser holds: it works, and it is the
+    # only one (no orphan row left by a response that could not be sent).
+    assert (await client.get("/console/", allow_redirects=False)).status == 200
+    async with db.read() as tx:
+        assert await tx.session.scalar(select(func.count()).select_from(ConsoleSession)) == 1
+
+
+async def test_a_next_with_other_text_is_percent_encoded(client: Client) -> None:
+    await add_account(db_of(client), "mishu")
+    page = await client.get("/console/login")
+    token = csrf_of(await page.text())
+    response = await client.post(
+        "/console/login",
+        data={
+            "csrf_token": token,
+            "username": "mishu",
+            "password": PASSWORD,
+            "next": "/console/members?q=张伟",
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == "/console/members?q=%E5%BC%A0%E4%BC%9F"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -276,9 +276,13 @@ def page_route(page: Page, method: str) -> Handler:
 
 
 def safe_next(raw: str | None) -> str:
-    """Where to go after login: only a path inside the console (no open redirect)."""
-    if not raw:
+    """Where to go after login: only a path inside the console (no open redirect), and always
+    a value a ``Location`` header can carry: a control character (CR/LF: header injection,
+    and aiohttp refuses to send it) gives the default, anything else non-ASCII is
+    percent-encoded."""
+    if not raw or "\\" in raw or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
         return f"{PREFIX}/"
+    raw = quote(raw, safe="/?&=%:#+@!$'()*,;~-._[]")
     parts = urlsplit(raw)
     if parts.scheme or parts.netloc or not raw.startswith(PREFIX + "/") or "\\" in raw:
         return f"{PREFIX}/"
