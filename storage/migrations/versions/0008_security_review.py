@@ -1,10 +1,13 @@
-"""report versions: every submission of a report is kept (重新提交 no longer overwrites)
+"""security review (issue 16): report versions, callback nonces
 
-Revision ID: 0008_report_versions
+Revision ID: 0008_security_review
 Revises: 0006_delivery_target
 Create Date: 2026-12-02 06:00:00
 
-Existing reports get their current text as version 1 (what was overwritten before is gone).
+- report_versions: every submission of a report is kept (重新提交 no longer overwrites).
+  Existing reports get their current text as version 1 (what was overwritten before is gone).
+- callback_nonces: the Official Account's signed nonces, kept for the freshness window, so a
+  nonce seen once cannot be replayed with another body.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_report_versions"
+revision = "0008_security_review"
 down_revision = "0006_delivery_target"
 branch_labels = None
 depends_on = None
@@ -57,8 +60,22 @@ def upgrade() -> None:
         "(report_id, version, title, category, content, author_id, submitted_at) "
         "SELECT id, 1, title, category, content, submitter_id, submitted_at FROM reports"
     )
+    op.create_table(
+        "callback_nonces",
+        sa.Column("endpoint", sa.String(length=16), nullable=False),
+        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column("timestamp", sa.String(length=16), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("seen_at", TS, nullable=False),
+        sa.PrimaryKeyConstraint("endpoint", "nonce", name=op.f("pk_callback_nonces")),
+    )
+    op.create_index(
+        op.f("ix_callback_nonces_seen_at"), "callback_nonces", ["seen_at"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_callback_nonces_seen_at"), table_name="callback_nonces")
+    op.drop_table("callback_nonces")
     op.drop_index(op.f("ix_report_versions_report_id"), table_name="report_versions")
     op.drop_table("report_versions")
