@@ -128,7 +128,7 @@ def decode_csv(data: bytes) -> str:
     raise RosterError("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV")
 
 
-def read_csv_rows(data: bytes) -> list[list[str]]:
+def read_csv_rows(data: bytes) -> list[Sequence[object]]:
     text = decode_csv(data)
     sample = text.splitlines()[:HEADER_SCAN_ROWS]
     # Excel writes commas; "Unicode text" uses tabs; some European locales use semicolons.

@@ -290,7 +290,11 @@ async def test_an_admin_may_change_staff_and_the_console_account_follows_the_mem
     assert (await sign_in_as(client, fake, "machao")).status == 200
     assert (await sign_in_as(client, fake, "sunli")).status == 200  # wx:sunli exists now
     assert (await sign_in_as(client, fake, "machao")).status == 200
-    csv = "姓名,手机号,企业微信账号,角色\n孙丽,13800138011,sunli_new,\n新秘书,13900000002,sunli,秘书\n"
+    csv = (
+        "姓名,手机号,企业微信账号,角色\n"
+        "孙丽,13800138011,sunli_new,\n"
+        "新秘书,13900000002,sunli,秘书\n"
+    )
     assert (await upload(client, csv)).status == 200
     # Her account (wx:sunli) follows her to her new userid; the reused userid gets none of it.
     response = await sign_in_as(client, fake, "sunli_new")

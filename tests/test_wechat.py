@@ -313,8 +313,12 @@ async def test_a_nonce_seen_once_cannot_carry_another_request(
     sqlite_url: str, clock: FakeClock, mode: str
 ) -> None:
     async with serve(sqlite_url, clock, mode) as s:
-        first = text_xml(s.account, openid=OPENID, content="帮助", msg_id=1, create_time=clock.now())
-        other = text_xml(s.account, openid=OPENID, content="打卡", msg_id=2, create_time=clock.now())
+        first = text_xml(
+            s.account, openid=OPENID, content="帮助", msg_id=1, create_time=clock.now()
+        )
+        other = text_xml(
+            s.account, openid=OPENID, content="打卡", msg_id=2, create_time=clock.now()
+        )
         sent = callback(
             s.account, first, mode=mode, timestamp=clock.now(), openid=OPENID, nonce="424242"
         )

@@ -97,9 +97,9 @@ def run_show(config: Config, args: argparse.Namespace) -> int:
             versions = await tx.reports.versions(report.id)
             if len(versions) > 1:  # every submission, the first first
                 for version in versions:
-                    at = version.submitted_at.astimezone(config.time.zone)
+                    when = version.submitted_at.astimezone(config.time.zone)
                     print(
-                        f"第{version.version}版（{at:%Y-%m-%d %H:%M}）：《{version.title}》"
+                        f"第{version.version}版（{when:%Y-%m-%d %H:%M}）：《{version.title}》"
                         f"{version.content}"
                     )
             else:
