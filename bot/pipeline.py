@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import queue
 from bot.dispatcher import Context, Dispatcher, reply_to
-from bot.errors import UserFacingError
+from bot.errors import PermissionDenied, UserFacingError
 from bot.messages import Incoming, Outgoing
 from bot.wechat.binding import identify
 from bot.workcalendar import WorkCalendar
@@ -148,7 +148,10 @@ class Pipeline:
                 await self.dispatcher.dispatch(ctx)
         except UserFacingError as exc:
             ctx.discard()
-            ctx.reply(exc.message, shareable=True)  # a refusal or a question back, no data
+            # A refusal of the route says only what the sender may not do: the group may read
+            # it. Any other answer may be about the sender's own things (a report's state, a
+            # make-up's period …): private, like every answer.
+            ctx.reply(exc.message, shareable=isinstance(exc, PermissionDenied))
         except Exception as exc:
             if database_unavailable(exc):
                 # Not the handler's fault: the database is locked, full or gone. Recording the

@@ -140,3 +140,7 @@ async def test_what_the_group_may_read_is_still_posted_there(db_url: str) -> Non
         # A refusal carries nothing private: the group reads it where it was asked.
         group, private = await chat.mention("zhangwei", "待审")
         assert len(group) == 1 and "仅限机关秘书" in group[0] and private == []
+        # Any other error may be about the asker's own things (here: their report's state).
+        group, private = await chat.mention("lina", "重新提交 SQ-2025-0001")
+        assert group == [SENT_PRIVATELY]
+        assert len(private) == 1 and "不能重新提交" in private[0]
