@@ -110,8 +110,8 @@ class Context:
 
         Asked in a group, an answer is the sender's alone unless it says otherwise: it goes to
         them privately and the group gets only :data:`SENT_PRIVATELY` (once). ``shareable``
-        marks an answer the whole group may read (a check-in's 接龙 line, an acknowledgment,
-        help): only those are posted where they were asked. Privacy is the default so that a
+        marks an answer the whole group may read (a check-in's 接龙 line, help, the fallback,
+        a route's refusal): only those are posted where they were asked. Privacy is the default so that a
         new feature cannot leak a record, a review queue or a report into a group by omission.
         """
         if self.incoming.chat_id is not None and not shareable:
