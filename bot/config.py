@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import types
@@ -224,6 +225,9 @@ class ConsoleConfig:
     # The console's public origin as WeCom redirects back to it (https://host[:port]): the
     # host must be the app's 可信域名. Empty: taken from the request.
     public_url: str = ""
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed for the
+    # client's address (the per-address lockout). Empty: the header is ignored, the peer counts.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +331,10 @@ _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "tru
 
 
 def _checked(key: str, value: typing.Any, expected: typing.Any) -> typing.Any:
+    if expected == tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(key, "expected a list of strings")
+        return tuple(value)
     if isinstance(expected, types.UnionType):
         expected = next(t for t in typing.get_args(expected) if t is not type(None))
     ok = (isinstance(value, expected) and not (expected is int and isinstance(value, bool))) or (
@@ -340,6 +348,8 @@ def _checked(key: str, value: typing.Any, expected: typing.Any) -> typing.Any:
 
 
 def _from_env(key: str, raw: str, expected: typing.Any) -> typing.Any:
+    if expected == tuple[str, ...]:  # a list in the environment: comma-separated
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
     try:
         if expected is bool:
             if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
@@ -524,3 +534,11 @@ def _validate_console(console: ConsoleConfig) -> None:
         raise ConfigError(
             "[console] public_url", "must be an origin like https://lvzhi.example.gov.cn"
         )
+    for proxy in console.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                "[console] trusted_proxies",
+                f"{proxy!r} is not an address or network (e.g. 127.0.0.1, 10.0.0.0/8)",
+            ) from None

@@ -95,6 +95,7 @@ class Context:
     dialog: DialogState | None = None
     replies: list[Outgoing] = field(default_factory=list)
     sends: list[tuple[str, Outgoing, datetime | None]] = field(default_factory=list)
+    _told_group: bool = field(default=False, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -104,9 +105,27 @@ class Context:
     def is_office(self) -> bool:
         return self.member.role in OFFICE_ROLES
 
-    def reply(self, text: str) -> None:
-        """Answer the sender where they wrote: privately, or through the AI bot's response URL."""
+    def reply(self, text: str, *, shareable: bool = False) -> None:
+        """Answer the sender where they wrote: privately, or through the AI bot's response URL.
+
+        Asked in a group, an answer is the sender's alone unless it says otherwise: it goes to
+        them privately and the group gets only :data:`SENT_PRIVATELY` (once). ``shareable``
+        marks an answer the whole group may read (a check-in's 接龙 line, help, the fallback,
+        a route's refusal): only those are posted where they were asked. Privacy is the default so that a
+        new feature cannot leak a record, a review queue or a report into a group by omission.
+        """
+        if self.incoming.chat_id is not None and not shareable:
+            if not self._told_group:
+                self._told_group = True
+                if self.incoming.response_url and not self.replies:
+                    self.replies.append(reply_to(self.incoming, SENT_PRIVATELY, first=True))
+            self.replies.append(private_answer(self.incoming, text))
+            return
         self.replies.append(reply_to(self.incoming, text, first=not self.replies))
+
+    def discard(self) -> None:
+        """Forget every answer and delivery queued so far (the handler failed)."""
+        self.replies, self.sends, self._told_group = [], [], False
 
     def send(self, key: str, out: Outgoing, *, at: datetime | None = None) -> None:
         """Queue another delivery (a notification to someone else) under idempotency ``key``."""
@@ -125,6 +144,16 @@ class Context:
 
     async def end_dialog(self) -> None:
         await self.tx.dialogs.end(self.incoming.chat_key, self.incoming.sender)
+
+
+SENT_PRIVATELY = "详细信息已私信发给您。"
+
+
+def private_answer(incoming: Incoming, text: str) -> Outgoing:
+    """An answer for the sender's eyes only, wherever they asked."""
+    if incoming.wechat_openid:
+        return Outgoing(text, to_wechat=incoming.wechat_openid)
+    return Outgoing(text, to_member=incoming.sender)
 
 
 def reply_to(incoming: Incoming, text: str, *, first: bool) -> Outgoing:

@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import queue
 from bot.dispatcher import Context, Dispatcher, reply_to
-from bot.errors import UserFacingError
+from bot.errors import PermissionDenied, UserFacingError
 from bot.messages import Incoming, Outgoing
 from bot.wechat.binding import identify
 from bot.workcalendar import WorkCalendar
@@ -147,8 +147,11 @@ class Pipeline:
             async with ctx.tx.session.begin_nested():
                 await self.dispatcher.dispatch(ctx)
         except UserFacingError as exc:
-            ctx.replies, ctx.sends = [], []
-            ctx.reply(exc.message)
+            ctx.discard()
+            # A refusal of the route says only what the sender may not do: the group may read
+            # it. Any other answer may be about the sender's own things (a report's state, a
+            # make-up's period …): private, like every answer.
+            ctx.reply(exc.message, shareable=isinstance(exc, PermissionDenied))
         except Exception as exc:
             if database_unavailable(exc):
                 # Not the handler's fault: the database is locked, full or gone. Recording the
@@ -158,5 +161,5 @@ class Pipeline:
             # The handler's writes roll back to the savepoint; the message stays recorded and
             # the member is told, never left in silence.
             log.exception("handler failed for message %s", ctx.incoming.dedup_key)
-            ctx.replies, ctx.sends = [], []
-            ctx.reply(INTERNAL_ERROR)
+            ctx.discard()
+            ctx.reply(INTERNAL_ERROR, shareable=True)

@@ -6,7 +6,14 @@ the columns are recognised by the names in :mod:`bot.roster_columns`, unknown on
 
 Every data row becomes either a :class:`RosterRow` or a :class:`Rejection` that names the
 spreadsheet row (as Excel numbers it) and the reason in Chinese, so the office can fix the file.
-A problem with the file as a whole (unreadable, no header) raises :class:`RosterError`.
+A problem with the file as a whole (unreadable, no header, too big) raises :class:`RosterError`.
+
+What reading a file may cost is bounded whatever the file claims: at most ``MAX_FILE_BYTES`` on
+disk and ``MAX_UNZIPPED_BYTES`` inflated (an .xlsx is a zip: a small one can inflate to
+gigabytes), ``MAX_ROWS`` rows and ``MAX_COLUMNS`` columns. A worksheet's declared
+``<dimension>`` is ignored: rows are read as they come, so a file declaring A1:XFD1048576 does
+not make the reader allocate every declared cell, and one declaring too small a range loses no
+rows. Content beyond the limits is refused with a Chinese message, never silently cut.
 """
 
 from __future__ import annotations
@@ -33,6 +40,11 @@ from bot.roster_columns import (
 )
 
 HEADER_SCAN_ROWS = 10  # the header must be within the first rows (after any title rows)
+MAX_ROWS = 20_000  # spreadsheet rows: a province system's roster is a few thousand
+MAX_COLUMNS = 64  # a roster has a dozen columns or so
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # every member of an .xlsx, inflated
+MAX_ZIP_MEMBERS = 1_000
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _NAME_HEADERS = frozenset(HEADER_VARIANTS["name"])
 
@@ -91,6 +103,11 @@ def read_roster(path: str | Path) -> RosterFile:
     if not path.is_file():
         raise RosterError(f"找不到文件：{path}")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise RosterError(
+                f"文件过大（{path.name} 超过 {MAX_FILE_BYTES // (1024 * 1024)} MB）："
+                "名册通常只有几百 KB，请检查文件是否正确。"
+            )
         if suffix == ".csv":
             return parse_table(read_csv_rows(path.read_bytes()), source=path.name)
         return _read_workbook(path)
@@ -111,21 +128,50 @@ def decode_csv(data: bytes) -> str:
     raise RosterError("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV")
 
 
-def read_csv_rows(data: bytes) -> list[list[str]]:
+def read_csv_rows(data: bytes) -> list[Sequence[object]]:
     text = decode_csv(data)
     sample = text.splitlines()[:HEADER_SCAN_ROWS]
     # Excel writes commas; "Unicode text" uses tabs; some European locales use semicolons.
     delimiter = max(",\t;", key=lambda d: sum(line.count(d) for line in sample))
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise RosterError(f"CSV 格式有误：{exc}") from None
+
+
+def bounded_rows(rows: Iterable[Sequence[object]]) -> list[Sequence[object]]:
+    """The rows up to the last one with content, refusing content past ``MAX_ROWS`` rows or
+    ``MAX_COLUMNS`` columns; what is kept is at most that big, however long ``rows`` goes on.
+    Blank rows are kept as ``()`` so that row numbers stay those of the spreadsheet."""
+    table: list[Sequence[object]] = []
+    last = 0
+    for number, row in enumerate(rows, start=1):
+        # any() first: a gap of a million empty rows must cost next to nothing.
+        filled = [i for i, value in enumerate(row) if clean_text(value)] if any(row) else []
+        if not filled:
+            if number <= MAX_ROWS:
+                table.append(())
+            continue
+        if number > MAX_ROWS:
+            raise RosterError(
+                f"名册超过 {MAX_ROWS} 行（第{number}行仍有内容）："
+                "请删去多余的行，或分成几个文件导入。"
+            )
+        if filled[-1] >= MAX_COLUMNS:
+            raise RosterError(
+                f"第{number}行超过 {MAX_COLUMNS} 列（第{filled[-1] + 1}列仍有内容）："
+                "名册只需姓名、手机号、企业微信账号等十几列，请删去多余的列。"
+            )
+        table.append(tuple(row[: filled[-1] + 1]))
+        last = number
+    return table[:last]
 
 
 def _read_workbook(path: Path) -> RosterFile:
     import openpyxl  # imported here: reading a CSV should not pay for it
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_archive(path)
     # openpyxl warns about features it ignores (data validation, unknown styles); they do not
     # matter for reading values and must not reach the office as noise.
     with warnings.catch_warnings():
@@ -137,12 +183,34 @@ def _read_workbook(path: Path) -> RosterFile:
         try:
             # The roster is on the first sheet that has a header (a cover sheet may come first).
             for sheet in workbook.worksheets:
-                table = [list(row) for row in sheet.iter_rows(values_only=True)]
+                if hasattr(sheet, "reset_dimensions"):  # a chart sheet has no cells
+                    # The declared <dimension> is the file's claim: ignore it (see the module
+                    # docstring). Without it openpyxl yields each row as wide as its own last
+                    # cell, and one shared empty row for each gap, which bounded_rows passes
+                    # over cheaply.
+                    sheet.reset_dimensions()
+                table = bounded_rows(sheet.iter_rows(values_only=True))
                 if find_header(table) is not None:
                     return parse_table(table, source=f"{path.name}「{sheet.title}」")
         finally:
             workbook.close()
     raise _no_header()
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse an .xlsx whose members would inflate past ``MAX_UNZIPPED_BYTES`` (a zip bomb)
+    before openpyxl reads any of them (it loads the shared strings whole)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise RosterError(f"无法打开 Excel 文件 {path.name}：文件损坏或不是 .xlsx") from None
+    inflated = sum(member.file_size for member in members)
+    if len(members) > MAX_ZIP_MEMBERS or inflated > MAX_UNZIPPED_BYTES:
+        raise RosterError(
+            f"Excel 文件 {path.name} 解压后过大（超过 {MAX_UNZIPPED_BYTES // (1024 * 1024)} MB）："
+            "请另存为新的 .xlsx 或 .csv 后再导入。"
+        )
 
 
 def find_header(table: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]] | None:

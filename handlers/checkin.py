@@ -26,6 +26,7 @@ from handlers.checkin_rules import (
     CampaignStop,
     PushSpec,
     describe_push,
+    is_required,
     makeup_verdict,
     parse_campaign_command,
     streak,
@@ -196,7 +197,10 @@ async def check_in(value: CheckInIntent, ctx: Context) -> None:
         where = (
             f"{group.name}目前没有进行中的打卡活动" if group else "您所在的小组目前没有打卡活动"
         )
-        ctx.reply(f"已记录您的学习{_study_summary(value)}。{where}，本次作为个人学习记录保存。")
+        ctx.reply(
+            f"已记录您的学习{_study_summary(value)}。{where}，本次作为个人学习记录保存。",
+            shareable=True,
+        )
         return
     period = period_containing(as_cadence(campaign.cadence), today)
     merged = await _record(ctx, campaign, period, value, makeup=False)
@@ -207,9 +211,10 @@ async def check_in(value: CheckInIntent, ctx: Context) -> None:
         else f"打卡成功{_study_summary(value)}！已计入{noun}（{period.label}）。"
     )
     days = await _streak(ctx, campaign)
-    ctx.reply(
+    ctx.reply(  # the group's 接龙: meant to be read by the group
         f"{head}\n已连续打卡 {days} {UNITS[campaign.cadence]}。\n"
-        + await _progress(ctx, campaign, group, period)
+        + await _progress(ctx, campaign, group, period),
+        shareable=True,
     )
 
 
@@ -227,7 +232,15 @@ async def make_up(value: MakeUpIntent, ctx: Context) -> None:
     used = await ctx.tx.checkins.makeups_between(
         campaign.id, ctx.member.id, month_start, next_month
     )
-    verdict = makeup_verdict(period, today, campaign.makeup_days, used, campaign.makeup_per_month)
+    verdict = makeup_verdict(
+        period,
+        today,
+        campaign.makeup_days,
+        used,
+        campaign.makeup_per_month,
+        starts_on=campaign.starts_on,
+        required=is_required(period, campaign.skip_holidays, ctx.calendar),
+    )
     if not verdict.allowed:
         raise UserFacingError(f"补卡未成功：{verdict.reason}")
     is_current = period.contains(today)
@@ -241,7 +254,8 @@ async def make_up(value: MakeUpIntent, ctx: Context) -> None:
             f"补卡成功{_study_summary(value)}！已计入{period.label}。"
             f"本月已补卡 {used + 1}/{campaign.makeup_per_month} 次。"
         )
-    ctx.reply(f"{head}\n已连续打卡 {await _streak(ctx, campaign)} {UNITS[campaign.cadence]}。")
+    streak = await _streak(ctx, campaign)
+    ctx.reply(f"{head}\n已连续打卡 {streak} {UNITS[campaign.cadence]}。", shareable=True)
 
 
 # -- queries -----------------------------------------------------------------------------------
@@ -334,10 +348,10 @@ async def campaign_command(value: CampaignCommand | CampaignStop, ctx: Context) 
             entity="campaign",
             entity_id=existing.id,
         )
-        ctx.reply(f"已关闭{group.name}的打卡活动。")
+        ctx.reply(f"已关闭{group.name}的打卡活动。", shareable=True)
         return
     campaign = await save_campaign(ctx.tx, group, value, now=ctx.now, actor=actor)
-    ctx.reply(describe_campaign(group, campaign))
+    ctx.reply(describe_campaign(group, campaign), shareable=True)
 
 
 async def save_campaign(

@@ -9,8 +9,9 @@
   (the secretaries get it when they are back).
 * Streaks (连续打卡) count consecutive required periods checked in, back from the current one
   (an open current period without a check-in does not break the streak yet).
-* Make-up (补卡): for a period that closed at most ``makeup_days`` days ago, at most
-  ``makeup_per_month`` times in a calendar month.
+* Make-up (补卡): only for a period the member was due (the campaign's, required), that
+  closed at most ``makeup_days`` days ago, at most ``makeup_per_month`` times in a calendar
+  month.
 """
 
 from __future__ import annotations
@@ -91,12 +92,30 @@ class MakeUpVerdict:
 
 
 def makeup_verdict(
-    period: Period, today: date, makeup_days: int, used_this_month: int, per_month: int
+    period: Period,
+    today: date,
+    makeup_days: int,
+    used_this_month: int,
+    per_month: int,
+    *,
+    starts_on: date | None = None,
+    required: bool = True,
 ) -> MakeUpVerdict:
+    """Whether a make-up for ``period`` is allowed: only for a period the member was due (one
+    of the campaign's, from the period of ``starts_on`` on — as the duty record counts them —
+    and ``required``), closed at most ``makeup_days`` ago, within the month's allowance."""
     if period.start > today:
         return MakeUpVerdict(False, "不能为将来的日期补卡。")
     if period.contains(today):
         return MakeUpVerdict(True)  # the current period: an ordinary check-in
+    if starts_on is not None and period.end < starts_on:
+        return MakeUpVerdict(
+            False,
+            f"打卡活动从{starts_on.month}月{starts_on.day}日开始，"
+            f"{period.label}不在活动期内，无需补卡。",
+        )
+    if not required:
+        return MakeUpVerdict(False, f"{period.label}是休息日，不需要打卡，也无需补卡。")
     closed_days_ago = (today - period.end).days
     if closed_days_ago > makeup_days:
         return MakeUpVerdict(

@@ -21,6 +21,7 @@ async def build_reports(db: Database, config: Config, year: int, now: datetime) 
     async with db.read() as tx:
         reports = await tx.reports.year_reports(year)
         history = await tx.reports.year_history(year)
+        versions = await tx.reports.year_versions(year)
     by_id = {r.id: r for r in reports}
     steps: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for h in history:
@@ -96,6 +97,19 @@ async def build_reports(db: Database, config: Config, year: int, now: datetime) 
         if h.report_id in by_id
     ]
     add_table(book, "办理记录", history_columns, history_rows, freeze_columns=1)
+    version_columns = [
+        Column("编号"),
+        Column("版本"),
+        Column("提交时间", format=DATETIME),
+        Column("标题", 30),
+        Column("类别"),
+        Column("内容", 80),
+    ]
+    version_rows = [  # every submission's text: a resubmission never erases the one before
+        [number, v.version, local(v.submitted_at, zone), v.title, v.category, v.content]
+        for number, v in versions
+    ]
+    add_table(book, "各版本内容", version_columns, version_rows, freeze_columns=1)
     add_stats_sheets(book, compute_stats(year, facts))
     return to_bytes(book)
 

@@ -26,11 +26,12 @@ def parse_anything(text: str, _: ParseContext) -> Unknown:
 @router.message(parse_anything)
 async def not_understood(value: Unknown, ctx: Context) -> None:
     if not value.text:
-        ctx.reply(EMPTY_OR_MEDIA)
+        ctx.reply(EMPTY_OR_MEDIA, shareable=True)
         return
     preview = value.text if len(value.text) <= 20 else value.text[:20] + "…"
     ctx.reply(
         f"抱歉，我没有理解「{preview}」。\n"
         "可以试试：「打卡 读《乡土中国》30分钟」「我的打卡」「提交社情民意」「我的履职」，"
-        "或发送「帮助」查看全部功能。"
+        "或发送「帮助」查看全部功能。",
+        shareable=True,
     )

@@ -53,4 +53,4 @@ def help_text(role: str) -> str:
 
 @router.message(parse_help)
 async def show_help(_: HelpRequest, ctx: Context) -> None:
-    ctx.reply(help_text(ctx.member.role))
+    ctx.reply(help_text(ctx.member.role), shareable=True)

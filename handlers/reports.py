@@ -6,8 +6,9 @@ several (:mod:`handlers.reports_dialog`); ``我的社情民意``; ``查询 SQ-20
 
 Privacy: a report is shown only to its submitters and co-submitters (联名) and to the office.
 Anyone else asking about a number gets exactly the answer a number that does not exist gets,
-so nobody can probe which numbers exist. Report details asked for in a group chat go to the
-asker privately (an AI-bot answer in a group would be read by the whole group).
+so nobody can probe which numbers exist. Every answer here asked for in a group chat goes to
+the asker privately (``Context.reply``'s default: an AI-bot answer in a group is read by the
+whole group).
 
 The office (``待审``, ``采用``, ``退回``, ``不予采用``, ``报送``, ``批示``, ``转办``, ``反馈``,
 ``办结``): the routes are for secretaries and admins; a member gets the refusal and nothing
@@ -20,7 +21,7 @@ from datetime import datetime
 
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
-from bot.messages import Outgoing
+from handlers import reports_resubmit
 from handlers.reports_dialog import DIALOG, Draft, continue_draft, start_draft, submit_draft
 from handlers.reports_parse import (
     CATEGORIES,
@@ -47,6 +48,7 @@ from handlers.reports_workflow import (
     Notification,
     apply_action,
     check_details,
+    not_found,
     recategorize,
     waited,
 )
@@ -56,10 +58,6 @@ from storage.models_reports import Report, ReportHistory
 router = Router("reports")
 OFFICE = sorted(OFFICE_ROLES)
 DENIED = "抱歉，审核和办理社情民意仅限机关秘书。"
-
-
-def not_found(number: str) -> str:
-    return f"没有找到编号为 {number} 的社情民意，请核对编号。"
 
 
 def _report(text: str, _: ParseContext) -> ReportText | None:
@@ -88,18 +86,6 @@ def _confirm(text: str, _: ParseContext) -> ConfirmWithoutDraft | None:
 
 def _review(text: str, _: ParseContext) -> ReviewCommand | None:
     return parse_review(text)
-
-
-def private_reply(ctx: Context, text: str) -> None:
-    """Answer 1:1; from a group chat, send privately and say so in the group."""
-    if ctx.incoming.chat_id is None:
-        ctx.reply(text)
-        return
-    ctx.send(
-        f"reply:{ctx.incoming.dedup_key}:private",
-        Outgoing(text, to_member=ctx.incoming.sender),
-    )
-    ctx.reply("社情民意的详细信息已私信发给您。")
 
 
 def send_all(ctx: Context, notes: list[Notification]) -> None:
@@ -159,7 +145,7 @@ async def query(value: ReportQuery, ctx: Context) -> None:
             ctx.tx, report, "review", actor=Actor.of(ctx.member), now=ctx.now
         )
         send_all(ctx, notes)
-    private_reply(ctx, await describe(ctx, report))
+    ctx.reply(await describe(ctx, report))
 
 
 async def _mine(ctx: Context) -> None:
@@ -172,7 +158,7 @@ async def _mine(ctx: Context) -> None:
         co = "" if report.submitter_id == ctx.member.id else "（联名）"
         lines.append(f"· {report.number}《{report.title}》{STATE_NAMES[report.state]}{co}")
     lines.append("发送「查询 编号」查看办理过程。")
-    private_reply(ctx, "\n".join(lines))
+    ctx.reply("\n".join(lines))
 
 
 async def describe(ctx: Context, report: Report) -> str:
@@ -187,7 +173,17 @@ async def describe(ctx: Context, report: Report) -> str:
     ]
     if attachments:
         lines.append(f"附件：{len(attachments)} 个")
-    lines += [f"内容：{report.content}", "办理过程："]
+    versions = await ctx.tx.reports.versions(report.id)
+    if len(versions) > 1:
+        lines.append(f"内容（第{len(versions)}版，共{len(versions)}版）：{report.content}")
+        for version in reversed(versions[:-1]):
+            lines.append(
+                f"第{version.version}版（{_local(version.submitted_at, ctx)}提交）："
+                f"《{version.title}》{version.content}"
+            )
+    else:
+        lines.append(f"内容：{report.content}")
+    lines.append("办理过程：")
     lines += [history_line(entry, ctx) for entry in await ctx.tx.reports.history(report.id)]
     return "\n".join(lines)
 
@@ -217,21 +213,13 @@ async def change_category(value: Recategorize, ctx: Context) -> None:
 
 @router.message(_resubmit)
 async def resubmit(value: Resubmit, ctx: Context) -> None:
-    report = await ctx.tx.reports.by_number(value.number, lock=True)
-    if report is None or not await ctx.tx.reports.is_submitter(report.id, ctx.member.id):
-        raise UserFacingError(not_found(value.number))
-    _, notes = await apply_action(
-        ctx.tx,
-        report,
-        "resubmit",
-        actor=Actor.of(ctx.member),
-        now=ctx.now,
-        comment="已修改内容" if value.content else "",
-    )
-    if value.content:
-        report.content = value.content
-    send_all(ctx, notes)
-    ctx.reply(f"已重新提交 {report.number}《{report.title}》，等待审核。")
+    """A preview first, then ``确认提交`` (see :mod:`handlers.reports_resubmit`)."""
+    await reports_resubmit.start(value, ctx)
+
+
+@router.dialog(reports_resubmit.DIALOG)
+async def resubmit_step(text: str, ctx: Context, dialog: DialogState) -> None:
+    await reports_resubmit.step(text, ctx, dict(dialog.data))
 
 
 # -- the office -------------------------------------------------------------------------------

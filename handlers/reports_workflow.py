@@ -92,6 +92,11 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+def not_found(number: str) -> str:
+    """The answer to a number that does not exist, and to one the asker may not read."""
+    return f"没有找到编号为 {number} 的社情民意，请核对编号。"
+
+
 class TransitionRefused(UserFacingError):
     """An action the report's current state does not allow."""
 
@@ -263,8 +268,25 @@ async def submit_report(
                 detail={},
             )
         )
+    await tx.reports.add_version(report, author_id=submitter.id, at=now)
     _, notes = await apply_action(tx, report, "submit", actor=Actor.of(submitter), now=now)
     return report, notes
+
+
+async def resubmit_report(
+    tx: Tx, report: Report, *, title: str, content: str, actor: Actor, now: datetime
+) -> tuple[int, list[Notification]]:
+    """重新提交 after 退回: the new text becomes the report's next version (the earlier ones
+    stay in ``report_versions``); returns the version number and the notifications."""
+    check_transition("resubmit", report)
+    changed = (title, content) != (report.title, report.content)
+    report.title, report.content = title, content
+    version = await tx.reports.add_version(
+        report, author_id=actor.member.id if actor.member else None, at=now
+    )
+    comment = f"第{version}版" + ("（已修改内容）" if changed else "（内容未改）")
+    _, notes = await apply_action(tx, report, "resubmit", actor=actor, now=now, comment=comment)
+    return version, notes
 
 
 def change_text(report: Report, entry: ReportHistory, lead: str) -> str:

@@ -5,6 +5,13 @@ a grey band, the header row (and optionally the name columns) frozen, an auto-fi
 that fit the content, numbers as numbers, dates and times as real Excel dates in the office's
 zone (openpyxl refuses aware datetimes, and Excel has no zones: local wall time is what people
 read), and a bold 合计 row where the table has one.
+
+Every value goes through :func:`_safe`, the one place that keeps stored text inert: members
+write names, titles, reflections, and openpyxl would store a string starting with ``=`` as a
+live formula (``=HYPERLINK(…)``, DDE). A text starting with any of ``= + - @``, tab or CR (the
+OWASP CSV-injection list) is written as an explicit string cell with Excel's quote prefix (what
+typing ``'=…`` in Excel stores), so it shows as typed and stays text when edited; characters
+XML cannot hold (control characters) are dropped rather than failing the whole export.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -34,6 +42,7 @@ TOTAL_FONT = Font(bold=True)
 TOTAL_BORDER = Border(top=Side(style="thin"))
 MAX_WIDTH = 60
 WIDTH_SAMPLE = 300  # rows looked at to fit a column's width (3,000 members: a tenth)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a cell must not start with
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +80,8 @@ def add_table(
     sheet.freeze_panes = f"{get_column_letter(freeze_columns + 1)}2"
     sheet.append([_cell(sheet, c.header, font=HEADER_FONT, header=True) for c in columns])
     formats = [c.format for c in columns]
-    formatted = any(formats)
     for row in body:
-        sheet.append(_formatted(sheet, row, formats) if formatted else list(row))
+        sheet.append(_formatted(sheet, row, formats))
     for n, total in enumerate(totals):
         sheet.append(
             [
@@ -93,12 +101,25 @@ def _widths(columns: Sequence[Column], sample: Sequence[Sequence[Any]]) -> list[
 
 
 def _formatted(sheet: Any, row: Sequence[Any], formats: Sequence[str | None]) -> list[Any]:
-    """The row's values, the ones in formatted columns (dates, percentages) as cells."""
-    values = list(row)
+    """The row's values made safe, the ones in formatted columns (dates, percentages) as
+    cells."""
+    values = [_safe(sheet, value) for value in row]
     for i, fmt in enumerate(formats[: len(values)]):
-        if fmt is not None and values[i] is not None:
+        if fmt is not None and values[i] is not None and not isinstance(values[i], Cell):
             values[i] = _cell(sheet, values[i], number_format=fmt)
     return values
+
+
+def _safe(sheet: Any, value: Any) -> Any:
+    """``value`` as it may be written: text that could start a formula becomes a string cell
+    (see the module docstring); other values are returned as they are."""
+    if not isinstance(value, str):
+        return value
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not value.startswith(FORMULA_TRIGGERS):
+        return value  # openpyxl stores any other str as a string cell
+    return _cell(sheet, value)
 
 
 def _cell(
@@ -110,7 +131,12 @@ def _cell(
     rule: bool = False,
     number_format: str | None = None,
 ) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        cell.data_type = "s"  # never "f": stored text is not a formula
+        cell.quotePrefix = True
     if font is not None:
         cell.font = font
     if header:

@@ -147,6 +147,19 @@ class InboundMessage(Base):
     received_at: Mapped[datetime]
 
 
+class CallbackNonce(Base):
+    """A callback's signed nonce, kept for the freshness window: the same nonce again is a
+    retry only with the very same body (``digest``); with another body it is a replay."""
+
+    __tablename__ = "callback_nonces"
+
+    endpoint: Mapped[str] = mapped_column(String(16), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    timestamp: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Delivery(Base):
     """The outbox: one message to one target, sent exactly once or ended visibly.
 

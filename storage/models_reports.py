@@ -93,6 +93,25 @@ class ReportHistory(Base):
     target: Mapped[str] = mapped_column(String(100), default="")
 
 
+class ReportVersion(Base):
+    """One submission of a report (版本): the first submission is version 1, each 重新提交
+    after 退回 the next. The report row holds the latest text; every earlier one stays here."""
+
+    __tablename__ = "report_versions"
+    __table_args__ = (UniqueConstraint("report_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime]
+
+
 class ReportAttachment(Base):
     """An image or file sent while drafting. WeCom media ids expire after 3 days, so a job
     fetches each into the media store (``status`` pending → stored | failed | expired)."""
@@ -116,4 +135,11 @@ class ReportAttachment(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-__all__ = ["Report", "ReportAttachment", "ReportCounter", "ReportHistory", "ReportSubmitter"]
+__all__ = [
+    "Report",
+    "ReportAttachment",
+    "ReportCounter",
+    "ReportHistory",
+    "ReportSubmitter",
+    "ReportVersion",
+]

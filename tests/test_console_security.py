@@ -361,7 +361,12 @@ async def test_a_success_clears_the_count(client: Client) -> None:
 
 
 async def test_lockout_per_client_address(sqlite_url: str, clock: FakeClock) -> None:
-    config = console_config(sqlite_url, max_failed_logins=10, max_failed_logins_per_ip=4)
+    config = console_config(
+        sqlite_url,
+        max_failed_logins=10,
+        max_failed_logins_per_ip=4,
+        trusted_proxies=["127.0.0.1", "::1"],  # a proxy on this machine, named as such
+    )
     app = create_app(config, clock=clock, sender=SandboxSender(clock))
     async with TestClient(TestServer(app)) as client:
         await add_account(db_of(client), "mishu")
@@ -370,8 +375,39 @@ async def test_lockout_per_client_address(sqlite_url: str, clock: FakeClock) -> 
             response = await log_in(client, f"user{n}", "guess-guess", headers=attacker)
             assert response.status == 401
         assert (await log_in(client, "mishu", headers=attacker)).status == 429
+        # Whatever the client itself wrote before the proxy's entry changes nothing.
+        spoofed = {"X-Forwarded-For": "198.51.100.7, 203.0.113.9"}
+        assert (await log_in(client, "mishu", headers=spoofed)).status == 429
         other = {"X-Forwarded-For": "198.51.100.7"}
         assert (await log_in(client, "mishu", headers=other)).status == 303
+
+
+@pytest.mark.parametrize("trusted", [[], ["10.0.0.0/8"]])
+async def test_forwarding_headers_from_untrusted_peers_do_not_dodge_the_lockout(
+    sqlite_url: str, clock: FakeClock, trusted: list[str]
+) -> None:
+    """By default no proxy is trusted (nor one that is not this peer): a fresh
+    X-Forwarded-For on every try is still one address, and it is locked out."""
+    config = console_config(
+        sqlite_url, max_failed_logins=10, max_failed_logins_per_ip=4, trusted_proxies=trusted
+    )
+    app = create_app(config, clock=clock, sender=SandboxSender(clock))
+    async with TestClient(TestServer(app)) as client:
+        await add_account(db_of(client), "mishu")
+        for n in range(4):
+            headers = {"X-Forwarded-For": f"203.0.113.{n}", "X-Real-IP": f"198.51.100.{n}"}
+            response = await log_in(client, f"user{n}", "guess-guess", headers=headers)
+            assert response.status == 401
+        fresh = {"X-Forwarded-For": "192.0.2.77"}
+        assert (await log_in(client, "mishu", headers=fresh)).status == 429
+        assert (await log_in(client, "mishu")).status == 429
+
+
+def test_trusted_proxies_must_be_addresses() -> None:
+    with pytest.raises(Exception, match="trusted_proxies"):
+        make_config("sqlite+aiosqlite:///x.db", console={"trusted_proxies": ["nginx"]})
+    config = make_config("sqlite+aiosqlite:///x.db", console={"trusted_proxies": ["10.0.0.0/8"]})
+    assert config.console.trusted_proxies == ("10.0.0.0/8",)
 
 
 # -- roles --------------------------------------------------------------------------------------
@@ -658,3 +694,58 @@ async def test_robot_keys_are_shown_masked(client: Client, clock: FakeClock) -> 
     html = await (await client.get("/console/groups")).text()
     assert "群机器人 ****5aaa" in html
     assert key not in html
+
+
+@pytest.mark.parametrize(
+    "next_path",
+    [
+        "/console/reports\r\nSet-Cookie: evil=1",
+        "/console/\nLocation: https://evil.example/",
+        "/console/\x00",
+        "/console/\x7f",
+        "/console/members?q=张伟\r",
+    ],
+)
+async def test_a_next_with_control_characters_is_refused_cleanly(
+    client: Client, next_path: str
+) -> None:
+    from sqlalchemy import func, select
+
+    from storage.models_console import ConsoleSession
+
+    db = db_of(client)
+    await add_account(db, "mishu")
+    page = await client.get("/console/login", params={"next": next_path})
+    assert page.status == 200
+    token = csrf_of(await page.text())
+    response = await client.post(
+        "/console/login",
+        data={"csrf_token": token, "username": "mishu", "password": PASSWORD, "next": next_path},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == "/console/"
+    assert "evil" not in str(response.headers)
+    # The session the login opened is the one the browser holds: it works, and it is the
+    # only one (no orphan row left by a response that could not be sent).
+    assert (await client.get("/console/", allow_redirects=False)).status == 200
+    async with db.read() as tx:
+        assert await tx.session.scalar(select(func.count()).select_from(ConsoleSession)) == 1
+
+
+async def test_a_next_with_other_text_is_percent_encoded(client: Client) -> None:
+    await add_account(db_of(client), "mishu")
+    page = await client.get("/console/login")
+    token = csrf_of(await page.text())
+    response = await client.post(
+        "/console/login",
+        data={
+            "csrf_token": token,
+            "username": "mishu",
+            "password": PASSWORD,
+            "next": "/console/members?q=张伟",
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == "/console/members?q=%E5%BC%A0%E4%BC%9F"

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -20,7 +21,7 @@ from bot.console import wecom_login
 from bot.fakewecom import FakeWeCom
 from storage import Database
 from tests.conftest import make_config
-from tests.console_support import audit_rows, import_roster
+from tests.console_support import audit_rows, import_roster, session_csrf
 
 Client = TestClient[Any, Any]
 SESSION = "lvzhi_console"
@@ -209,3 +210,96 @@ async def test_public_url_makes_the_redirect_uri(
     async with TestClient(TestServer(create_app(config, clock=clock))) as client:
         query = await start(client)
     assert query["redirect_uri"] == "https://lvzhi.example.gov.cn/console/login/wecom/callback"
+
+
+# -- a roster import cannot hand someone else's console access to a secretary ------------------
+
+
+async def sign_in_as(client: Client, fake: FakeWeCom, userid: str) -> Any:
+    client.session.cookie_jar.clear()
+    query = await start(client)
+    return await come_back(client, fake.login_code(userid), query["state"])
+
+
+async def upload(client: Client, csv: str) -> Any:
+    token = await session_csrf(client)
+    form = aiohttp.FormData()
+    form.add_field("csrf_token", token)
+    form.add_field("file", csv.encode(), filename="roster.csv", content_type="text/csv")
+    return await client.post("/console/members/import", data=form)
+
+
+async def member_row(client: Client, userid: str) -> tuple[str | None, str | None, str] | None:
+    async with db_of(client).read() as tx:
+        member = await tx.members.by_userid(userid)
+    return None if member is None else (member.userid, member.mobile, member.role)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "马超,13800138012,sunli2,",  # the admin's mobile, a userid of the secretary's
+        "马超,13800138012,sunli2,委员",  # … and unmaking the admin while at it
+        "马超,13900000000,machao,",  # the admin's mobile
+        "马超,13800138012,machao,管理员,1",  # anything else of an admin (here a study group)
+        "孙丽,13800138011,sunli2,",  # a secretary's userid (her own, too)
+        "孙丽,13900000000,sunli,",  # a secretary's mobile
+        "张伟,13800138001,zhangwei,秘书",  # making a secretary
+        "孙丽,13800138011,sunli,委员",  # unmaking one
+        "新人,13900000001,sunli2,秘书",  # a new secretary
+        "新人,13900000001,sunli2,管理员",  # a new admin
+    ],
+)
+async def test_a_secretary_import_cannot_change_office_staff(
+    client: Client, fake: FakeWeCom, row: str
+) -> None:
+    assert (await sign_in_as(client, fake, "sunli")).status == 200
+    before = [await member_row(client, u) for u in ("machao", "sunli", "zhangwei")]
+    header = "姓名,手机号,企业微信账号,角色,学习小组"
+    response = await upload(client, f"{header}\n{row}\n王芳,13800138003,wangfang,,第9学习小组\n")
+    assert response.status == 400, row
+    assert "只有管理员可以导入" in await response.text()
+    # Refused whole: nothing changed, not even the harmless row.
+    assert [await member_row(client, u) for u in ("machao", "sunli", "zhangwei")] == before
+    async with db_of(client).read() as tx:
+        assert "第9学习小组" not in await tx.members.study_groups()
+    # The secretary's second WeCom account is nobody's console account.
+    response = await sign_in_as(client, fake, "sunli2")
+    assert response.status == 403
+    assert (await sign_in_as(client, fake, "machao")).status == 200
+    assert "马超（管理员）" in await (await client.get("/console/reports")).text()
+
+
+async def test_a_secretary_may_still_import_members_and_staff_details(
+    client: Client, fake: FakeWeCom
+) -> None:
+    assert (await sign_in_as(client, fake, "sunli")).status == 200
+    header = "姓名,手机号,企业微信账号,界别,角色"
+    csv = f"{header}\n张伟,13800138001,zhangwei,经济界,\n孙丽,13800138011,sunli,中共界,秘书\n"
+    assert (await upload(client, csv)).status == 200
+    async with db_of(client).read() as tx:
+        zhangwei = await tx.members.by_userid("zhangwei")
+        sunli = await tx.members.by_userid("sunli")
+    assert zhangwei is not None and zhangwei.sector == "经济界"
+    assert sunli is not None and sunli.sector == "中共界" and sunli.role == "secretary"
+
+
+async def test_an_admin_may_change_staff_and_the_console_account_follows_the_member(
+    client: Client, fake: FakeWeCom
+) -> None:
+    assert (await sign_in_as(client, fake, "machao")).status == 200
+    assert (await sign_in_as(client, fake, "sunli")).status == 200  # wx:sunli exists now
+    assert (await sign_in_as(client, fake, "machao")).status == 200
+    csv = (
+        "姓名,手机号,企业微信账号,角色\n"
+        "孙丽,13800138011,sunli_new,\n"
+        "新秘书,13900000002,sunli,秘书\n"
+    )
+    assert (await upload(client, csv)).status == 200
+    # Her account (wx:sunli) follows her to her new userid; the reused userid gets none of it.
+    response = await sign_in_as(client, fake, "sunli_new")
+    assert response.status == 200
+    assert "孙丽（秘书）" in await (await client.get("/console/reports")).text()
+    assert (await sign_in_as(client, fake, "sunli")).status == 200
+    page = await (await client.get("/console/reports")).text()
+    assert "新秘书（秘书）" in page and "孙丽" not in page

@@ -316,9 +316,30 @@ async def test_ip_not_trusted_is_dead_with_a_config_alert_and_healthz_503(
             response = await client.get("/healthz")
             body = await response.json()
         assert response.status == 503
-        assert body["status"] == "unhealthy"
-        assert any("configuration" in problem for problem in body["problems"])
+        assert body == {"status": "degraded", "reasons": ["wecom_config_error"]}
         assert fake.counts["message/send"] == 1  # a configuration error is not retried
+
+
+async def test_healthz_tells_no_details_to_anyone(sqlite_url: str) -> None:
+    """Unauthenticated: a status and reason codes only, never an alert's text (it names
+    members); the console's overview, signed in, has the details."""
+    async with FakeWeCom() as fake:
+        config = build_config(
+            {"database": {"url": sqlite_url}, "wecom": fake.wecom_settings(), "delivery": FAST},
+            environ={},
+        )
+        fake.inject("message/send", 81013)  # the member left: a dead delivery and an alert
+        async with TestClient(TestServer(create_app(config))) as client:
+            runtime = client.app[RUNTIME]
+            await enqueue(runtime.db, runtime.clock, [Outgoing("x", to_member="left-the-corp")])
+            runtime.worker.wake()
+            await until_outbox_empty(runtime.db, within=10)
+            assert [a.kind for a in await alerts(runtime.db)] == ["dead"]
+            response = await client.get("/healthz")
+            text = await response.text()
+        assert response.status == 200
+        assert await response.json() == {"status": "ok", "reasons": []}
+        assert "left-the-corp" not in text and "81013" not in text
 
 
 # -- long texts ------------------------------------------------------------------------------

@@ -171,7 +171,15 @@ async def _check_workbooks(db: Database, ledger: Ledger, config: Config) -> None
     # 社情民意: every report of the year with its dates as datetimes, and each step
     data = await EXPORTS["reports"].build(db, config, YEAR, now=NOW)
     book = openpyxl.load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["社情民意", "办理记录", "汇总", "按类别", "按界别", "按委员"]
+    assert book.sheetnames == [
+        "社情民意",
+        "办理记录",
+        "各版本内容",
+        "汇总",
+        "按类别",
+        "按界别",
+        "按委员",
+    ]
     header, *reports = list(book["社情民意"].iter_rows(values_only=True))
     submitted = sum(ledger.facts[m]["reports_submitted"] for m in range(1, MEMBERS + 1))
     assert len(reports) == submitted

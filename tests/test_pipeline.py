@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -13,7 +13,14 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.dispatcher import Context, DialogState, Dispatcher, ParseContext, Router
+from bot.dispatcher import (
+    SENT_PRIVATELY,
+    Context,
+    DialogState,
+    Dispatcher,
+    ParseContext,
+    Router,
+)
 from bot.messages import Incoming
 from bot.pipeline import INTERNAL_ERROR, NOT_IN_ROSTER, Pipeline
 from handlers import routers
@@ -246,3 +253,33 @@ def test_every_example_in_the_help_is_understood(role: str) -> None:
             text = text.replace(placeholder, value)
         value = dispatcher.parse_for_role(text, context)
         assert value is not None and value.intent not in ("unknown", "fallback"), text
+
+
+async def test_a_new_features_answer_in_a_group_is_private_by_default(
+    db: Database, cfg: Config, clock: FakeClock
+) -> None:
+    """A feature that says nothing about privacy cannot leak into a group: its answer goes to
+    the asker, the group (the AI bot's response URL) reads one line saying so."""
+    router = Router("new-feature")
+
+    @router.message(lambda text, _: Secret() if text == "我的秘密" else None)
+    async def secret(_: Secret, ctx: Context) -> None:
+        ctx.reply("您的记录：第一行")
+        ctx.reply("您的记录：第二行")
+
+    pipeline = Pipeline(db, Dispatcher([router, *routers()]), cfg, clock)
+    await add_member(db, "zhangwei")
+    url = "http://127.0.0.1:9/cgi-bin/aibot/response?response_code=x"
+    handled = await pipeline.handle(
+        replace(message("我的秘密", chat_id="wrGroup"), channel="aibot", response_url=url)
+    )
+    assert [(r.response_url, r.to_member, r.text) for r in handled.replies] == [
+        (url, None, SENT_PRIVATELY),
+        (None, "zhangwei", "您的记录：第一行"),
+        (None, "zhangwei", "您的记录：第二行"),
+    ]
+    # Asked 1:1, the same answers go where they were asked, without the line.
+    handled = await pipeline.handle(
+        replace(message("我的秘密", key="k2"), channel="aibot", response_url=url)
+    )
+    assert [r.text for r in handled.replies] == ["您的记录：第一行", "您的记录：第二行"]

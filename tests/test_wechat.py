@@ -290,6 +290,70 @@ async def test_plain_mode_refuses_a_wrong_signature_and_a_dtd(
         assert await s.count(InboundMessage) == 0
 
 
+@pytest.mark.parametrize("mode", ["compatible", "safe"])
+async def test_encrypted_modes_take_only_the_signed_encrypted_form(
+    sqlite_url: str, clock: FakeClock, mode: str
+) -> None:
+    """In 兼容 and 安全 modes a plain body (signed by nothing: ``signature`` covers only
+    timestamp and nonce) is refused, whatever else the query says."""
+    async with serve(sqlite_url, clock, mode) as s:
+        xml = text_xml(s.account, openid=OPENID, content="打卡", msg_id=1, create_time=clock.now())
+        plain = callback(s.account, xml, mode="plain", timestamp=clock.now(), openid=OPENID)
+        assert (await plain.send(s.client, s.account.path)).status == 403
+        no_aes = plain.with_query(encrypt_type="raw")
+        assert (await no_aes.send(s.client, s.account.path)).status == 403
+        assert await s.count(InboundMessage) == 0
+        good = callback(s.account, xml, mode=mode, timestamp=clock.now(), openid=OPENID)
+        assert (await good.send(s.client, s.account.path)).status == 200
+        assert await s.count(InboundMessage) == 1
+
+
+@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
+async def test_a_nonce_seen_once_cannot_carry_another_request(
+    sqlite_url: str, clock: FakeClock, mode: str
+) -> None:
+    async with serve(sqlite_url, clock, mode) as s:
+        first = text_xml(
+            s.account, openid=OPENID, content="帮助", msg_id=1, create_time=clock.now()
+        )
+        other = text_xml(
+            s.account, openid=OPENID, content="打卡", msg_id=2, create_time=clock.now()
+        )
+        sent = callback(
+            s.account, first, mode=mode, timestamp=clock.now(), openid=OPENID, nonce="424242"
+        )
+        assert (await sent.send(s.client, s.account.path)).status == 200
+        # WeChat's retry is the very same request: accepted (and deduplicated).
+        clock.advance(timedelta(seconds=5))
+        assert (await sent.send(s.client, s.account.path)).status == 200
+        # The same signature, timestamp and nonce with another body: refused, hours later too.
+        clock.advance(timedelta(hours=2))
+        replayed = sent.with_body(other.encode("utf-8"))
+        assert (await replayed.send(s.client, s.account.path)).status in (400, 403)
+        if mode == "plain":
+            assert (await replayed.send(s.client, s.account.path)).status == 403
+        # Even correctly signed again (what a leaked token could do), the nonce is spent.
+        again = callback(
+            s.account, other, mode=mode, timestamp=clock.now(), openid=OPENID, nonce="424242"
+        )
+        assert (await again.send(s.client, s.account.path)).status == 403
+        assert await s.count(InboundMessage) == 1
+
+
+async def test_plain_mode_says_at_start_up_that_bodies_are_unauthenticated(
+    sqlite_url: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING"):
+        async with serve(sqlite_url, clock, "plain"):
+            pass
+    assert any("NOT authenticated" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        async with serve(sqlite_url, clock, "safe"):
+            pass
+    assert not any("NOT authenticated" in r.getMessage() for r in caplog.records)
+
+
 def test_plain_signature_matches_wechatpy() -> None:
     from wechatpy.utils import check_signature
 

@@ -105,7 +105,16 @@ def run_show(config: Config, args: argparse.Namespace) -> int:
             names = "、".join(m.name + ("" if r == "lead" else "（联名）") for m, r in submitters)
             print(f"{report.number}《{report.title}》")
             print(f"类别：{report.category}　状态：{STATE_NAMES[report.state]}　提交人：{names}")
-            print(f"内容：{report.content}")
+            versions = await tx.reports.versions(report.id)
+            if len(versions) > 1:  # every submission, the first first
+                for version in versions:
+                    when = version.submitted_at.astimezone(config.time.zone)
+                    print(
+                        f"第{version.version}版（{when:%Y-%m-%d %H:%M}）：《{version.title}》"
+                        f"{version.content}"
+                    )
+            else:
+                print(f"内容：{report.content}")
             for entry in await tx.reports.history(report.id):
                 at = entry.at.astimezone(config.time.zone).strftime("%Y-%m-%d %H:%M")
                 extra = " ".join(x for x in (entry.level, entry.target, entry.comment) if x)

@@ -2,9 +2,11 @@
 check-in campaigns.
 
 Roster import is the same as ``lvzhi members import`` (:func:`bot.roster.read_roster`, then
-``tx.roster.apply_roster``), audited as the console account. A roster can set roles, so the
-chat's rule holds here too: only an admin may make or unmake an admin (管理员) — a secretary's
-import that would do so is refused whole, before anything is written.
+``tx.roster.apply_roster``), audited as the console account. A roster row is also who may sign
+in (WeCom login finds office staff by userid), so a secretary's import that would change office
+staff beyond what a secretary may do (:func:`storage.repos.roster.staff_rule`: any change to an
+admin, making or unmaking staff, a secretary's userid or mobile) is refused whole, before
+anything is written, naming the rows.
 """
 
 from __future__ import annotations
@@ -121,19 +123,27 @@ async def _apply(view: View, roster: RosterFile, dry_run: bool) -> ImportReport:
     db = view.runtime.db
     now = view.runtime.clock.now()
     async with db.transaction() as tx:
+        is_admin = view.identity.is_admin
         planned = await tx.roster.apply_roster(
-            roster.rows, now=now, actor=view.identity.actor, dry_run=True
+            roster.rows, now=now, actor=view.identity.actor, dry_run=True, actor_is_admin=is_admin
         )
-        if not view.identity.is_admin and touches_admins(planned):
+        refused = [r for r in planned.rejected if r.needs_admin]
+        if refused:
+            rows = "；".join(f"第{r.row_number}行：{r.reason}" for r in refused[:10])
+            more = f"等{len(refused)}行" if len(refused) > 10 else ""
             raise UserFacingError(
-                "该名册会新增、修改或取消管理员角色，只有管理员可以导入。"
-                "请删去“角色”列中的“管理员”，或请管理员导入。"
+                f"该名册会修改管理员或秘书的角色或身份信息，只有管理员可以导入（{rows}{more}）。"
+                "请删去这些行，或请管理员导入。"
             )
         report = (
             planned
             if dry_run
             else await tx.roster.apply_roster(
-                roster.rows, now=now, actor=view.identity.actor, dry_run=False
+                roster.rows,
+                now=now,
+                actor=view.identity.actor,
+                dry_run=False,
+                actor_is_admin=is_admin,
             )
         )
         await view.audit(
@@ -159,10 +169,6 @@ def display_value(value: object) -> str:
     if isinstance(value, list | tuple | set):
         return "、".join(map(str, value)) or "（空）"
     return ROLE_LABELS.get(str(value), str(value))
-
-
-def touches_admins(report: ImportReport) -> bool:
-    return any("admin" in change.changes.get("role", ()) for change in report.changes)
 
 
 # -- groups and campaigns -----------------------------------------------------------------------

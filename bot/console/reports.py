@@ -133,6 +133,7 @@ async def render_report(
         submitters = await tx.reports.submitters(report.id)
         attachments = await tx.reports.attachments(report.id)
         steps = await _steps(tx, await tx.reports.history(report.id))
+        versions = await tx.reports.versions(report.id)
     actions = [a for a in OFFICE_ACTIONS if a in allowed_actions(report.state)]
     return view.render(
         "report.html",
@@ -143,6 +144,8 @@ async def render_report(
         submitters=submitters,
         attachments=attachments,
         steps=steps,
+        earlier_versions=list(reversed(versions[:-1])),
+        version_count=len(versions),
         actions=actions,
         comment_label=_comment_label(actions),
         can_recategorize=report.state not in ("closed", "rejected"),

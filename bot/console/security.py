@@ -15,10 +15,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -85,28 +87,44 @@ def same_token(given: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-def client_ip(request: web.Request) -> str:
+def client_ip(request: web.Request, trusted_proxies: Sequence[str] = ()) -> str:
     """The client's address for the lockout.
 
-    Behind a reverse proxy on this machine (the deployment ``config.example.toml`` recommends:
-    TLS terminated in front), every request comes from loopback; the proxy appends the real
-    client to ``X-Forwarded-For``, and only then is the last entry trusted. From any other
-    peer the header is ignored, since a client could write anything there.
+    ``X-Forwarded-For`` is believed only as far as it was written by ``trusted_proxies``
+    (``[console] trusted_proxies``; none by default): from the right, each entry a trusted
+    proxy appended names the hop before it, and the first address that is not a trusted proxy
+    is the client. Anyone else could write anything there, so from an untrusted peer (loopback
+    included: a local process or a proxy the office did not name) the header is ignored.
     """
     peer = request.remote or ""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and _is_loopback(peer):
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last[:64]
-    return peer[:64]
+    networks = _networks(tuple(trusted_proxies))
+    if not networks or not _within(peer, networks):
+        return peer[:64]
+    written = ",".join(request.headers.getall("X-Forwarded-For", []))
+    hops = [hop.strip() for hop in written.split(",")]
+    client = peer
+    for hop in reversed([hop for hop in hops if hop]):
+        client = hop
+        if not _within(hop, networks):
+            break
+    return client[:64]
 
 
-def _is_loopback(address: str) -> bool:
+@functools.lru_cache(maxsize=8)
+def _networks(
+    proxies: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _within(
+    address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
     try:
-        return ipaddress.ip_address(address).is_loopback
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    return any(ip in network for network in networks)
 
 
 @dataclass(frozen=True, slots=True)

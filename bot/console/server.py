@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -93,7 +93,7 @@ class View:
 
     @property
     def ip(self) -> str:
-        return client_ip(self.request)
+        return remote_ip(self.request)
 
     def render(self, template: str, status: int = 200, **context: Any) -> web.Response:
         return render(self.templates, template, status=status, view=self, **context)
@@ -277,9 +277,13 @@ def page_route(page: Page, method: str) -> Handler:
 
 
 def safe_next(raw: str | None) -> str:
-    """Where to go after login: only a path inside the console (no open redirect)."""
-    if not raw:
+    """Where to go after login: only a path inside the console (no open redirect), and always
+    a value a ``Location`` header can carry: a control character (CR/LF: header injection,
+    and aiohttp refuses to send it) gives the default, anything else non-ASCII is
+    percent-encoded."""
+    if not raw or "\\" in raw or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
         return f"{PREFIX}/"
+    raw = quote(raw, safe="/?&=%:#+@!$'()*,;~-._[]")
     parts = urlsplit(raw)
     if parts.scheme or parts.netloc or not raw.startswith(PREFIX + "/") or "\\" in raw:
         return f"{PREFIX}/"
@@ -336,7 +340,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         config.console,
         username=username,
         password=password[:1024],
-        ip=client_ip(request),
+        ip=remote_ip(request),
         now=runtime.real_now(),
     )
     if result.outcome is not auth.LoginOutcome.OK or result.token is None:
@@ -349,8 +353,15 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if old:  # never keep a session id chosen before the login (session fixation)
         previous = await auth.session_of(runtime.db, old, runtime.real_now())
         if previous is not None:
-            await auth.log_out(runtime.db, previous, ip=client_ip(request), now=runtime.real_now())
+            await auth.log_out(
+                runtime.db, previous, ip=remote_ip(request), now=runtime.real_now()
+            )
     return begin_session(request, result.token, form.get("next"))
+
+
+def remote_ip(request: web.Request) -> str:
+    """The client's address, believing X-Forwarded-For only from ``[console] trusted_proxies``."""
+    return client_ip(request, request.config_dict[CONSOLE_CONFIG].console.trusted_proxies)
 
 
 def begin_session(request: web.Request, token: str, next_path: object = None) -> web.Response:
@@ -365,7 +376,7 @@ def begin_session(request: web.Request, token: str, next_path: object = None) ->
 async def logout(request: web.Request) -> web.StreamResponse:
     runtime = request.config_dict[RUNTIME]
     policy = CookiePolicy.of(request.config_dict[CONSOLE_CONFIG].console)
-    await auth.log_out(runtime.db, request[SIGNED], ip=client_ip(request), now=runtime.real_now())
+    await auth.log_out(runtime.db, request[SIGNED], ip=remote_ip(request), now=runtime.real_now())
     response = see_other(f"{PREFIX}/login")
     policy.clear(response, policy.session_name)
     return response

@@ -39,13 +39,14 @@ from bot.appkeys import RUNTIME
 from bot.config import Config
 from bot.console import auth
 from bot.console.registry import OFFICE_ROLES, ConsoleRegistry, LoginProvider
-from bot.console.security import CookiePolicy, client_ip, same_token
+from bot.console.security import CookiePolicy, same_token
 from bot.console.server import (
     CONSOLE_CONFIG,
     PREFIX,
     PUBLIC,
     TEMPLATES,
     login_form,
+    remote_ip,
     render,
     safe_next,
 )
@@ -163,7 +164,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
     runtime = request.config_dict[RUNTIME]
     policy = CookiePolicy.of(config.console)
     pending = read_state_cookie(request.cookies.get(state_cookie_name(policy)))
-    ip, now = client_ip(request), runtime.real_now()
+    ip, now = remote_ip(request), runtime.real_now()
     try:
         if pending is None or not same_token(request.query.get("state"), pending.state):
             raise LoginRefused(
@@ -236,9 +237,13 @@ async def account_for(runtime: Runtime, userid: str, now: datetime) -> int:
         user = await tx.console.user_by_member(member.id)
         if user is not None:
             return user.id
+        # The account belongs to the member (member_id), not to the userid: a userid reused
+        # after its owner moved to another one names a new account, never the old one.
         username = auth.normalise_username(ACCOUNT_PREFIX + userid)
         if await tx.console.user_by_name(username) is not None:
-            raise LoginRefused("账号冲突，请联系管理员。", 409, "username_taken")
+            username = auth.normalise_username(f"{ACCOUNT_PREFIX}{userid}#{member.id}")
+            if await tx.console.user_by_name(username) is not None:
+                raise LoginRefused("账号冲突，请联系管理员。", 409, "username_taken")
         user = await tx.console.add_user(
             ConsoleUser(
                 username=username,

@@ -58,8 +58,16 @@ def add_wechat_routes(app: web.Application, config: Config) -> None:
         max_skew=DEFAULT_MAX_SKEW,
         max_body_bytes=config.server.max_body_bytes,
         answer=PassiveReply(crypto, wechat.passive_reply_seconds),
+        # A (nonce, timestamp) is accepted while the timestamp is within max_skew either way.
+        nonce_window=2 * DEFAULT_MAX_SKEW,
     )
     endpoint.register(app, wechat.callback_path)
+    if wechat.mode == "plain":
+        log.warning(
+            "[wechat] mode = plain: the Official Account's message bodies are NOT authenticated "
+            "(its signature covers only timestamp and nonce); set the account to 安全模式 and "
+            "mode = safe"
+        )
 
 
 def _translate(plaintext: str, _received_at: datetime, *, app_id: str) -> Incoming:

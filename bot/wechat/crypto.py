@@ -5,9 +5,16 @@
   XML itself. The signature does not cover the body, which is why safe mode exists.
 - **compatible** (兼容): the body holds the plain fields *and* ``<Encrypt>``, the query adds
   ``encrypt_type=aes`` and ``msg_signature``. We read only the encrypted part (the plain copy
-  is unauthenticated); a request without ``encrypt_type`` is taken as plain, which is what a
-  compatible-mode account sends while the admin switches modes.
+  is unauthenticated), and a request without it is refused: a plain body is signed by nothing,
+  so accepting one would make the mode as weak as plain.
 - **safe** (安全): only ``<Encrypt>``; anything else is refused.
+
+In every mode the endpoint also refuses a nonce seen within the freshness window with another
+request (:attr:`bot.wecom.callback.CallbackEndpoint.nonce_window`): in plain mode the
+signature covers only timestamp and nonce, so without that a signature seen once could carry
+any body for hours. Plain mode stays unauthenticated all the same (anyone who sees one signed
+request can send *one* body of their own before WeChat's own request arrives); the server says
+so at start-up.
 
 The encrypted part is WeCom's scheme with the appid as receive id (``wechatpy.crypto.
 WeChatCrypto(token, key, appid)`` on the sending side), so :class:`CallbackCrypto` opens it,
@@ -57,8 +64,8 @@ class OfficialAccountEnvelope:
 
     def open(self, query: Mapping[str, str], body: bytes) -> Opened:
         encrypted = query.get("encrypt_type", "raw").lower() == "aes"
-        if self.mode == "safe" and not encrypted:
-            raise Forbidden("safe mode: the message is not encrypted")
+        if self.mode != "plain" and not encrypted:
+            raise Forbidden(f"{self.mode} mode: the message is not encrypted")
         if encrypted and self.crypto is not None and self.mode != "plain":
             signed = SignedQuery.of(query)
             plaintext = self.crypto.decrypt(

@@ -26,6 +26,7 @@ No refusal stores anything.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -216,6 +217,10 @@ class CallbackEndpoint:
     max_skew: timedelta
     max_body_bytes: int
     answer: Answer = empty_answer
+    # When set, a signed nonce is remembered this long and a second request with it is
+    # refused unless it is the very same request (a retry): for envelopes whose signature does
+    # not cover the body (the Official Account's plain mode), and as a rule for the others.
+    nonce_window: timedelta | None = None
 
     def register(self, app: web.Application, path: str) -> None:
         app.router.add_get(path, self.verify_url)
@@ -236,7 +241,7 @@ class CallbackEndpoint:
         runtime = request.app[RUNTIME]
         started = asyncio.get_running_loop().time()
         try:
-            opened, incoming = await self._open(request, runtime.clock.now())
+            opened, incoming, body = await self._open(request, runtime.clock.now())
         except web.HTTPException:
             raise  # 413 from aiohttp's body limit: its answer is the right one
         except CallbackRejected as exc:
@@ -244,6 +249,14 @@ class CallbackEndpoint:
         except Exception:  # bad input must never become a 500 (WeCom would retry it forever)
             log.exception("%s callback: unexpected error reading the request", self.name)
             return web.Response(status=400, text="bad request")
+        if self.nonce_window is not None:
+            try:
+                fresh = await self._first_use(request, opened, body)
+            except Exception:  # the database: say 500 so that the sender retries
+                log.exception("%s callback: cannot check the nonce", self.name)
+                return web.Response(status=500, text="not stored, please retry")
+            if not fresh:
+                return self._refuse(request, Forbidden("nonce reused with another request"))
         if incoming is None:
             return web.Response()
         try:
@@ -259,7 +272,22 @@ class CallbackEndpoint:
             log.debug("%s callback: retry of %s, already recorded", self.name, incoming.dedup_key)
         return await self.answer(request, opened, incoming, started)
 
-    async def _open(self, request: web.Request, now: datetime) -> tuple[Opened, Incoming | None]:
+    async def _first_use(self, request: web.Request, opened: Opened, body: bytes) -> bool:
+        runtime = request.app[RUNTIME]
+        assert self.nonce_window is not None
+        async with runtime.db.transaction() as tx:
+            return await tx.inbound.first_use_of_nonce(
+                endpoint=self.name,
+                nonce=opened.nonce[:64],
+                timestamp=opened.timestamp[:16],
+                digest=hashlib.sha256(body).hexdigest(),
+                now=runtime.clock.now(),
+                window=self.nonce_window,
+            )
+
+    async def _open(
+        self, request: web.Request, now: datetime
+    ) -> tuple[Opened, Incoming | None, bytes]:
         """Read, verify, decrypt and translate; raises CallbackRejected for what we refuse."""
         limit = self.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
@@ -269,7 +297,7 @@ class CallbackEndpoint:
         body = await request.read()
         opened = self.envelope.open(request.query, body)
         check_freshness(opened.timestamp, now, self.max_skew)
-        return opened, self.translate(opened.plaintext, now)
+        return opened, self.translate(opened.plaintext, now), body
 
     async def _stored(self, request: web.Request, dedup_key: str) -> bool:
         try:

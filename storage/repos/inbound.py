@@ -7,11 +7,36 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from storage.models import Alert, DialogState, InboundMessage
+from storage.models import Alert, CallbackNonce, DialogState, InboundMessage
 from storage.repos.base import Repo
 
 
 class InboundRepo(Repo):
+    async def first_use_of_nonce(
+        self,
+        *,
+        endpoint: str,
+        nonce: str,
+        timestamp: str,
+        digest: str,
+        now: datetime,
+        window: timedelta,
+    ) -> bool:
+        """Remember ``nonce`` for ``window``; False if it was seen within the window with another
+        timestamp or body (a replay). The very same request again (a retry) is True."""
+        await self.session.execute(
+            delete(CallbackNonce).where(CallbackNonce.seen_at < now - window)
+        )
+        await self.session.execute(
+            self.upsert_insert(CallbackNonce)
+            .values(
+                endpoint=endpoint, nonce=nonce, timestamp=timestamp, digest=digest, seen_at=now
+            )
+            .on_conflict_do_nothing(index_elements=["endpoint", "nonce"])
+        )
+        seen = await self.session.get(CallbackNonce, (endpoint, nonce), populate_existing=True)
+        return seen is not None and (seen.timestamp, seen.digest) == (timestamp, digest)
+
     async def record(
         self,
         *,

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from storage.models import Member
 from storage.models_reports import (
@@ -23,6 +23,7 @@ from storage.models_reports import (
     ReportCounter,
     ReportHistory,
     ReportSubmitter,
+    ReportVersion,
 )
 from storage.repos.base import Repo
 
@@ -109,6 +110,47 @@ class ReportRepo(Repo):
             self.session.add(ReportSubmitter(report_id=report.id, member_id=member_id, role=role))
         await self.session.flush()
         return report
+
+    # -- versions (every submission's text) ----------------------------------------------------
+
+    async def add_version(self, report: Report, *, author_id: int | None, at: datetime) -> int:
+        """Keep ``report``'s current title, category and content as its next version."""
+        last = await self.session.scalar(
+            select(func.max(ReportVersion.version)).where(ReportVersion.report_id == report.id)
+        )
+        number = int(last or 0) + 1
+        self.session.add(
+            ReportVersion(
+                report_id=report.id,
+                version=number,
+                title=report.title,
+                category=report.category,
+                content=report.content,
+                author_id=author_id,
+                submitted_at=at,
+            )
+        )
+        await self.session.flush()
+        return number
+
+    async def versions(self, report_id: int) -> list[ReportVersion]:
+        """Every submitted version of a report, the first first."""
+        result = await self.session.scalars(
+            select(ReportVersion)
+            .where(ReportVersion.report_id == report_id)
+            .order_by(ReportVersion.version)
+        )
+        return list(result)
+
+    async def year_versions(self, year: int) -> list[tuple[str, ReportVersion]]:
+        """(number, version) of every version of the year's reports (the export)."""
+        rows = await self.session.execute(
+            select(Report.number, ReportVersion)
+            .join(Report, Report.id == ReportVersion.report_id)
+            .where(Report.year == year)
+            .order_by(Report.seq, ReportVersion.version)
+        )
+        return [(number, version) for number, version in rows]
 
     async def get(self, report_id: int) -> Report | None:
         return await self.session.get(Report, report_id)

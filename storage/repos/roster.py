@@ -12,7 +12,7 @@ well under a second. Everything runs in the caller's transaction: a failure leav
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -22,6 +22,8 @@ from storage.models import AuditEntry, Group, GroupMember, Member
 from storage.repos.base import Repo
 
 STUDY_GROUP = "study_group"
+OFFICE_ROLES = frozenset({"secretary", "admin"})
+IDENTITY_FIELDS = ("userid", "mobile")  # what WeCom login and matching trust
 # Compared and written, in this order (the order of the audit detail too).
 MEMBER_FIELDS = ("name", "userid", "mobile", "sector", "committee", "role", "active")
 GROUP_KIND_LABELS = {"study_group": "学习小组", "committee": "专委会", "custom": "自定义"}
@@ -50,10 +52,12 @@ class RosterEntry(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RowRejection:
-    """A row the database state does not allow (e.g. its mobile belongs to someone else)."""
+    """A row the database state does not allow (e.g. its mobile belongs to someone else).
+    ``needs_admin``: the row is refused only because the actor is not an admin."""
 
     row_number: int
     reason: str
+    needs_admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +113,24 @@ class _Plan:
 
 class RosterRepo(Repo):
     async def apply_roster(
-        self, rows: Iterable[RosterEntry], *, now: datetime, actor: str, dry_run: bool = False
+        self,
+        rows: Iterable[RosterEntry],
+        *,
+        now: datetime,
+        actor: str,
+        dry_run: bool = False,
+        actor_is_admin: bool = True,
     ) -> ImportReport:
-        """Upsert ``rows`` (in order) and report; with ``dry_run`` nothing is written."""
+        """Upsert ``rows`` (in order) and report; with ``dry_run`` nothing is written.
+
+        ``actor_is_admin=False`` (a secretary's import) refuses every row that would change office
+        staff beyond what a secretary may do (:func:`staff_rule`): such rows are rejected with
+        ``needs_admin`` set and change nothing."""
         people = await self._load_people()
         kinds = await self.session.execute(select(Group.name, Group.kind))
-        plan = _plan(rows, people, {name: kind for name, kind in kinds})
+        plan = _plan(
+            rows, people, {name: kind for name, kind in kinds}, actor_is_admin=actor_is_admin
+        )
         if not dry_run:
             await self._write(plan, now=now, actor=actor)
         return ImportReport(
@@ -260,7 +276,13 @@ def _audit_row(
     }
 
 
-def _plan(rows: Iterable[RosterEntry], people: list[_Person], groups: dict[str, str]) -> _Plan:
+def _plan(
+    rows: Iterable[RosterEntry],
+    people: list[_Person],
+    groups: dict[str, str],
+    *,
+    actor_is_admin: bool = True,
+) -> _Plan:
     plan = _Plan()
     by_userid = {p.userid: p for p in people if p.userid}
     by_mobile = {p.mobile: p for p in people if p.mobile}
@@ -272,6 +294,11 @@ def _plan(rows: Iterable[RosterEntry], people: list[_Person], groups: dict[str, 
         if reason is not None:
             plan.rejected.append(RowRejection(row.row_number, reason))
             continue
+        if not actor_is_admin:
+            reason = staff_rule(person, row)
+            if reason is not None:
+                plan.rejected.append(RowRejection(row.row_number, reason, needs_admin=True))
+                continue
         if row.study_group and row.study_group not in groups:
             groups[row.study_group] = STUDY_GROUP
             plan.new_groups.append(row.study_group)
@@ -336,6 +363,38 @@ def _conflict(
     if row.study_group and groups.get(row.study_group, STUDY_GROUP) != STUDY_GROUP:
         kind = GROUP_KIND_LABELS.get(groups[row.study_group], groups[row.study_group])
         return f"「{row.study_group}」已是{kind}群，不能用作学习小组"
+    return None
+
+
+def staff_rule(person: _Person | None, row: RosterEntry) -> str | None:
+    """Why a secretary may not import ``row`` over ``person`` (None: a new member), or None.
+
+    Office staff (秘书, 管理员) hold console access through their roster row (WeCom login finds
+    them by userid), so a secretary's import may not: change anything of an admin, make or
+    unmake an admin or a secretary, or change a secretary's identity (userid, mobile) — else a
+    secretary could point an admin's row at a WeCom account of their own and sign in as them.
+    A secretary may still correct a secretary's name, sector, committee and study group."""
+    before = person.values() if person is not None else None
+    trial = (
+        replace(person, study_groups=set(person.study_groups))
+        if person is not None
+        else _Person(None, row.name, None, None, "", "", "member", True)
+    )
+    _apply(trial, row)
+    after = trial.values()
+    old_role = before["role"] if before is not None else None
+    if old_role == "admin":
+        assert person is not None
+        changed = before != after or trial.study_groups != person.study_groups
+        return "该行会修改管理员的信息，只有管理员可以导入" if changed else None
+    if after["role"] == "admin":
+        return "该行会设置管理员角色，只有管理员可以导入"
+    if old_role != after["role"] and OFFICE_ROLES & {old_role, after["role"]}:
+        return "该行会设置或取消秘书角色，只有管理员可以导入"
+    if after["role"] in OFFICE_ROLES and before is not None:
+        for name in IDENTITY_FIELDS:
+            if before[name] != after[name]:
+                return "该行会修改秘书的企业微信账号或手机号，只有管理员可以导入"
     return None
 
 
