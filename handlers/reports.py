@@ -16,9 +16,10 @@ else. A secretary's ``查询`` of a submitted report marks it 受理 (under revi
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
-from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
+from bot.dispatcher import OFFICE_ROLES, Context, Guess, ParseContext, Router
 from bot.errors import UserFacingError
 from bot.messages import Outgoing
 from handlers.reports_dialog import DIALOG, Draft, continue_draft, start_draft, submit_draft
@@ -50,6 +51,7 @@ from handlers.reports_workflow import (
     recategorize,
     waited,
 )
+from handlers.understand.reports import read_report
 from storage.models import DialogState, Member
 from storage.models_reports import Report, ReportHistory
 
@@ -62,8 +64,24 @@ def not_found(number: str) -> str:
     return f"没有找到编号为 {number} 的社情民意，请核对编号。"
 
 
-def _report(text: str, _: ParseContext) -> ReportText | None:
-    return parse_report(text)
+def _report(text: str, _: ParseContext) -> ReportText | Guess | None:
+    value = parse_report(text)
+    if value is None:
+        return None
+    read = read_report(text)  # any order of labels; （民生保障类） and （联名：…） in the heading
+    if read is None:
+        return value
+    better, unknown = read
+    value = dataclasses.replace(
+        value,
+        title=better.title,
+        category=value.category or better.category,
+        cosigners=value.cosigners or better.cosigners,
+        content=value.content or better.content,
+    )
+    if unknown and value.category is None:
+        return Guess(value, f"类别「{unknown}」不在分类中，将按内容建议类别提交")
+    return value
 
 
 def _start(text: str, _: ParseContext) -> ReportStart | None:
