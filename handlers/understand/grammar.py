@@ -36,14 +36,15 @@ def _re(pattern: str) -> re.Pattern[str]:
 # Words that turn a message into a question about a feature (吗/呢/？/怎么/如何/哪里…).
 QUESTION = _re(
     r"[?？]|吗|怎么|咋|如何|哪|能不能|可不可以|可以不|有没有|要不要|是不是|是否"
-    r"|什么|啥|几点|多少|多久|几天|几次|几类|几篇|算.{0,6}还是|还能|一般"
+    r"|什么|啥|几点|多少|多久|几天|几次|几类|几篇|算.{0,6}还是|还能|一般|怎样"
+    r"|(?:给|找|问|交|报)谁"
 )
 # An announcement asks members to answer: these are not questions to the bot.
 NOT_A_QUESTION = _re(r"是否(?:参加|出席|参会)|参加还是请假|请假还是参加|回复是否")
 
 # What a question is about, first match wins (补卡 before 打卡, 履职报告 before 履职).
 TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("makeup", _re(r"补(?:个|一下|打)?卡|补签|能补|补.{0,3}卡|补几")),
+    ("makeup", _re(r"补(?:个|一下|打)?卡|补签|能补|补.{0,3}卡|补几|忘\S{0,2}打\S{0,2}卡|漏打")),
     ("task", _re(r"督办|任务|履职报告|截止(?:时间|日期)|销号|红色|黄色|蓝色")),
     ("duty", _re(r"履职|档案|五个一|打分|积分|得分")),
     ("checkin", _re(r"打.{0,2}卡|书香")),
@@ -56,7 +57,8 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 HELP = _re(
-    r"^(?:你|助手|机器人)?(?:能|会|可以)(?:干|做|帮我?做?)(?:啥|什么|些什么|哪些)"
+    r"^(?:你好|您好|请问)?[,，\s]*(?:你|助手|机器人)?都?(?:能|会|可以)(?:干|做|帮我?做?)"
+    r"(?:啥|什么|些什么|哪些)"
     r"|^怎么用(?:这个|你)?(?:助手|机器人)?|^(?:功能|使用)(?:介绍|说明)|^有(?:哪些|什么|啥)功能"
 )
 
@@ -116,22 +118,22 @@ RULES: tuple[Rule, ...] = (
         needs=("db",),
     ),
     Rule(
-        "report_query",
-        _re(
-            r"进度|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|情况|结果|采用了?吗"
-            r"|^SQ\S*$|我(?:的|提交的|交的|报的|那篇|今年报|上个月交)"
-        ),
-        weight=3,
-        asks=True,
-        needs=("sq",),
-    ),
-    Rule(
         "review",
         _re("|".join(p.pattern for _, p in REVIEW_VERBS)),
         weight=3,
         roles=OFFICE,
         needs=("sq",),
         veto=_re(r"吗|了没|没有|[?？]|怎么|如何"),
+    ),
+    Rule(
+        "report_query",
+        _re(
+            r"进度|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|情况|结果|采用了?吗"
+            r"|^SQ[-\d\s]*$|我(?:的|提交的|交的|报的|那篇|今年报|上个月交)"
+        ),
+        weight=3,
+        asks=True,
+        needs=("sq",),
     ),
     Rule(
         "report_query",
@@ -159,6 +161,13 @@ RULES: tuple[Rule, ...] = (
         roles=OFFICE,
         asks=True,
         veto=_re(r"我|自己|怎么|如何|报告|在哪"),
+    ),
+    Rule(
+        "checkin_query",
+        _re(r"我\S{0,8}打\S{0,2}卡\S{0,3}(?:了?吗|了没|没)"),
+        weight=3,
+        asks=True,
+        veto=_re(r"补|怎么|如何|要不要|能不能"),
     ),
     Rule(
         "checkin_query",
@@ -220,17 +229,19 @@ RULES: tuple[Rule, ...] = (
         ),
         weight=3,
         roles=OFFICE,
+        veto=_re(r"发\S{0,3}通知|^通知|【通知】"),  # a notice that sets a date is a notice
     ),
     Rule("notice", _re(r"发\S{0,2}通知|通知(?:一下)?|【通知】"), weight=2, roles=OFFICE),
     Rule(
         "rsvp",
         _re(
             r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加"
-            r"|^(?:HY\S*\s*)?(?:收到\S?\s*)?(?:确认|我|本人)*(?:能|会|可以|一定)?(?:准时|按时)?(?:报名)?"
+            r"|^(?:HY\S*\s*)?(?:(?:收到|好的?|嗯|ok)\S?\s*)*(?:确认|我|本人)*(?:能|会|可以|一定)?"
+            r"(?:准时|按时)?(?:报名)?"
             r"(?:参加|参会|出席|到会)(?!完|过|工作|革命)"
         ),
         weight=2,
-        veto=_re(r"参加完|参加了"),
+        veto=_re(r"参加完|参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"),
     ),
     Rule(
         "ack",

@@ -59,7 +59,7 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
         unknown = None if category else cat_label["v"]
     else:
         after_title = clean[span[1] : span[1] + 12]
-        word = _CATEGORY_WORD.match(after_title.strip())
+        word = _CATEGORY_WORD.match(after_title.lstrip(" ,，、。"))
         if word is not None:
             category = word["v"]
     cosigners: tuple[str, ...] = ()
@@ -80,10 +80,8 @@ def _after_heading(clean: str, title_span: tuple[int, int]) -> str:
     """The content: every line after the title's, without label lines; a one-paragraph report
     (``社情民意：关于……的建议。目前……``) keeps what follows the title on its line."""
     lines = clean[title_span[1] :].split("\n")
-    first = lines[0]
-    first = (
-        _CATEGORY_WORD.sub("", first, count=1) if _CATEGORY_WORD.match(first.strip()) else first
-    )
+    first = lines[0].lstrip(" ,，、。")
+    first = _CATEGORY_WORD.sub("", first, count=1) if _CATEGORY_WORD.match(first) else first
     first = _CATEGORY_LABEL.sub("", first)
     body = [first.lstrip(" ,，。:：").rstrip()] + [
         line for line in lines[1:] if not _LABELS.match(line.strip())
