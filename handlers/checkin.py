@@ -97,7 +97,9 @@ def _query(text: str, _: ParseContext) -> QueryIntent | None:
         named = group_names(group)
         if named:
             group = named[0]  # 第八学习小组 → 第8学习小组
-        elif not re.search(r"组|委|界|全体|小组", group):
+        elif not re.search(r"组|委|界|全体", group) or re.search(
+            r"各|统计|汇总|一下|查|看", group
+        ):
             return None  # 打卡情况统计一下: no group named; the understanding layer reads it
     return QueryIntent(value.scope, group)
 

@@ -89,6 +89,8 @@ def parse_lookup(text: str, pctx: ParseContext) -> DutyLookup | None:
     target = _LOOKUP_VERB.sub("", value.target)
     if not target or "我" in target or "自己" in target:
         return None  # 看看我的履职档案 is the sender's own record
+    if len(target) > 10:
+        return None  # a sentence about 履职 (请全体委员…前上报年度履职情况), not a name
     named = group_names(target)
     return DutyLookup(named[0] if named else target, value.year)
 

@@ -197,7 +197,7 @@ def _review_value(action: str, number: str, rest: str, clean: str) -> ReviewComm
         return ReviewCommand(action, number, comment, endorse_level(word) if word else None, word)
     if action == "assign":
         target = re.search(
-            r"转(?:给|交|办|到)\s*([\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司))",
+            r"转(?:给|交|办|到)?\s*([\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司))",
             clean,
         )
         return ReviewCommand(action, number, None, None, target[1] if target else None)
@@ -227,7 +227,7 @@ def _duty_lookup(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
     groups = [g for g in slots.group_names(clean) if g != slots.EVERYONE]
-    if re.search(r"统计|汇总|打卡率|排行|各组|全市|全县|全州", clean):
+    if re.search(r"统计|汇总|打卡率|排行|排名|各组|各小组|全市|全县|全州", clean):
         return QueryIntent("stats", groups[0] if groups else None)
     if re.search(r"我|本人", clean) and not re.search(r"谁|大家|各位|名单", clean) and not groups:
         return QueryIntent("mine", None)
