@@ -236,9 +236,11 @@ def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 _CHECKIN_CUE = re.compile(
     r"(?:#\S{1,8}#)|(?:今日份|今日|今天|委员|学习|读书|晒书|荐书)?打(?:个|一个|一下|下)?卡(?:学习)?"
-    r"(?:了|啦)?|第 ?[\d一二三四五六七八九十百]{1,4} ?天|麻烦(?:给我|帮我)?|帮我|给我"
+    r"(?:了|啦|吧)?|第 ?[\d一二三四五六七八九十百]{1,4} ?天|麻烦(?:给我|帮我)?|帮我|给我"
 )
-_FILLER = re.compile(r"^(?:嗯+|那个|呃+|啊+|老师好|[\u4e00-\u9fff]{1,3}(?:老师|秘书)好?)[\s,，]*")
+_FILLER = re.compile(
+    r"^(?:(?:嗯+|那个|呃+|啊+|老师好|[\u4e00-\u9fff]{1,3}(?:老师|秘书)好?)[\s,，]*)+"
+)
 _STUDY = re.compile(grammar._STUDY, re.IGNORECASE)
 
 
@@ -371,7 +373,8 @@ def _notice(clean: str, raw: str, pctx: ParseContext) -> Any:
         return None
     value = NoticeCommand(groups, widen_punct(body), send_at, NO_ACK.search(clean) is None)
     at = f"{when(send_at, slots.zone_of(pctx.now))}发出" if send_at else "立即发出"
-    reading = f"通知{'、'.join(groups) or '（未写明发给哪些群）'}，{at}：{slots_preview(body)}"
+    audience = "、".join(groups) or "（未写明发给哪些群）"
+    reading = f"通知{audience}，{at}：{slots_preview(widen_punct(body))}"
     return Guess(value, reading)
 
 
