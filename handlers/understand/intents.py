@@ -364,7 +364,7 @@ def _notice(clean: str, raw: str, pctx: ParseContext) -> Any:
             if phrase.time_of_day is not None:
                 send_at = phrase.at
                 break
-    groups = _audience(clean[:head_end] if head_end else clean)
+    groups = _audience(clean[:head_end]) or _audience(clean)  # 通知：第4学习小组本周…
     body = clean[head_end:]
     if cut_spans and cut_spans[0][0] >= head_end:
         body = slots.cut(clean[head_end:], [(s - head_end, e - head_end) for s, e in cut_spans])
