@@ -220,6 +220,8 @@ RULES: tuple[Rule, ...] = (
         _re(r"召开|举行|举办|【会议】|发个会议|会议通知|开(?:个)?\S{0,8}(?:会|协商)"),
         weight=4,
         roles=OFFICE,
+        # An announcement, not someone telling of a meeting they went to or missed.
+        veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了"),
     ),
     Rule(
         "task",

@@ -412,7 +412,8 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
     after = clean[leave.end() :].strip(" ,，。!！~～")
     before = clean[: leave.start()].strip(" ,，。!！~～")
     before = re.sub(r"(?:实在|跟您|向您|和您|给您|我|本人|只能)+$", "", before).strip(" ,，")
-    reason = after if len(after) >= 2 else before
+    before = re.sub(r"^(?:收到|好的?|嗯|抱歉|不好意思)[,，\s]*|(?:但是|不过|可是)", "", before)
+    reason = after if len(after) >= 2 else before.strip(" ,，")
     return Rsvp("leave", widen_punct(reason), meeting)
 
 
