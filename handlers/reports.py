@@ -17,6 +17,7 @@ else. A secretary's ``查询`` of a submitted report marks it 受理 (under revi
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime
 
 from bot.dispatcher import OFFICE_ROLES, Context, Guess, ParseContext, Router
@@ -51,6 +52,7 @@ from handlers.reports_workflow import (
     recategorize,
     waited,
 )
+from handlers.understand.intents import is_question
 from handlers.understand.reports import read_report
 from storage.models import DialogState, Member
 from storage.models_reports import Report, ReportHistory
@@ -64,9 +66,20 @@ def not_found(number: str) -> str:
     return f"没有找到编号为 {number} 的社情民意，请核对编号。"
 
 
+_TITLE_WORDS = re.compile(r"关于|建议|问题|意见|对策|思考|提案|报告|呼吁|情况")
+_REQUEST = re.compile(r"我想|我要|想要|帮我|麻烦|请帮")
+
+
 def _report(text: str, _: ParseContext) -> ReportText | Guess | None:
     value = parse_report(text)
     if value is None:
+        return None
+    if not value.content and (
+        is_question(value.title)
+        or not _TITLE_WORDS.search(value.title)
+        or _REQUEST.match(value.title)
+    ):
+        # 社情民意应该发给谁, 社情民意待审, 社情民意我想写一篇…: not a report titled with that.
         return None
     read = read_report(text)  # any order of labels; （民生保障类） and （联名：…） in the heading
     if read is None:

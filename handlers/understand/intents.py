@@ -398,6 +398,9 @@ def _body_start(clean: str) -> int:
     return cue.end() if cue else 0
 
 
+_ATTEND_WORD = re.compile(r"参加|参会|出席|到会")
+
+
 def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
     number = slots.number_of(clean, "HY")
     meeting = int(number.value) if number else None
@@ -408,6 +411,10 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
         clean,
     )
     if leave is None:
+        attend = _ATTEND_WORD.search(clean)
+        rest = clean[attend.end() :] if attend else ""
+        if len(rest) > 4 and not re.match(r"[\s,，。.!！~～;；]", rest):
+            return None  # 参加这次培训收获很大: telling of something attended
         return Rsvp("attend", "", meeting)
     after = clean[leave.end() :].strip(" ,，。!！~～")
     before = clean[: leave.start()].strip(" ,，。!！~～")
