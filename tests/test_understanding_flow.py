@@ -97,3 +97,21 @@ async def test_questions_are_answered_never_executed(cfg: Config) -> None:
         assert await bot.say("g3m1", "社情民意一般怎么写，有没有范文？") == [ANSWERS["report"]]
         [mine] = await bot.say("g3m1", "我的社情民意")
         assert "SQ-" not in mine  # the question did not become a report
+
+
+async def test_a_question_about_a_known_meeting_gets_its_time_and_place(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.say(
+            "mishu",
+            "会议通知 第3学习小组：11月26日上午9点在政协三楼会议室召开常委会，"
+            "请于11月25日18:00前回复",
+        )
+        [reply] = await bot.say("g3m1", "请问明天的会议在哪里开？")
+        assert reply == (
+            "您近期的会议：\nHY-1 常委会（11月26日（周三）09:00，政协三楼会议室），"
+            "回执截止11月25日18:00\n\n" + ANSWERS["meeting"]
+        )
+        [other] = await bot.say("g5m1", "请问明天的会议在哪里开？")
+        assert other == ANSWERS["meeting"]  # not invited: only how to use it

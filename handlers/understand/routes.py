@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.dispatcher import NO_WORDS, YES_WORDS, Context, ParseContext, Router
+from handlers.meetings import meeting_line
+from handlers.notices_common import number, preview, when
 from handlers.textnorm import normalize
 from handlers.understand.answers import answer
 from handlers.understand.intents import Question, question_only, understand
@@ -40,7 +42,30 @@ def parse_confirmation(text: str, _: ParseContext) -> Confirmation | None:
 
 @early.message(question_only)
 async def answer_question(value: Question, ctx: Context) -> None:
-    ctx.reply(answer(value.about))
+    """How to use the feature; first, where the bot knows it, the sender's own open items
+    (请问明天的会议在哪里开？ gets the meeting's time and place)."""
+    known = await _known(value.about, ctx)
+    ctx.reply(f"{known}\n\n{answer(value.about)}" if known else answer(value.about))
+
+
+async def _known(about: str, ctx: Context) -> str:
+    if about == "meeting":
+        invited = await ctx.tx.meetings.upcoming_for_member(ctx.member.id, ctx.now)
+        if invited:
+            lines = [
+                f"{meeting_line(m, ctx.zone)}，回执截止{when(m.reply_by, ctx.zone)}"
+                for m, _ in invited[:3]
+            ]
+            return "您近期的会议：\n" + "\n".join(lines)
+    if about == "task":
+        tasks = [t for t, a in await ctx.tx.tasks.open_for_member(ctx.member.id) if not a.done_at]
+        if tasks:
+            lines = [
+                f"{number('task', t.id)}「{preview(t.text)}」完成时限{when(t.deadline, ctx.zone)}"
+                for t in tasks[:3]
+            ]
+            return "您未完成的督办任务：\n" + "\n".join(lines)
+    return ""
 
 
 @early.message(parse_confirmation)
