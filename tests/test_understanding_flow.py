@@ -115,3 +115,25 @@ async def test_a_question_about_a_known_meeting_gets_its_time_and_place(cfg: Con
         )
         [other] = await bot.say("g5m1", "请问明天的会议在哪里开？")
         assert other == ANSWERS["meeting"]  # not invited: only how to use it
+
+
+async def test_the_fallback_names_what_is_open_for_the_member(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.say(
+            "mishu",
+            "会议通知 第3学习小组：11月26日上午9点在政协三楼会议室召开常委会，"
+            "请于11月25日18:00前回复",
+        )
+        [reply] = await bot.say("g3m1", "今天天气怎么样")
+        assert reply == (
+            "抱歉，我没有理解「今天天气怎么样」。\n"
+            "您目前待办：\n"
+            "· 会议 HY-1 常委会（11月26日（周三）09:00，政协三楼会议室）待回执，"
+            "回复「参加」或「请假 理由」\n"
+            "可以试试：「打卡 读《乡土中国》30分钟」「我的打卡」「提交社情民意」「我的履职」，"
+            "或发送「帮助」查看全部功能。"
+        )
+        [in_group] = await bot.say("g3m1", "今天天气怎么样", group="第3学习小组")
+        assert "待办" not in in_group
