@@ -156,6 +156,10 @@ YES_WORDS = frozenset(
 )
 NO_WORDS = frozenset({"不是", "不对", "否", "不", "错了", "不要", "别发"})
 CONFIRM_DIALOG = "confirm"
+# Answered even in the middle of a dialog: the command parsers' look-ups, never free text.
+LOOKUP_INTENTS = frozenset({"help", "checkin_query", "duty_mine"})
+LOOKUP_ROUTERS = frozenset({"help", "checkin", "duty"})
+LOOKUP_MAX = 20
 CONFIRM_ASK = "回复「是」或「确认」照此执行，回复「不是」放弃；也可以直接发送更正后的内容。"
 
 
@@ -209,6 +213,8 @@ class Dispatcher:
             await self._confirmation(text, ctx, dialog)
             return
         if dialog is not None and dialog.kind in self.dialogs:
+            if await self._lookup_during_dialog(text, ctx):
+                return  # 我的打卡 in the middle of a draft: answered, the draft stays open
             if text in CANCEL_WORDS:
                 await ctx.end_dialog()
                 ctx.reply("已取消。")
@@ -220,6 +226,24 @@ class Dispatcher:
             role=ctx.member.role, now=ctx.now, in_group=ctx.incoming.chat_id is not None
         )
         await self._act(text, pctx, ctx)
+
+    async def _lookup_during_dialog(self, text: str, ctx: Context) -> bool:
+        """A short look-up command (帮助, 我的打卡, 我的履职) is answered even while a dialog is
+        open; anything else, content included, belongs to the dialog."""
+        if len(text) > LOOKUP_MAX:
+            return False
+        pctx = ParseContext(ctx.member.role, ctx.now, ctx.incoming.chat_id is not None)
+        for router in self.routers:
+            if router.name not in LOOKUP_ROUTERS:
+                continue
+            for route in router.routes:
+                value = route.parse(text, pctx)
+                if getattr(type(value), "intent", None) in LOOKUP_INTENTS and (
+                    route.roles is None or ctx.member.role in route.roles
+                ):
+                    await route.handler(value, ctx)
+                    return True
+        return False
 
     async def _act(self, text: str, pctx: ParseContext, ctx: Context) -> None:
         route, value = self.parse(text, pctx)

@@ -137,3 +137,15 @@ async def test_the_fallback_names_what_is_open_for_the_member(cfg: Config) -> No
         )
         [in_group] = await bot.say("g3m1", "今天天气怎么样", group="第3学习小组")
         assert "待办" not in in_group
+
+
+async def test_a_look_up_during_a_draft_is_answered_and_the_draft_stays(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        [prompt] = await bot.say("g3m1", "提交社情民意")
+        assert prompt.endswith("请发送标题，例如「关于加强农村饮水工程管护的建议」。")
+        [mine] = await bot.say("g3m1", "我的打卡")
+        assert mine.startswith("委员31的打卡记录：")
+        [next_prompt] = await bot.say("g3m1", "关于加强社区养老服务的建议")
+        assert next_prompt.startswith("请选择类别")  # the title went to the draft
