@@ -9,11 +9,12 @@ whether the task is closed. Nudges and the daily red/yellow list: :mod:`handlers
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import NoticesConfig
-from bot.dispatcher import OFFICE_ROLES, Context, Router
+from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
 from handlers.common import names
 from handlers.notices_common import (
@@ -38,6 +39,7 @@ from handlers.tasks_parse import (
     parse_task_tickoff,
     task_colour,
 )
+from handlers.understand.slots import clean_audience
 from storage import Tx
 from storage.models import Member
 from storage.models_notices import Task, TaskAssignee
@@ -94,7 +96,15 @@ def status_line(task: Task, rows: list[tuple[Member, TaskAssignee]], ctx: Contex
     return line + (f"，未完成：{names(waiting, limit=20)}" if waiting and ctx.is_office else "")
 
 
-@router.message(lambda text, pctx: parse_task(text, pctx.now), roles=OFFICE, denied=DENIED)
+def _task(text: str, pctx: ParseContext) -> TaskCommand | None:
+    value = parse_task(text, pctx.now)
+    if value is None:
+        return None
+    groups = clean_audience(value.groups)  # 督办事项：… names no one: read as natural text
+    return dataclasses.replace(value, groups=groups) if groups else None
+
+
+@router.message(_task, roles=OFFICE, denied=DENIED)
 async def assign(value: TaskCommand, ctx: Context) -> None:
     if value.deadline is None:
         raise UserFacingError("请写明完成时限，例如：督办 第3学习小组：请于12月10日前提交……")

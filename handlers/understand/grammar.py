@@ -41,6 +41,8 @@ QUESTION = _re(
 )
 # An announcement asks members to answer: these are not questions to the bot.
 NOT_A_QUESTION = _re(r"是否(?:参加|出席|参会)|参加还是请假|请假还是参加|回复是否")
+# A question put to the people in a group, not to the bot.
+TO_OTHERS = _re(r"大家|各位|你们|谁有|谁知道|有没有人")
 
 # What a question is about, first match wins (补卡 before 打卡, 履职报告 before 履职).
 TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -102,13 +104,20 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "notice_status",
-        _re(r"谁|收到|回复|未读|已读|情况|几个|多少|名单"),
+        _re(r"谁|收到|回复|未读|已读|情况|几个|多少|名单|确认|哪些|没回"),
         weight=4,
         roles=OFFICE,
         asks=True,
         needs=("tz",),
     ),
     Rule("task_tickoff", _re(r"销号|标记(?:为)?完成|勾掉"), weight=4, roles=OFFICE, needs=("db",)),
+    Rule(
+        "task_status",
+        _re(r"情况|谁|名单|进度|几个人|多少人|没完成|未完成|清单"),
+        weight=4,
+        asks=True,
+        needs=("db",),
+    ),
     Rule(
         "task_done",
         _re(r"交了|提交了|已提交|完成|做完|办结|报了|已交|搞定|报送|已报|上报|已发|发了"),
@@ -220,11 +229,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "meeting",
-        _re(r"召开|举行|举办|【会议】|发个会议|会议通知|开(?:个)?\S{0,8}(?:会|协商)"),
+        _re(
+            r"召开|举行|举办|【会议】|发个会议|会议通知|开(?:个)?\S{0,8}(?:会|协商)|^会议\s*:"
+            r"|时间\s*:.{0,24}地点"
+        ),
         weight=4,
         roles=OFFICE,
         # An announcement, not someone telling of a meeting they went to or missed.
-        veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了"),
+        veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时"),
     ),
     Rule(
         "task",

@@ -27,7 +27,7 @@ from handlers.reports_parse import (
     endorse_level,
     forward_level,
 )
-from handlers.tasks_parse import TaskCommand, TaskDone, TaskTickOff
+from handlers.tasks_parse import TaskCommand, TaskDone, TaskStatus, TaskTickOff
 from handlers.textnorm import normalize, widen_punct
 from handlers.timephrase import parse_deadline
 from handlers.understand import grammar, slots
@@ -84,7 +84,7 @@ def understand(text: str, pctx: ParseContext) -> Any:
         value = BUILDERS[rule.name](clean, text, pctx)
         if value is not None:
             return value
-    if is_question(clean):
+    if is_question(clean) and not grammar.TO_OTHERS.search(clean):
         about = topic(slots.mask_titles(clean))
         if about is not None:
             return Question(about, widen_punct(clean))
@@ -144,6 +144,10 @@ def _task_tickoff(clean: str, raw: str, pctx: ParseContext) -> Any:
     return TaskTickOff(int(number.value), names)
 
 
+def _task_status(clean: str, raw: str, pctx: ParseContext) -> Any:
+    return TaskStatus(_short(clean, "DB"))
+
+
 def _task_done(clean: str, raw: str, pctx: ParseContext) -> Any:
     return TaskDone(_short(clean, "DB"))
 
@@ -169,7 +173,9 @@ def _review(clean: str, raw: str, pctx: ParseContext) -> Any:
     rest = clean[end:]
     if number.span[0] >= end:
         rest = clean[end : number.span[0]] + clean[number.span[1] :]
-    rest = re.sub(r"^(?:了|吧|一下|去|掉)+", "", rest.strip(" ,，。:：;；")).strip(" ,，。:：;；")
+    rest = re.sub(r"^(?:了|吧|一下|去|掉|修改|处理)+", "", rest.strip(" ,，。:：;；")).strip(
+        " ,，。:：;；"
+    )
     value = _review_value(action, number.value, rest, clean)
     kinds = {hit[0] for hit in hits} - {"answer"} if action != "answer" else {"answer"}
     if number.spoken or len(kinds) > 1:
@@ -438,6 +444,7 @@ BUILDERS = {
     "meeting_status": _meeting_status,
     "notice_status": _notice_status,
     "task_tickoff": _task_tickoff,
+    "task_status": _task_status,
     "task_done": _task_done,
     "report_query": _report_query,
     "review": _review,

@@ -84,7 +84,8 @@ def find_groups(text: str) -> list[tuple[str, tuple[int, int]]]:
     """Groups named anywhere: (canonical name, span), in order, without repeats."""
     found: list[tuple[str, tuple[int, int]]] = []
     for match in _EVERYONE.finditer(text):
-        found.append((EVERYONE, match.span()))
+        if not text[: match.start()].endswith("组"):  # 第1学习小组全体委员: that group's
+            found.append((EVERYONE, match.span()))
     for match in _GROUP.finditer(text):
         numbers = [match["first"], *re.findall(rf"第?{_GROUP_NO}", match["more"] or "")]
         for item in numbers:
@@ -160,6 +161,9 @@ def year_of(text: str, now: datetime) -> int | None:
 _AUDIENCE_JUNK = re.compile(r"^(?:给|向|发给|通知)+|(?:发个|发一个|发条|发送|发出|发|的)+$")
 
 
+_NOBODY = frozenset({"内容", "发", "通知", "一下", "事项", "任务", "工作", "督办", "要求"})
+
+
 def clean_audience(names: tuple[str, ...]) -> tuple[str, ...]:
     """A command's addressees as typed, tidied: ``给第1`` / ``第2学习小组发个`` → the groups
     they name (``第1学习小组``), ``所有委员`` → 全体委员; words that name nobody are dropped."""
@@ -171,7 +175,7 @@ def clean_audience(names: tuple[str, ...]) -> tuple[str, ...]:
             out.extend(found)
         elif re.fullmatch(rf"第{_GROUP_NO}", bare):
             out.append(canonical_group(bare) or bare)
-        elif bare and bare not in ("内容", "发", "通知", "一下"):
+        elif bare and bare not in _NOBODY:
             out.append(bare)
     return tuple(dict.fromkeys(out))
 
