@@ -10,6 +10,7 @@ The dispatcher knows nothing of HTTP or WeCom; tests drive it with a Tx and an I
 
 from __future__ import annotations
 
+import functools
 import logging
 import types
 import typing
@@ -290,6 +291,7 @@ def as_json(value: Any) -> dict[str, Any]:
     return {"intent": type(value).intent, **_jsonable(asdict(value))}
 
 
+@functools.cache
 def _value_types(handler: HandlerFn) -> tuple[type, ...]:
     """The types a handler's first parameter is annotated with (``A | B`` gives both)."""
     try:

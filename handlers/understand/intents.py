@@ -95,7 +95,7 @@ def question_only(text: str, pctx: ParseContext) -> Question | None:
     """For the early router: a question about a feature, before any command parser sees it
     (``打卡每天几点截止啊`` is not a check-in)."""
     clean = normalize(text)
-    if "\n" in text.strip() or len(clean) > 60:
+    if "\n" in text.strip() or len(clean) > 60 or not is_question(clean):
         return None  # announcements and reports carry their own question marks
     value = understand(text, pctx)
     return value if isinstance(value, Question) else None
