@@ -28,7 +28,7 @@ from bot.errors import UserFacingError
 from bot.messages import CardUpdate, Outgoing
 from bot.wecom.crypto import parse_xml
 from handlers import meetings, tasks
-from handlers.common import chat_group, names
+from handlers.common import audience_names, chat_group, names
 from handlers.fallback import EMPTY_OR_MEDIA
 from handlers.notices_common import (
     describe_audience,
@@ -158,7 +158,7 @@ async def broadcast(value: NoticeCommand, ctx: Context) -> None:
     send_at = value.send_at if value.send_at and value.send_at > ctx.now else None
     notice, shown, sends = await create_notice(
         ctx.tx,
-        names_=value.groups,
+        names_=await audience_names(ctx.tx, ctx.incoming, value.groups),
         text=value.text,
         send_at=send_at or ctx.now,
         needs_ack=value.needs_ack,

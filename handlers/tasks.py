@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.config import NoticesConfig
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
-from handlers.common import names
+from handlers.common import audience_names, names
 from handlers.notices_common import (
     WEEKDAYS,
     describe_audience,
@@ -110,7 +110,9 @@ async def assign(value: TaskCommand, ctx: Context) -> None:
         raise UserFacingError("请写明完成时限，例如：督办 第3学习小组：请于12月10日前提交……")
     if value.deadline <= ctx.now:
         raise UserFacingError(f"完成时限{when(value.deadline, ctx.zone)}已经过去，请检查。")
-    audience = await resolve_audience(ctx.tx, value.groups)
+    audience = await resolve_audience(
+        ctx.tx, await audience_names(ctx.tx, ctx.incoming, value.groups)
+    )
     if audience.unknown:
         raise UserFacingError(f"没有找到「{'、'.join(audience.unknown)}」，请检查群名或姓名。")
     if not audience.members:

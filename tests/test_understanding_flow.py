@@ -149,3 +149,24 @@ async def test_a_look_up_during_a_draft_is_answered_and_the_draft_stays(cfg: Con
         assert mine.startswith("委员31的打卡记录：")
         [next_prompt] = await bot.say("g3m1", "关于加强社区养老服务的建议")
         assert next_prompt.startswith("请选择类别")  # the title went to the draft
+
+
+async def test_an_announcement_naming_nobody_goes_to_the_group_it_was_written_in(
+    cfg: Config,
+) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.add_member("mishu3", "李秘书", role="secretary", group="第3学习小组")
+        text = "定于12月3日上午9点在三楼会议室召开常委会，请于12月1日前回复"
+        [asked] = await bot.say("mishu3", text, group="第3学习小组")
+        assert asked.startswith(
+            "我理解为：会议通知：常委会，12月3日（周三）09:00，三楼会议室，发给本群"
+        )
+        sent = await bot.say("mishu3", "是", group="第3学习小组")
+        assert any("至第3学习小组，共 3 人" in text for text in sent)
+        [asked] = await bot.say("mishu", text)  # 1:1: nobody named, nobody to send to
+        assert "（未写明对象）" in asked
+        assert await bot.say("mishu", "是") == [
+            "请写明发给哪些群或哪些人，例如「第3学习小组」或「全体委员」，再发一次。"
+        ]

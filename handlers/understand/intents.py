@@ -289,6 +289,11 @@ def _report_start(clean: str, raw: str, pctx: ParseContext) -> Any:
     return ReportStart()
 
 
+def _to(groups: tuple[str, ...], pctx: ParseContext) -> str:
+    """Who the reading says it is for; nobody named means this group (or asking, in 1:1)."""
+    return "、".join(groups) or ("本群" if pctx.in_group else "（未写明对象）")
+
+
 def _audience(clean: str) -> tuple[str, ...]:
     groups = slots.group_names(clean)
     if not groups and re.search(r"各位委员|全体|所有委员|大家", clean):
@@ -330,7 +335,7 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     zone = slots.zone_of(pctx.now)
     reading = (
         f"会议通知：{kind}，{when(starts_at, zone, weekday=True)}"
-        f"{'，' + place if place else ''}，发给{'、'.join(groups) or '（未写明对象）'}"
+        f"{'，' + place if place else ''}，发给{_to(groups, pctx)}"
     )
     return Guess(value, reading)
 
@@ -348,7 +353,7 @@ def _task(clean: str, raw: str, pctx: ParseContext) -> Any:
     zone = slots.zone_of(pctx.now)
     reading = (
         f"督办任务：{widen_punct(body)}，完成时限{when(deadline.at, zone)}"
-        f"，交给{'、'.join(groups) or '（未写明对象）'}"
+        f"，交给{_to(groups, pctx)}"
     )
     return Guess(value, reading)
 
@@ -379,7 +384,7 @@ def _notice(clean: str, raw: str, pctx: ParseContext) -> Any:
         return None
     value = NoticeCommand(groups, widen_punct(body), send_at, NO_ACK.search(clean) is None)
     at = f"{when(send_at, slots.zone_of(pctx.now))}发出" if send_at else "立即发出"
-    audience = "、".join(groups) or "（未写明发给哪些群）"
+    audience = _to(groups, pctx)
     reading = f"通知{audience}，{at}：{slots_preview(widen_punct(body))}"
     return Guess(value, reading)
 
