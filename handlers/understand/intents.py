@@ -203,7 +203,7 @@ def _review_value(action: str, number: str, rest: str, clean: str) -> ReviewComm
         return ReviewCommand(action, number, comment, endorse_level(word) if word else None, word)
     if action == "assign":
         target = re.search(
-            r"转(?:给|交|办|到)?\s*([\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司))",
+            r"(?:转|交)(?:给|交|办|到)?\s*([\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司))",
             clean,
         )
         return ReviewCommand(action, number, None, None, target[1] if target else None)
