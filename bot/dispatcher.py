@@ -10,7 +10,10 @@ The dispatcher knows nothing of HTTP or WeCom; tests drive it with a Tx and an I
 
 from __future__ import annotations
 
+import functools
 import logging
+import types
+import typing
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +45,16 @@ class ParseContext:
     role: str  # member|secretary|admin
     now: datetime  # aware, in the configured zone
     in_group: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Guess:
+    """A value read from a natural phrasing that the bot must not act on without asking:
+    ``confirm`` is its reading, shown to the sender, who answers 是/确认, 不是, or the correction.
+    ``lvzhi parse`` shows the value's own fields plus ``confirm``."""
+
+    value: Any
+    confirm: str
 
 
 ParseFn = Callable[[str, ParseContext], Any]
@@ -111,8 +124,9 @@ class Context:
         Asked in a group, an answer is the sender's alone unless it says otherwise: it goes to
         them privately and the group gets only :data:`SENT_PRIVATELY` (once). ``shareable``
         marks an answer the whole group may read (a check-in's 接龙 line, help, the fallback,
-        a route's refusal): only those are posted where they were asked. Privacy is the default so that a
-        new feature cannot leak a record, a review queue or a report into a group by omission.
+        a route's refusal): only those are posted where they were asked. Privacy is the
+        default so that a new feature cannot leak a record, a review queue or a report into a
+        group by omission.
         """
         if self.incoming.chat_id is not None and not shareable:
             if not self._told_group:
@@ -168,23 +182,50 @@ def reply_to(incoming: Incoming, text: str, *, first: bool) -> Outgoing:
 
 
 CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不提交了"})
+YES_WORDS = frozenset(
+    {"是", "是的", "确认", "确定", "对", "对的", "没错", "好的确认", "执行", "可以"}
+)
+NO_WORDS = frozenset({"不是", "不对", "否", "不", "错了", "不要", "别发"})
+CONFIRM_DIALOG = "confirm"
+# Answered even in the middle of a dialog: the command parsers' look-ups, never free text.
+LOOKUP_INTENTS = frozenset({"help", "checkin_query", "duty_mine"})
+LOOKUP_ROUTERS = frozenset({"help", "checkin", "duty"})
+LOOKUP_MAX = 20
+CONFIRM_ASK = "回复「是」或「确认」照此执行，回复「不是」放弃；也可以直接发送更正后的内容。"
 
 
 class Dispatcher:
     def __init__(self, routers: Sequence[Router]) -> None:
         self.routers = list(routers)
         self.dialogs: dict[str, DialogFn] = {}
+        self._by_type: dict[type, Route] | None = None
         for router in self.routers:
             self.dialogs.update(router.dialogs)
 
     def parse(self, text: str, pctx: ParseContext) -> tuple[Route | None, Any]:
-        """The first route whose parser accepts ``text``, allowed or not for the role."""
+        """The first route whose parser accepts ``text``, allowed or not for the role. A route
+        may hand back another feature's value (the understanding of natural phrasings does):
+        the route returned is then the one whose handler takes that value."""
         for router in self.routers:
             for route in router.routes:
                 value = route.parse(text, pctx)
-                if value is not None:
+                if value is None:
+                    continue
+                inner = value.value if isinstance(value, Guess) else value
+                if type(inner) in _value_types(route.handler):
                     return route, value
+                return (self.route_for(inner) or route), value
         return None, None
+
+    def route_for(self, value: Any) -> Route | None:
+        """The route whose handler is declared to take ``value``'s type (by annotation)."""
+        if self._by_type is None:
+            self._by_type = {}
+            for router in self.routers:
+                for route in router.routes:
+                    for kind in _value_types(route.handler):
+                        self._by_type.setdefault(kind, route)
+        return self._by_type.get(type(value))
 
     def parse_for_role(self, text: str, pctx: ParseContext) -> Any:
         """What ``lvzhi parse`` shows: the parsed value, or None when nothing (allowed) matched."""
@@ -199,7 +240,12 @@ class Dispatcher:
         if dialog is not None and dialog.expires_at <= ctx.now:
             await ctx.end_dialog()
             dialog = None
+        if dialog is not None and dialog.kind == CONFIRM_DIALOG:
+            await self._confirmation(text, ctx, dialog)
+            return
         if dialog is not None and dialog.kind in self.dialogs:
+            if await self._lookup_during_dialog(text, ctx):
+                return  # 我的打卡 in the middle of a draft: answered, the draft stays open
             if text in CANCEL_WORDS:
                 await ctx.end_dialog()
                 ctx.reply("已取消。")
@@ -210,19 +256,84 @@ class Dispatcher:
         pctx = ParseContext(
             role=ctx.member.role, now=ctx.now, in_group=ctx.incoming.chat_id is not None
         )
+        await self._act(text, pctx, ctx)
+
+    async def _lookup_during_dialog(self, text: str, ctx: Context) -> bool:
+        """A short look-up command (帮助, 我的打卡, 我的履职) is answered even while a dialog is
+        open; anything else, content included, belongs to the dialog."""
+        if len(text) > LOOKUP_MAX:
+            return False
+        pctx = ParseContext(ctx.member.role, ctx.now, ctx.incoming.chat_id is not None)
+        for router in self.routers:
+            if router.name not in LOOKUP_ROUTERS:
+                continue
+            for route in router.routes:
+                value = route.parse(text, pctx)
+                if getattr(type(value), "intent", None) in LOOKUP_INTENTS and (
+                    route.roles is None or ctx.member.role in route.roles
+                ):
+                    await route.handler(value, ctx)
+                    return True
+        return False
+
+    async def _act(self, text: str, pctx: ParseContext, ctx: Context) -> None:
         route, value = self.parse(text, pctx)
         if route is None:
             raise UserFacingError("抱歉，没有听懂。发送「帮助」查看我能做什么。")
         if route.roles is not None and ctx.member.role not in route.roles:
             raise PermissionDenied(route.denied or "抱歉，这项操作仅限机关秘书使用。")
+        if isinstance(value, Guess):
+            # Never act on a guess: state the reading and wait for 是/确认 or a correction.
+            await ctx.start_dialog(
+                CONFIRM_DIALOG, "waiting", {"text": text, "now": pctx.now.isoformat()}
+            )
+            ctx.reply(f"我理解为：{value.confirm}\n{CONFIRM_ASK}")
+            return
         await route.handler(value, ctx)
+
+    async def _confirmation(self, text: str, ctx: Context, dialog: DialogState) -> None:
+        """The answer to a reading the bot asked about: act on it, drop it, or read the answer
+        as the corrected message (which may itself need confirming)."""
+        await ctx.end_dialog()
+        answer = text.strip(" 。.!！~～")
+        if answer in NO_WORDS or answer in CANCEL_WORDS:
+            ctx.reply("好的，没有执行。可以重新发送正确的内容。")
+            return
+        if answer not in YES_WORDS:
+            pctx = ParseContext(ctx.member.role, ctx.now, ctx.incoming.chat_id is not None)
+            await self._act(text, pctx, ctx)
+            return
+        asked_at = datetime.fromisoformat(dialog.data["now"])
+        pctx = ParseContext(ctx.member.role, asked_at, ctx.incoming.chat_id is not None)
+        route, value = self.parse(dialog.data["text"], pctx)
+        if route is None or (route.roles is not None and ctx.member.role not in route.roles):
+            raise UserFacingError("抱歉，这条内容现在无法执行，请重新发送。")
+        await route.handler(value.value if isinstance(value, Guess) else value, ctx)
 
 
 def as_json(value: Any) -> dict[str, Any]:
-    """A parsed value as the ``lvzhi parse`` JSON object: ``intent`` first, then its fields."""
+    """A parsed value as the ``lvzhi parse`` JSON object: ``intent`` first, then its fields;
+    a :class:`Guess` adds ``confirm``, the reading the bot will ask the sender to confirm."""
     if value is None:
         return {"intent": "unknown"}
+    if isinstance(value, Guess):
+        return {**as_json(value.value), "confirm": value.confirm}
     return {"intent": type(value).intent, **_jsonable(asdict(value))}
+
+
+@functools.cache
+def _value_types(handler: HandlerFn) -> tuple[type, ...]:
+    """The types a handler's first parameter is annotated with (``A | B`` gives both)."""
+    try:
+        hints = typing.get_type_hints(handler)
+    except (NameError, TypeError):
+        return ()
+    names = [name for name in handler.__code__.co_varnames[:1]]
+    hint = hints.get(names[0]) if names else None
+    if hint is None:
+        return ()
+    args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    return tuple(arg for arg in args if isinstance(arg, type))
 
 
 def _jsonable(item: Any) -> Any:

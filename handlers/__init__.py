@@ -11,11 +11,13 @@ from handlers.meetings_plan import MeetingSource
 from handlers.notices_plan import NoticeSource
 from handlers.reports_plan import DraftExpirySource, ReviewNudgeSource
 from handlers.tasks_plan import TaskSource
+from handlers.understand import routes as understanding
 
 
 def routers() -> list[Router]:
     return [
         help.router,
+        understanding.early,
         wechat.router,
         reports.router,
         checkin.router,
@@ -23,6 +25,7 @@ def routers() -> list[Router]:
         meetings.router,
         tasks.router,
         duty.router,
+        understanding.late,
         fallback.router,
     ]
 

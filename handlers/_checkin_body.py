@@ -117,10 +117,35 @@ def _scan_titles(text: str) -> tuple[str, tuple[str, ...], str]:
     return "".join(out), tuple(titles), "".join(masked)
 
 
+# Spoken durations: 一刻钟 (15), 五十来分钟 / 四十多分钟 (about 50 / 40), 一个多小时 (about 60).
+_ROUGH_DURATION = re.compile(
+    rf"(?P<q>[一两三四\d])刻钟|(?P<m>{_NUM})(?:来|多) ?分钟|(?P<h>{_NUM}) ?个?多(?:小时|钟头)"
+)
+
+
+def _rough(match: re.Match[str]) -> float | None:
+    if match["q"]:
+        value = parse_number(match["q"])
+        return None if value is None else value * 15
+    if match["m"]:
+        return parse_number(match["m"])
+    value = parse_number(match["h"])
+    return None if value is None else value * 60
+
+
 def _durations(masked: str) -> tuple[int | None, list[tuple[int, int]]]:
     """Total minutes of every duration in the text and their spans."""
     total: float | None = None
     spans: list[tuple[int, int]] = []
+    for match in _ROUGH_DURATION.finditer(masked):
+        value = _rough(match)
+        if value is not None:
+            total = (total or 0) + value
+            spans.append(match.span())
+    if spans:
+        masked = "".join(
+            " " if any(s <= i < e for s, e in spans) else ch for i, ch in enumerate(masked)
+        )
     for match in _DURATION.finditer(masked):
         value = _minutes(match)
         if value is None:

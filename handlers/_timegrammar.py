@@ -92,7 +92,7 @@ _TIME_CN = (
 _TIME = f"(?:{_TIME_COLON}|{_TIME_CN})"
 
 _PREFIX = r"(?:(?P<pre>截止到|截止至|截止|截至|不晚于|最迟|最晚) ?)?"
-_SUFFIX = r"(?P<suf> ?(?:之前|以前|前(?![往来进列夕沿身言者述任行])|截止|为止|以内|之内|内))?"
+_SUFFIX = r"(?P<suf> ?(?:之前|以前|前(?![往来进列夕沿身言者述任行天])|截止|为止|以内|之内|内))?"
 
 #: One time phrase.  Matches without a day or a time (empty, or only 截止/下午) are possible;
 #: the caller skips them.

@@ -7,6 +7,7 @@ study record. One member counts once per period: a second check-in adds to the f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -40,6 +41,7 @@ from handlers.periods import (
     period_containing,
     period_of_span,
 )
+from handlers.understand.slots import group_names, past_day
 from storage import Tx
 from storage.models import Campaign, CheckIn, Group
 
@@ -81,12 +83,26 @@ def _checkin(text: str, _: ParseContext) -> CheckInIntent | None:
 
 def _makeup(text: str, pctx: ParseContext) -> MakeUpIntent | None:
     value = parse_makeup(text, pctx.now)
-    return None if value is None else MakeUpIntent(date=value.date, **_fields(value))
+    if value is None:
+        return None
+    day = value.date or past_day(text, pctx.now)[0]  # 12/1, 12-1: the chat form of a date
+    return MakeUpIntent(date=day, **_fields(value))
 
 
 def _query(text: str, _: ParseContext) -> QueryIntent | None:
     value: CheckInQuery | None = parse_checkin_query(text)
-    return None if value is None else QueryIntent(value.scope, value.group)
+    if value is None:
+        return None
+    group = value.group
+    if group is not None:
+        named = group_names(group)
+        if named:
+            group = named[0]  # 第八学习小组 → 第8学习小组
+        elif not re.search(r"组|委|界|全体", group) or re.search(
+            r"各|统计|汇总|一下|查|看", group
+        ):
+            return None  # 打卡情况统计一下: no group named; the understanding layer reads it
+    return QueryIntent(value.scope, group)
 
 
 def _campaign(text: str, _: ParseContext) -> CampaignCommand | CampaignStop | None:

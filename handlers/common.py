@@ -6,12 +6,26 @@ import re
 
 import cn2an
 
+from bot.errors import UserFacingError
 from bot.messages import Incoming
 from handlers.textnorm import parse_int
 from storage import Tx
 from storage.models import Group, Member
 
 SANDBOX_GROUP_PREFIX = "sandbox-group-"
+
+
+async def audience_names(tx: Tx, incoming: Incoming, names: tuple[str, ...]) -> tuple[str, ...]:
+    """Who an announcement is for: the names written, else the group it was written in (an
+    office-style text read by the understanding may name nobody)."""
+    if names:
+        return names
+    group = await chat_group(tx, incoming)
+    if group is None:
+        raise UserFacingError(
+            "请写明发给哪些群或哪些人，例如「第3学习小组」或「全体委员」，再发一次。"
+        )
+    return (group.name,)
 
 
 async def chat_group(tx: Tx, incoming: Incoming) -> Group | None:

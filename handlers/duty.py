@@ -28,6 +28,7 @@ from handlers.common import find_group
 from handlers.duty_facts import DutyFacts, YearWindow, collect_facts
 from handlers.duty_rules import Score, ScoringRules, load_rules, score
 from handlers.textnorm import normalize
+from handlers.understand.slots import group_names, year_of
 from storage import Tx
 from storage.repos.duty import RosterRow
 
@@ -83,9 +84,25 @@ def parse_mine(text: str, pctx: ParseContext) -> MyDuty | None:
     return value if isinstance(value, MyDuty) else None
 
 
+_LOOKUP_VERB = re.compile(r"^(?:导出|查看|查询|查一下|查查|看看|看一下|调出|调一下)")
+
+
 def parse_lookup(text: str, pctx: ParseContext) -> DutyLookup | None:
     value = parse_duty(text, pctx)
-    return value if isinstance(value, DutyLookup) else None
+    if not isinstance(value, DutyLookup):
+        return None
+    target = _LOOKUP_VERB.sub("", value.target)
+    if not target or "我" in target or "自己" in target:
+        return None  # 看看我的履职档案 is the sender's own record
+    if len(target) > 10:
+        return None  # a sentence about 履职 (请全体委员…前上报年度履职情况), not a name
+    year = value.year
+    written = re.search(r"今年|去年|前年|本年度", target)
+    if written is not None:  # 李娜今年: the name, and the year it names
+        year = year or year_of(written[0], pctx.now)
+        target = target[: written.start()] + target[written.end() :]
+    named = group_names(target)
+    return DutyLookup(named[0] if named else target, year) if target else None
 
 
 def _year(text: str | None) -> int | None:

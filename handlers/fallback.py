@@ -28,10 +28,14 @@ async def not_understood(value: Unknown, ctx: Context) -> None:
     if not value.text:
         ctx.reply(EMPTY_OR_MEDIA, shareable=True)
         return
+    # Imported here: handlers.notices imports this module (EMPTY_OR_MEDIA) at load time.
+    from handlers.understand.open_items import likely, open_items
+
     preview = value.text if len(value.text) <= 20 else value.text[:20] + "…"
-    ctx.reply(
-        f"抱歉，我没有理解「{preview}」。\n"
-        "可以试试：「打卡 读《乡土中国》30分钟」「我的打卡」「提交社情民意」「我的履职」，"
-        "或发送「帮助」查看全部功能。",
-        shareable=True,
-    )
+    lines = [f"抱歉，我没有理解「{preview}」。"]
+    # A member's own open items only in a 1:1 chat: a group would see them too.
+    items = await open_items(ctx) if ctx.incoming.chat_id is None else []
+    if items:
+        lines.append("您目前待办：\n" + "\n".join(f"· {item}" for item in items))
+    lines.append(f"可以试试：{likely(value.text)}，或发送「帮助」查看全部功能。")
+    ctx.reply("\n".join(lines), shareable=not items)  # one's open items are one's own

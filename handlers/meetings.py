@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.dispatcher import OFFICE_ROLES, Context, Router
 from bot.errors import UserFacingError
 from bot.messages import Outgoing
-from handlers.common import chat_group, names
+from handlers.common import audience_names, chat_group, names
 from handlers.meetings_parse import (
     MeetingCommand,
     MeetingStatus,
@@ -140,7 +140,7 @@ async def announce(value: MeetingCommand, ctx: Context) -> None:
         raise UserFacingError("请写明会议时间，例如：会议通知 第3学习小组：12月3日下午3点在……召开")
     meeting, audience, sends = await create_meeting(
         ctx.tx,
-        names_=value.groups,
+        names_=await audience_names(ctx.tx, ctx.incoming, value.groups),
         kind=value.kind,
         text=value.text,
         place=value.place,

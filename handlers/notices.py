@@ -17,17 +17,18 @@ handlers as the typed words. Any other empty message gets the fallback's polite 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import ClassVar
 
-from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
+from bot.dispatcher import OFFICE_ROLES, Context, Guess, ParseContext, Router
 from bot.errors import UserFacingError
 from bot.messages import CardUpdate, Outgoing
 from bot.wecom.crypto import parse_xml
 from handlers import meetings, tasks
-from handlers.common import chat_group, names
+from handlers.common import audience_names, chat_group, names
 from handlers.fallback import EMPTY_OR_MEDIA
 from handlers.notices_common import (
     describe_audience,
@@ -56,6 +57,7 @@ from handlers.notices_parse import (
     parse_recurring,
     parse_stop_recurring,
 )
+from handlers.understand.slots import clean_audience, send_time, zone_of
 from storage import Tx
 from storage.models import Member
 from storage.models_notices import Notice, NoticeRule
@@ -130,12 +132,33 @@ def _reminder(ctx: Context) -> timedelta:
     return timedelta(hours=ctx.config.notices.ack_reminder_hours)
 
 
-@router.message(lambda text, pctx: parse_notice(text, pctx.now), roles=OFFICE, denied=DENIED)
+def _notice(text: str, pctx: ParseContext) -> NoticeCommand | Guess | None:
+    value = parse_notice(text, pctx.now)
+    if value is None:
+        return None
+    groups = clean_audience(value.groups)  # 给第1、第2学习小组发个 → 第1学习小组, 第2学习小组
+    if not groups:
+        return None
+    value = dataclasses.replace(value, groups=groups)
+    if value.send_at is None:
+        found = send_time(value.text, pctx.now)
+        if found is not None:  # （明天早上8点发出） at the end: read from the text, so confirm
+            at, (start, end) = found
+            text = (value.text[:start] + value.text[end:]).strip()
+            guessed = dataclasses.replace(value, send_at=at, text=text)
+            return Guess(
+                guessed,
+                f"通知{'、'.join(groups)}，{when(at, zone_of(pctx.now))}发出：{preview(text, 30)}",
+            )
+    return value
+
+
+@router.message(_notice, roles=OFFICE, denied=DENIED)
 async def broadcast(value: NoticeCommand, ctx: Context) -> None:
     send_at = value.send_at if value.send_at and value.send_at > ctx.now else None
     notice, shown, sends = await create_notice(
         ctx.tx,
-        names_=value.groups,
+        names_=await audience_names(ctx.tx, ctx.incoming, value.groups),
         text=value.text,
         send_at=send_at or ctx.now,
         needs_ack=value.needs_ack,

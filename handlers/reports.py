@@ -17,9 +17,11 @@ else. A secretary's ``查询`` of a submitted report marks it 受理 (under revi
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from datetime import datetime
 
-from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
+from bot.dispatcher import OFFICE_ROLES, Context, Guess, ParseContext, Router
 from bot.errors import UserFacingError
 from handlers import reports_resubmit
 from handlers.reports_dialog import DIALOG, Draft, continue_draft, start_draft, submit_draft
@@ -52,6 +54,8 @@ from handlers.reports_workflow import (
     recategorize,
     waited,
 )
+from handlers.understand.intents import is_question
+from handlers.understand.reports import read_report
 from storage.models import DialogState, Member
 from storage.models_reports import Report, ReportHistory
 
@@ -60,8 +64,35 @@ OFFICE = sorted(OFFICE_ROLES)
 DENIED = "抱歉，审核和办理社情民意仅限机关秘书。"
 
 
-def _report(text: str, _: ParseContext) -> ReportText | None:
-    return parse_report(text)
+_TITLE_WORDS = re.compile(r"关于|建议|问题|意见|对策|思考|提案|报告|呼吁|情况")
+_REQUEST = re.compile(r"我想|我要|想要|帮我|麻烦|请帮")
+
+
+def _report(text: str, _: ParseContext) -> ReportText | Guess | None:
+    value = parse_report(text)
+    if value is None:
+        return None
+    if not value.content and (
+        is_question(value.title)
+        or not _TITLE_WORDS.search(value.title)
+        or _REQUEST.match(value.title)
+    ):
+        # 社情民意应该发给谁, 社情民意待审, 社情民意我想写一篇…: not a report titled with that.
+        return None
+    read = read_report(text)  # any order of labels; （民生保障类） and （联名：…） in the heading
+    if read is None:
+        return value
+    better, unknown = read
+    value = dataclasses.replace(
+        value,
+        title=better.title,
+        category=value.category or better.category,
+        cosigners=value.cosigners or better.cosigners,
+        content=value.content or better.content,
+    )
+    if unknown and value.category is None:
+        return Guess(value, f"类别「{unknown}」不在分类中，将按内容建议类别提交")
+    return value
 
 
 def _start(text: str, _: ParseContext) -> ReportStart | None:

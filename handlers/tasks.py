@@ -9,13 +9,14 @@ whether the task is closed. Nudges and the daily red/yellow list: :mod:`handlers
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import NoticesConfig
-from bot.dispatcher import OFFICE_ROLES, Context, Router
+from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
-from handlers.common import names
+from handlers.common import audience_names, names
 from handlers.notices_common import (
     WEEKDAYS,
     describe_audience,
@@ -38,6 +39,7 @@ from handlers.tasks_parse import (
     parse_task_tickoff,
     task_colour,
 )
+from handlers.understand.slots import clean_audience
 from storage import Tx
 from storage.models import Member
 from storage.models_notices import Task, TaskAssignee
@@ -94,13 +96,23 @@ def status_line(task: Task, rows: list[tuple[Member, TaskAssignee]], ctx: Contex
     return line + (f"，未完成：{names(waiting, limit=20)}" if waiting and ctx.is_office else "")
 
 
-@router.message(lambda text, pctx: parse_task(text, pctx.now), roles=OFFICE, denied=DENIED)
+def _task(text: str, pctx: ParseContext) -> TaskCommand | None:
+    value = parse_task(text, pctx.now)
+    if value is None:
+        return None
+    groups = clean_audience(value.groups)  # 督办事项：… names no one: read as natural text
+    return dataclasses.replace(value, groups=groups) if groups else None
+
+
+@router.message(_task, roles=OFFICE, denied=DENIED)
 async def assign(value: TaskCommand, ctx: Context) -> None:
     if value.deadline is None:
         raise UserFacingError("请写明完成时限，例如：督办 第3学习小组：请于12月10日前提交……")
     if value.deadline <= ctx.now:
         raise UserFacingError(f"完成时限{when(value.deadline, ctx.zone)}已经过去，请检查。")
-    audience = await resolve_audience(ctx.tx, value.groups)
+    audience = await resolve_audience(
+        ctx.tx, await audience_names(ctx.tx, ctx.incoming, value.groups)
+    )
     if audience.unknown:
         raise UserFacingError(f"没有找到「{'、'.join(audience.unknown)}」，请检查群名或姓名。")
     if not audience.members:

@@ -77,3 +77,22 @@ def test_duty_lookup_is_for_secretaries(capsys: pytest.CaptureFixture[str]) -> N
 def test_bad_now_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["parse", "--now", "yesterday", "打卡"]) == 2
     assert "ISO-8601" in capsys.readouterr().out
+
+
+def test_a_question_is_its_own_intent(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse(capsys, "打卡每天几点截止啊") == {
+        "intent": "question",
+        "about": "checkin",
+        "text": "打卡每天几点截止啊",
+    }
+
+
+def test_a_guess_shows_the_reading_to_confirm(capsys: pytest.CaptureFixture[str]) -> None:
+    got = parse(capsys, "请各位委员在本月30日前报送调研报告", "--role", "secretary")
+    assert got["intent"] == "task"
+    assert got["groups"] == ["全体委员"]
+    assert got["deadline"] == "2025-11-30T23:59:59+08:00"
+    assert got["confirm"] == (
+        "督办任务：请各位委员在本月30日前报送调研报告，完成时限11月30日23:59，交给全体委员"
+    )
+    assert parse(capsys, "确认") == {"intent": "confirm", "answer": "yes"}

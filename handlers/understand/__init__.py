@@ -1,0 +1,8 @@
+"""Understanding what members actually type (issue 15).
+
+:mod:`slots` finds dates, durations, 《titles》, numbers, groups and send times anywhere in a
+message; :mod:`grammar` declares each intent as data (cue words, vetoes, who may use it, the
+slots it needs); :mod:`intents` scores them and builds the value a feature's handler takes.
+:mod:`routes` puts it in the dispatcher: questions before any command parser, natural
+phrasings after all of them, just before the fallback.
+"""

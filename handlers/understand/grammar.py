@@ -1,0 +1,280 @@
+"""The grammar of natural phrasings, as data: cue words per intent, question markers, topics.
+
+Extend it here: a new colloquial verb is a new alternative in a pattern, not new code. Every
+pattern runs on normalized text (:func:`handlers.textnorm.normalize`: half-width punctuation,
+one space for any whitespace). Order matters where noted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+OFFICE = frozenset({"secretary", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One intent: ``cue`` must match; ``weight`` breaks ties between intents that both match
+    (an office announcement naming a meeting is a meeting before it is a notice); ``veto``
+    rules it out; ``asks`` lets it carry question words (a query is a question by nature);
+    ``needs`` names the slots it cannot do without (``sq``, ``tz``, ``hy``, ``db``)."""
+
+    name: str
+    cue: re.Pattern[str]
+    weight: int = 2
+    veto: re.Pattern[str] | None = None
+    roles: frozenset[str] | None = None
+    asks: bool = False
+    needs: tuple[str, ...] = ()
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE | re.DOTALL)
+
+
+# Words that turn a message into a question about a feature (吗/呢/？/怎么/如何/哪里…).
+QUESTION = _re(
+    r"[?？]|吗|怎么|咋|如何|哪|能不能|可不可以|可以不|有没有|要不要|是不是|是否"
+    r"|什么|啥|几点|多少|多久|几天|几次|几类|几篇|算.{0,6}还是|还能|一般|怎样"
+    r"|(?:给|找|问|交|报)谁|([\u4e00-\u9fff])不\1"
+)
+# An announcement asks members to answer: these are not questions to the bot.
+NOT_A_QUESTION = _re(r"是否(?:参加|出席|参会)|参加还是请假|请假还是参加|回复是否")
+# A question put to the people in a group, not to the bot.
+TO_OTHERS = _re(r"大家|各位|你们|谁有|谁知道|有没有人")
+
+# What a question is about, first match wins (补卡 before 打卡, 履职报告 before 履职).
+TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("makeup", _re(r"补(?:个|一下|打)?卡|补签|能补|补.{0,3}卡|补几|忘\S{0,2}打\S{0,2}卡|漏打")),
+    ("task", _re(r"督办|任务|履职报告|截止(?:时间|日期)|销号|红色|黄色|蓝色")),
+    ("duty", _re(r"履职|档案|五个一|打分|积分|得分")),
+    ("checkin", _re(r"打.{0,2}卡|书香")),
+    ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)")),
+    ("meeting", _re(r"会议|常委会|协商会|座谈会|参会|请假|回执")),
+    ("notice", _re(r"通知|收到")),
+    ("meeting", _re(r"开会|的会|会.{0,2}(?:几点|在哪|什么时候)")),
+)
+
+HELP = _re(
+    r"^(?:(?:那个啥|那个|嗯+|呃|请问|你好|您好)[,，\s]*)*(?:你|助手|机器人)?都?(?:能|会|可以)(?:干|做|帮我?做?)"
+    r"(?:啥|什么|些什么|哪些)"
+    r"|^帮助(?:一下)?$|^求助$|^怎么用(?:这个|你)?(?:助手|机器人)?|^(?:功能|使用)(?:介绍|说明)|^有(?:哪些|什么|啥)功能"
+)
+
+# -- slots' neighbours --------------------------------------------------------------------------
+
+REVIEW_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("reject", _re(r"不予(?:采用|采纳)|不(?:采用|采纳)|不用了|不要了")),
+    ("adopt", _re(r"采用|采纳|编报")),
+    ("return", _re(r"退回|打回|退给")),
+    ("forward", _re(r"(?:上报|报送|报|送)(?:至|到|给)?(?=(?:市|州|省|全国)政协)|报送")),
+    ("endorse", _re(r"批示")),
+    ("assign", _re(r"转(?:给|交|办|到)|(?:转|交)(?=[市县州省区]\S{1,12}(?:局|委|办|厅|部|中心))")),
+    ("answer", _re(r"反馈|答复|回复")),
+    ("close", _re(r"办结|办理完毕|结案|已办完")),
+)
+REVIEW_LIST = _re(r"待审|还没审|没审|未审|需要审|要审的")
+
+# -- the intents, in order of preference when two match equally ---------------------------------
+
+_CHECKIN_QUERY_WORDS = (
+    r"几次|几天|天数|连续|多少|了没|没有|有没有|情况|统计|汇总|打卡率|名单|谁|咋样|怎么样|进度|排行|排名|记录"
+    r"|^(?:看下|看看|查下|查查|查一下)"
+)
+_STUDY = r"《|学|读|看|听|分钟|小时|钟头|心得|感悟|书|报|章|节|课|min|\d+ ?h"
+
+RULES: tuple[Rule, ...] = (
+    Rule("help", HELP, weight=5, asks=True),
+    Rule(
+        "review_list",
+        REVIEW_LIST,
+        weight=3,
+        roles=OFFICE,
+        asks=True,
+        veto=_re(r"SQ|怎么|如何|我的"),
+    ),
+    Rule(
+        "meeting_status",
+        _re(r"报名|回执|多少人|几个人|几人|几位|人数|统计|情况|谁|名单|参加了"),
+        weight=4,
+        roles=OFFICE,
+        asks=True,
+        needs=("hy",),
+    ),
+    Rule(
+        "notice_status",
+        _re(r"谁|收到|回复|未读|已读|情况|几个|多少|名单|确认|哪些|没回"),
+        weight=4,
+        roles=OFFICE,
+        asks=True,
+        needs=("tz",),
+    ),
+    Rule("task_tickoff", _re(r"销号|标记(?:为)?完成|勾掉"), weight=4, roles=OFFICE, needs=("db",)),
+    Rule(
+        "task_status",
+        _re(r"情况|谁|名单|进度|几个人|多少人|没完成|未完成|清单"),
+        weight=4,
+        asks=True,
+        needs=("db",),
+    ),
+    Rule(
+        "task_done",
+        _re(
+            r"交了|提交了|已提交|完成|做完|办结|报了|已交|搞定|报送|已报|上报|已发|发了"
+            r"|已\S{0,6}(?:提交|报送|上报|交)"
+        ),
+        weight=3,
+        needs=("db",),
+    ),
+    Rule(
+        "review",
+        _re("|".join(p.pattern for _, p in REVIEW_VERBS)),
+        weight=3,
+        roles=OFFICE,
+        needs=("sq",),
+        veto=_re(r"吗|了没|没有|[?？]|怎么|如何"),
+    ),
+    Rule(
+        "report_query",
+        _re(
+            r"进度|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|情况|结果|采用了?吗"
+            r"|^SQ[-\d\s]*$|我(?:的|提交的|交的|报的|那篇|今年报|上个月交)"
+        ),
+        weight=3,
+        asks=True,
+        needs=("sq",),
+    ),
+    Rule(
+        "report_query",
+        _re(
+            r"^(?:查看|查询|看看|查一下)?我(?:的|提交的|交的|报的|写的)\S{0,4}(?:社情民意|直通车)(?:信息)?"
+            r"(?:列表|进度|情况)?$"
+            r"|(?=.*我\S{0,14}(?:社情民意|直通车|那篇|那条))"
+            r"(?=.*(?:到哪|哪一步|进度|批了没|有没有|了没|没有|吗|[?？]|几篇|结果|状态|查|怎么样|咋样|什么情况))"
+        ),
+        weight=3,
+        asks=True,
+        veto=_re(r"怎么写|如何写|范文"),
+    ),
+    Rule(
+        "duty_mine",
+        _re(r"(?:我|自己)\S{0,12}(?:履职|五个一)|履职\S{0,6}(?:我|自己)"),
+        weight=3,
+        asks=True,
+        veto=_re(r"怎么打分|怎么算|在哪|如何"),
+    ),
+    Rule(
+        "duty_lookup",
+        _re(r"履职"),
+        weight=2,
+        roles=OFFICE,
+        asks=True,
+        veto=_re(r"我|自己|怎么|如何|报告|在哪"),
+    ),
+    Rule(
+        "checkin_query",
+        _re(r"我\S{0,8}打\S{0,2}卡\S{0,3}(?:了?吗|了没|没)"),
+        weight=3,
+        asks=True,
+        veto=_re(r"补|怎么|如何|要不要|能不能"),
+    ),
+    Rule(
+        "checkin_query",
+        _re(rf"(?=.*打.{{0,3}}卡)(?=.*(?:{_CHECKIN_QUERY_WORDS}))"),
+        weight=3,
+        asks=True,
+        veto=_re(
+            r"补|要不要|能不能|怎么打|如何打|截止|规则|能|可以|导出|需要|要写|写多少|必须|一定要|应该"
+            r"|([\u4e00-\u9fff])不\1"
+        ),
+    ),
+    Rule(
+        "makeup",
+        _re(
+            r"补(?:个|一个|一下|上|签|打)?(?:的)?卡|补签|补打卡|补.{0,8}的(?:打)?卡|卡.{0,4}补"
+            r"|(?:忘|漏|没)\S{0,3}打\S{0,2}卡.{0,12}补|卡\S{0,3}(?:没|忘了?|漏)打.{0,10}补"
+            r"|的(?:卡)?补(?:上|一下|一个|个)|^补\s*(?:昨|前天|大前天|上周|本周|这周|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
+        ),
+        weight=3,
+    ),
+    Rule(
+        "checkin",
+        _re(r"打(?:个|一个|一下|下)?卡"),
+        weight=2,
+        veto=_re(
+            r"(?:等会|一会|待会|晚点|稍后|回头|明天|马上)儿?再?打卡|再打卡"  # not yet done
+            r"|没空|没(?:有)?打|忘|漏打|未打|不打|去\S{0,10}打卡|打卡\S{0,3}(?:景点|网红|地)"
+        ),
+    ),
+    Rule(
+        "report",
+        _re(
+            r"(?:标题|题目)\s*(?::|是)|(?:社情民意|直通车|反映(?:个|一个|一下)?情况)"
+            r"[\s\S]{0,40}关于[\s\S]{2,80}?(?:建议|问题|意见|思考|对策|报告|提案)"
+            # A title line, then labelled parts: a report without the keyword.
+            r"|^关于\S{2,80}?(?:建议|问题|意见|对策)\s+(?:类别|分类|内容|正文|基本情况|存在问题)\s*:"
+        ),
+        weight=3,
+        veto=_re(r"(?:怎么|如何)写|范文"),
+    ),
+    Rule(
+        "report_start",
+        _re(r"(?:我要|我想|想)\S{0,10}(?:社情民意|直通车)\S{0,6}怎么开始"),
+        weight=2,
+        asks=True,
+    ),
+    Rule(
+        "report_start",
+        _re(
+            r"(?:我要|我想|想|要|开始|新建|报个?|写|提交|填写?|交|反映)\S{0,8}(?:社情民意|直通车)"
+            r"|(?:社情民意|直通车)\S{0,4}想(?:要)?(?:反映|提交|报|写|交)"
+            r"|^我?(?:想|要)反映(?:一个|个|一下)?(?:情况|问题)$"
+            r"|(?:社情民意|直通车)\S{0,4}(?:怎么开始)|反映\S{0,6}走社情民意"
+        ),
+        weight=2,
+        veto=_re(r"我的|我提交的|几篇|进度|怎么写|怎么弄|还能|分哪|联名"),
+    ),
+    Rule(
+        "meeting",
+        _re(
+            r"召开|举行|举办|【会议】|发个会议|会议通知|开(?:个)?\S{0,8}(?:会|协商)|^会议\s*:"
+            r"|时间\s*:.{0,24}地点"
+        ),
+        weight=4,
+        roles=OFFICE,
+        # An announcement, not someone telling of a meeting they went to or missed.
+        veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时"),
+    ),
+    Rule(
+        "task",
+        _re(
+            r"督办|布置\S{0,3}任务|^任务\s*:|交办|请\S{0,20}前\S{0,12}(?:提交|报送|上报|完成|交|报|发送|发给)"
+            r"|前\S{0,3}(?:每人|各自)?\S{0,3}(?:提交|报送|上报|交)"
+        ),
+        weight=3,
+        roles=OFFICE,
+        veto=_re(r"发\S{0,3}通知|^通知|【通知】"),  # a notice that sets a date is a notice
+    ),
+    Rule("notice", _re(r"发\S{0,2}通知|通知(?:一下)?|【通知】"), weight=2, roles=OFFICE),
+    Rule(
+        "rsvp",
+        _re(
+            r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加"
+            r"|^(?:HY\S*\s*)?(?:(?:收到|好的?|嗯|ok)\S?\s*)*(?:(?:这次|明天的?|后天的?|下周的?)?会议?)?"
+            r"(?:确认|我|本人)*(?:要|能|会|可以|一定)?"
+            r"(?:准时|按时)?(?:报名)?"
+            r"(?:参加|参会|出席|到会)(?!完|过|工作|革命)"
+        ),
+        weight=2,
+        veto=_re(r"参加完|参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"),
+    ),
+    Rule(
+        "ack",
+        _re(r"收到|收悉"),
+        weight=1,
+        veto=_re(
+            r"红包|礼物|快递|转账|包裹|钱|货|款|没收到|未收到|收到了吗|消息|晚点|稍后|收到[您你]的(?!通知)"
+        ),
+    ),
+)

@@ -1,0 +1,468 @@
+"""Understanding natural phrasings: score the intents of :mod:`grammar` against a message,
+fill the winner's slots from :mod:`slots`, and return the same frozen value the feature's
+handler takes — or a :class:`Question` about a feature, never an action.
+
+Pure: text, role and ``now`` in; a value out. A value the bot should not act on without
+asking is wrapped in :class:`bot.dispatcher.Guess` with the sentence to confirm.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from bot.dispatcher import Guess, ParseContext
+from handlers.checkin import CheckInIntent, MakeUpIntent, QueryIntent
+from handlers.duty import DutyLookup, MyDuty
+from handlers.help import HelpRequest
+from handlers.meetings_parse import KINDS, MeetingCommand, MeetingStatus, Rsvp
+from handlers.notices_common import when
+from handlers.notices_parse import NO_ACK, Ack, NoticeCommand, NoticeStatus
+from handlers.reports_parse import (
+    CATEGORIES,
+    ReportQuery,
+    ReportStart,
+    ReviewCommand,
+    endorse_level,
+    forward_level,
+)
+from handlers.tasks_parse import TaskCommand, TaskDone, TaskStatus, TaskTickOff
+from handlers.textnorm import normalize, widen_punct
+from handlers.timephrase import parse_deadline
+from handlers.understand import grammar, slots
+from handlers.understand.reports import read_report
+
+QUESTION_ABOUT = tuple(name for name, _ in grammar.TOPICS)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question about a feature (怎么打卡？): answered with how to use it, never executed."""
+
+    intent: ClassVar[str] = "question"
+    about: str  # checkin|makeup|report|notice|meeting|task|duty
+    text: str
+
+
+def is_question(text: str) -> bool:
+    """吗/？/怎么/哪里… outside 《titles》 and outside an announcement's 是否参加."""
+    return bool(grammar.QUESTION.search(grammar.NOT_A_QUESTION.sub("", slots.mask_titles(text))))
+
+
+def topic(text: str) -> str | None:
+    return next((name for name, pattern in grammar.TOPICS if pattern.search(text)), None)
+
+
+def candidates(text: str, pctx: ParseContext) -> list[grammar.Rule]:
+    """The rules that match ``text`` for this role, best first."""
+    found = {n.kind.lower() for n in slots.find_numbers(text)}
+    asking = is_question(text)
+    text = slots.mask_titles(text)  # 《如何写好社情民意信息》 names a book, not an intent
+    matched = []
+    for order, rule in enumerate(grammar.RULES):
+        if rule.roles is not None and pctx.role not in rule.roles:
+            continue
+        if any(slot not in found for slot in rule.needs):
+            continue
+        if asking and not rule.asks:
+            continue
+        if rule.veto is not None and rule.veto.search(text):
+            continue
+        if rule.cue.search(text):
+            matched.append((-rule.weight, order, rule))
+    return [rule for _, _, rule in sorted(matched, key=lambda item: item[:2])]
+
+
+def understand(text: str, pctx: ParseContext) -> Any:
+    """The value a natural phrasing means, a :class:`Guess` to confirm, a :class:`Question`,
+    or None (chit-chat, or nothing the bot does)."""
+    clean = normalize(text)
+    if not clean or len(clean) > 2000:
+        return None
+    for rule in candidates(clean, pctx):
+        value = BUILDERS[rule.name](clean, text, pctx)
+        if value is not None:
+            return value
+    if is_question(clean) and not grammar.TO_OTHERS.search(clean):
+        about = topic(slots.mask_titles(clean))
+        if about is not None:
+            return Question(about, widen_punct(clean))
+    return None
+
+
+def question_only(text: str, pctx: ParseContext) -> Question | None:
+    """For the early router: a question about a feature, before any command parser sees it
+    (``打卡每天几点截止啊`` is not a check-in)."""
+    clean = normalize(text)
+    if "\n" in text.strip() or len(clean) > 60 or not is_question(clean):
+        return None  # announcements and reports carry their own question marks
+    value = understand(text, pctx)
+    return value if isinstance(value, Question) else None
+
+
+# -- builders: one per intent; each returns the handler's value or None -------------------------
+
+
+def _help(clean: str, raw: str, pctx: ParseContext) -> Any:
+    return HelpRequest()
+
+
+def _sq(clean: str) -> slots.Number | None:
+    return slots.number_of(clean, "SQ")
+
+
+def _short(clean: str, kind: str) -> int | None:
+    number = slots.number_of(clean, kind)
+    return int(number.value) if number else None
+
+
+def _review_list(clean: str, raw: str, pctx: ParseContext) -> Any:
+    return ReviewCommand("list", None, None)
+
+
+def _meeting_status(clean: str, raw: str, pctx: ParseContext) -> Any:
+    return MeetingStatus(_short(clean, "HY"))
+
+
+def _notice_status(clean: str, raw: str, pctx: ParseContext) -> Any:
+    return NoticeStatus(_short(clean, "TZ"))
+
+
+_NAME = re.compile(r"[\u4e00-\u9fff]{2,3}")
+_NOT_NAMES = re.compile(
+    r"销号|标记为?完成|勾掉|已交|已完成|给[他她]们?|把|的|委员|任务|督办|已经|提交|和|及|都"
+)
+
+
+def _task_tickoff(clean: str, raw: str, pctx: ParseContext) -> Any:
+    number = slots.number_of(clean, "DB")
+    assert number is not None
+    rest = slots.cut(clean, [number.span])
+    rest = _NOT_NAMES.sub(" ", rest)
+    names = tuple(dict.fromkeys(_NAME.findall(rest)))
+    return TaskTickOff(int(number.value), names)
+
+
+def _task_status(clean: str, raw: str, pctx: ParseContext) -> Any:
+    return TaskStatus(_short(clean, "DB"))
+
+
+def _task_done(clean: str, raw: str, pctx: ParseContext) -> Any:
+    return TaskDone(_short(clean, "DB"))
+
+
+def _report_query(clean: str, raw: str, pctx: ParseContext) -> Any:
+    number = _sq(clean)
+    return ReportQuery(number.value if number else None)
+
+
+def _review(clean: str, raw: str, pctx: ParseContext) -> Any:
+    number = _sq(clean)
+    if number is None:
+        return None
+    hits: list[tuple[str, int, int]] = []
+    for action, pattern in grammar.REVIEW_VERBS:
+        for match in pattern.finditer(clean):
+            if not any(s <= match.start() < e for _, s, e in hits):
+                hits.append((action, match.start(), match.end()))
+    if not hits:
+        return None
+    hits.sort(key=lambda hit: hit[1])
+    action, _, end = hits[0]
+    rest = clean[end:]
+    if number.span[0] >= end:
+        rest = clean[end : number.span[0]] + clean[number.span[1] :]
+    rest = re.sub(r"^(?:了|吧|一下|去|掉|修改|处理)+", "", rest.strip(" ,，。:：;；")).strip(
+        " ,，。:：;；"
+    )
+    value = _review_value(action, number.value, rest, clean)
+    kinds = {hit[0] for hit in hits} - {"answer"} if action != "answer" else {"answer"}
+    if number.spoken or len(kinds) > 1:
+        reason = "编号是按语音读出的" if number.spoken else "一条消息里有几个审核动作"
+        return Guess(value, f"{_REVIEW_WORDS[action]} {number.value}（{reason}）")
+    return value
+
+
+_REVIEW_WORDS = {
+    "adopt": "采用", "reject": "不予采用", "return": "退回", "forward": "报送",
+    "endorse": "批示", "assign": "转办", "answer": "反馈", "close": "办结",
+}  # fmt: skip
+
+
+def _review_value(action: str, number: str, rest: str, clean: str) -> ReviewCommand:
+    comment = widen_punct(rest) or None
+    if action == "forward":
+        level = re.search(r"(?:市|州|省|全国)政协", clean)
+        return ReviewCommand(action, number, None, forward_level(level[0]) if level else None)
+    if action == "endorse":
+        leader = re.search(r"([\u4e00-\u9fff]{1,8}?(?:书记|市长|县长|州长|省长|主席|领导))", clean)
+        word = leader[1] if leader else None
+        content = re.split(r"内容(?:是)?[:：]?|[:：]", rest, maxsplit=1)
+        comment = widen_punct(content[-1].strip()) or None
+        return ReviewCommand(action, number, comment, endorse_level(word) if word else None, word)
+    if action == "assign":
+        target = re.search(
+            r"(?:转|交)(?:给|交|办|到)?\s*([\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司))",
+            clean,
+        )
+        return ReviewCommand(action, number, None, None, target[1] if target else None)
+    return ReviewCommand(action, number, comment)
+
+
+def _duty_mine(clean: str, raw: str, pctx: ParseContext) -> Any:
+    return MyDuty(slots.year_of(clean, pctx.now))
+
+
+_PERSON_DUTY = re.compile(
+    r"(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?P<name>[\u4e00-\u9fff]{2,3}?)(?:委员)?"
+    r"(?:今年|去年|前年|20\d\d年?度?)?的?履职"
+)
+
+
+def _duty_lookup(clean: str, raw: str, pctx: ParseContext) -> Any:
+    groups = slots.group_names(clean)
+    year = slots.year_of(clean, pctx.now)
+    if groups:
+        return DutyLookup(groups[0], year)
+    match = _PERSON_DUTY.search(clean)
+    if match is None:
+        return None
+    return DutyLookup(match["name"], year)
+
+
+def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
+    groups = [g for g in slots.group_names(clean) if g != slots.EVERYONE]
+    if re.search(r"统计|汇总|打卡率|排行|排名|各组|各小组|全市|全县|全州", clean):
+        return QueryIntent("stats", groups[0] if groups else None)
+    if re.search(r"我|本人", clean) and not re.search(r"谁|大家|各位|名单", clean) and not groups:
+        return QueryIntent("mine", None)
+    return QueryIntent("group_week", groups[0] if groups else None)
+
+
+_CHECKIN_CUE = re.compile(
+    r"(?:#\S{1,8}#)|(?:今日份|今日|今天|委员|学习|读书|晒书|荐书)?打(?:个|一个|一下|下)?卡(?:学习)?"
+    r"(?:了|啦|吧)?|第 ?[\d一二三四五六七八九十百]{1,4} ?天|麻烦(?:给我|帮我)?|帮我|给我"
+)
+_FILLER = re.compile(
+    r"^(?:(?:嗯+|那个|呃+|啊+|老师好|[\u4e00-\u9fff]{1,3}(?:老师|秘书)好?)[\s,，]*)+"
+)
+_STUDY = re.compile(grammar._STUDY, re.IGNORECASE)
+
+
+def _checkin(clean: str, raw: str, pctx: ParseContext) -> Any:
+    rest = _CHECKIN_CUE.sub(" ", clean)
+    if not _STUDY.search(rest) and len(rest.strip(" ,，。!！~～")) > 4:
+        return None  # 打卡 with nothing studied: the sightseeing sense
+    rest = _FILLER.sub("", rest.strip(" ,，。:：!！~～"))
+    titles, minutes, note, material = slots.study_body(rest.strip())
+    return CheckInIntent(titles, minutes, note, material)
+
+
+_MAKEUP_CUE = re.compile(
+    r"(?:申请|帮我|麻烦|给我)*补(?:个|一个|一下|上|签|打)?(?:的)?卡|补签|补打卡|补(?:一下|一个|个|上)(?:吧)?"
+    r"|的(?:打)?卡|(?:忘记?|漏|没)(?:了|有)?打(?:上)?卡了?"
+)
+
+
+def _makeup(clean: str, raw: str, pctx: ParseContext) -> Any:
+    day, _ = slots.past_day(clean, pctx.now)
+    text = slots.month_day_words(clean)
+    spans = [p.span for p in slots.time_phrases(text, pctx.now, prefer="past")]
+    rest = _MAKEUP_CUE.sub(" ", slots.cut(text, spans))
+    rest = _FILLER.sub("", rest.strip(" ,，。:：!！~～"))
+    titles, minutes, note, material = slots.study_body(rest.strip())
+    return MakeUpIntent(day, titles, minutes, note, material)
+
+
+def _report(clean: str, raw: str, pctx: ParseContext) -> Any:
+    report = read_report(raw)
+    if report is None:
+        return None
+    value, unknown_category = report
+    if unknown_category:
+        return Guess(value, f"类别「{unknown_category}」不在分类中（{'、'.join(CATEGORIES)}）")
+    return value
+
+
+def _report_start(clean: str, raw: str, pctx: ParseContext) -> Any:
+    return ReportStart()
+
+
+def _to(groups: tuple[str, ...], pctx: ParseContext) -> str:
+    """Who the reading says it is for; nobody named means this group (or asking, in 1:1)."""
+    return "、".join(groups) or ("本群" if pctx.in_group else "（未写明对象）")
+
+
+def _audience(clean: str) -> tuple[str, ...]:
+    groups = slots.group_names(clean)
+    if not groups and re.search(r"各位委员|全体|所有委员|大家", clean):
+        return (slots.EVERYONE,)
+    return groups
+
+
+_REPLY_NEAR = re.compile(r"(?:回执|回复|报名|反馈)\S{0,4}(?:截止|截至|时间)?\s*[:：]?\s*$")
+_ROOM = re.compile(
+    r"[\u4e00-\u9fff\d]{0,12}(?:会议室|报告厅|礼堂|会堂|多功能厅|村委会|活动室|大厅)"
+)
+_MEETING_PLACE = re.compile(
+    r"地点\s*[:：为]?\s*(?P<label>[^\s,，。;；]{2,40})"
+    r"|在(?P<at>[^\s,，。;；]{2,30}?)(?:召开|举行|举办|开展|集中|开)"
+)
+
+
+def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
+    starts_at = reply_by = None
+    for phrase in slots.time_phrases(clean, pctx.now):
+        before = clean[max(0, phrase.span[0] - 8) : phrase.span[0]]
+        replying = phrase.is_deadline or _REPLY_NEAR.search(before)
+        if replying and reply_by is None and starts_at is not None:
+            reply_by = phrase.at
+        elif not replying and starts_at is None:
+            starts_at = phrase.at
+    if starts_at is None:
+        return None
+    place_match = _MEETING_PLACE.search(clean)
+    place = ""
+    if place_match is not None:
+        place = place_match["label"] or place_match["at"] or ""
+    else:
+        room = _ROOM.search(clean)
+        place = room[0] if room else ""
+    kind = next((k for k in KINDS if k in clean), "会议")
+    groups = _audience(clean)
+    value = MeetingCommand(groups, kind, starts_at, place, reply_by, widen_punct(clean))
+    zone = slots.zone_of(pctx.now)
+    reading = (
+        f"会议通知：{kind}，{when(starts_at, zone, weekday=True)}"
+        f"{'，' + place if place else ''}，发给{_to(groups, pctx)}"
+    )
+    return Guess(value, reading)
+
+
+_TASK_CUE = re.compile(r"督办|布置\S{0,3}任务|纳入督办|^任务\s*:|交办|[,，]?\s*$")
+
+
+def _task(clean: str, raw: str, pctx: ParseContext) -> Any:
+    deadline = parse_deadline(slots.mask_titles(clean), pctx.now)
+    if deadline is None:
+        return None
+    groups = _audience(clean)
+    body = _TASK_CUE.sub(" ", clean).strip(" ,，:：")
+    value = TaskCommand(groups, widen_punct(body), deadline.at, deadline.has_time, "", "")
+    zone = slots.zone_of(pctx.now)
+    reading = (
+        f"督办任务：{widen_punct(body)}，完成时限{when(deadline.at, zone)}"
+        f"，交给{_to(groups, pctx)}"
+    )
+    return Guess(value, reading)
+
+
+_NOTICE_CUE = re.compile(
+    r"^(?:嗯|那个|帮我)*|定时通知|(?:给\S{0,20})?发(?:个|一个|一条|条)?通知(?:给)?|【通知】|通知(?:一下)?"
+)
+
+
+def _notice(clean: str, raw: str, pctx: ParseContext) -> Any:
+    head_end = _body_start(clean)
+    send_at, cut_spans = None, []
+    found = slots.send_time(clean, pctx.now)  # （明天早上8点发出） / 定时… anywhere
+    if found is not None:
+        send_at, span = found
+        cut_spans.append(span)
+    else:  # a clock time in the header: 明天上午9点给第1学习小组发个通知：…
+        for phrase in slots.time_phrases(clean[:head_end], pctx.now):
+            if phrase.time_of_day is not None:
+                send_at = phrase.at
+                break
+    groups = _audience(clean[:head_end]) or _audience(clean)  # 通知：第4学习小组本周…
+    body = clean[head_end:]
+    if cut_spans and cut_spans[0][0] >= head_end:
+        body = slots.cut(clean[head_end:], [(s - head_end, e - head_end) for s, e in cut_spans])
+    body = re.sub(r"^(?:内容\s*[:：]?|就说|说)", "", body.strip(" ,，:：")).strip()
+    if not body:
+        return None
+    value = NoticeCommand(groups, widen_punct(body), send_at, NO_ACK.search(clean) is None)
+    at = f"{when(send_at, slots.zone_of(pctx.now))}发出" if send_at else "立即发出"
+    audience = _to(groups, pctx)
+    reading = f"通知{audience}，{at}：{slots_preview(widen_punct(body))}"
+    return Guess(value, reading)
+
+
+def slots_preview(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _body_start(clean: str) -> int:
+    """Where a notice's content begins: after the colon that ends its header, after 就说/内容,
+    or after the last group named before the content."""
+    colon = re.search(r"(?<!\d)[:：](?!\d)", clean)
+    if colon is not None and colon.start() <= 40:
+        return colon.end()
+    said = re.search(r"就说|内容\s*[:：]?", clean)
+    if said is not None:
+        return said.start()
+    groups = slots.find_groups(clean)
+    if groups:
+        return max(span[1] for _, span in groups)
+    cue = _NOTICE_CUE.search(clean)
+    return cue.end() if cue else 0
+
+
+_ATTEND_WORD = re.compile(r"参加|参会|出席|到会")
+
+
+def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
+    number = slots.number_of(clean, "HY")
+    meeting = int(number.value) if number else None
+    if len(clean) > 80:
+        return None
+    leave = re.search(
+        r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加了?",
+        clean,
+    )
+    if leave is None:
+        attend = _ATTEND_WORD.search(clean)
+        rest = clean[attend.end() :] if attend else ""
+        if len(rest) > 4 and not re.match(r"[\s,，。.!！~～;；]", rest):
+            return None  # 参加这次培训收获很大: telling of something attended
+        return Rsvp("attend", "", meeting)
+    after = clean[leave.end() :].strip(" ,，。!！~～")
+    before = clean[: leave.start()].strip(" ,，。!！~～")
+    before = re.sub(r"(?:实在|跟您|向您|和您|给您|我|本人|只能)+$", "", before).strip(" ,，")
+    before = re.sub(r"^(?:收到|好的?|嗯|抱歉|不好意思)[,，\s]*|(?:但是|不过|可是)", "", before)
+    reason = after if len(after) >= 2 else before.strip(" ,，")
+    return Rsvp("leave", widen_punct(reason), meeting)
+
+
+def _ack(clean: str, raw: str, pctx: ParseContext) -> Any:
+    rest = re.sub(r"(?:已经?)?(?:收到|收悉)", "", clean)
+    rest = re.sub(r"[\s,，。.!！~～👌👍🙏]+", "", rest)
+    if len(rest) > 16:
+        return None
+    return Ack(_short(clean, "TZ"))
+
+
+BUILDERS = {
+    "help": _help,
+    "review_list": _review_list,
+    "meeting_status": _meeting_status,
+    "notice_status": _notice_status,
+    "task_tickoff": _task_tickoff,
+    "task_status": _task_status,
+    "task_done": _task_done,
+    "report_query": _report_query,
+    "review": _review,
+    "duty_mine": _duty_mine,
+    "duty_lookup": _duty_lookup,
+    "checkin_query": _checkin_query,
+    "makeup": _makeup,
+    "checkin": _checkin,
+    "report": _report,
+    "report_start": _report_start,
+    "meeting": _meeting,
+    "task": _task,
+    "notice": _notice,
+    "rsvp": _rsvp,
+    "ack": _ack,
+}

@@ -1,0 +1,89 @@
+"""Reading a 社情民意 report written any way members write one: labels in any order, on one
+line (``标题:…;类别:…``) or spoken (``题目是…分类就是…内容是…``), no ``社情民意`` keyword, the
+category after the title (``（民生保障类）``), co-submitters in the heading (``（联名：…）``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from handlers.reports_parse import (
+    CATEGORIES,
+    CONTENT_LIMIT,
+    TITLE_LIMIT,
+    ReportText,
+    parse_category,
+    parse_names,
+)
+from handlers.textnorm import normalize, widen_punct
+
+_TITLE_LABEL = re.compile(
+    r"(?:标题|题目)\s*(?:[:：]|是|为)\s*(?P<v>.+?)"
+    r"(?=\n|[;；]|\s*(?:类别|分类|内容|正文|联名)\s*(?:[:：]|是|就是|为)|$)",
+    re.S,
+)
+_TITLE_FREE = re.compile(r"关于[^\n。;；:：]{2,80}?(?:的)?(?:建议|问题|意见|思考|对策|报告|提案)")
+_CATEGORY_LABEL = re.compile(
+    r"(?:类别|分类)\s*(?:[:：]|是|就是|为|\s)\s*(?P<v>[\u4e00-\u9fff]{2,6}?)(?:类)?(?:吧|呢)?"
+    r"(?=\n|[\s;；,，。]|内容|正文|$)"
+)
+_CATEGORY_WORD = re.compile(
+    r"[（(]?(?P<v>" + "|".join(c for c in CATEGORIES if c != "其他") + r")类?[)）]?"
+)
+_COSIGN = re.compile(r"[（(]?\s*联名(?:人|委员)?\s*[:：]?\s*(?P<v>[^)）\n]+)[)）]?")
+_CONTENT_LABEL = re.compile(r"(?:内容|正文)\s*(?:[:：]|是)\s*(?P<v>.+)$", re.S)
+_HEAD = re.compile(
+    r"^.{0,30}?(?:社情民意(?:信息)?|直通车|反映(?:个|一个|一下)?情况)[^\n:：]{0,12}[:：]?",
+)
+_LABELS = re.compile(r"^(?:标题|题目|类别|分类|联名人?|联名委员)\s*(?:[:：]|\s)")
+
+
+def read_report(text: str) -> tuple[ReportText, str | None] | None:
+    """The report and, when the category is written but not one of ours, that word."""
+    clean = normalize(text, keep_newlines=True)
+    clean = re.sub(
+        r"\s*[;；]\s*(?=(?:标题|题目|类别|分类|内容|正文|建议|联名)\s*[:：])", "\n", clean
+    )
+    label = _TITLE_LABEL.search(clean)
+    free = _TITLE_FREE.search(clean)
+    if label is not None:
+        title, span = label["v"].strip(" ,，。"), label.span()
+    elif free is not None:
+        title, span = free[0], free.span()
+    else:
+        return None
+    category, unknown = None, None
+    cat_label = _CATEGORY_LABEL.search(clean)
+    if cat_label is not None:
+        category = parse_category(cat_label["v"])
+        unknown = None if category else cat_label["v"]
+    else:
+        after_title = clean[span[1] : span[1] + 12]
+        word = _CATEGORY_WORD.match(after_title.lstrip(" ,，、。"))
+        if word is not None:
+            category = word["v"]
+    cosigners: tuple[str, ...] = ()
+    cosign = _COSIGN.search(clean)
+    if cosign is not None:
+        cosigners = parse_names(cosign["v"])
+    content_label = _CONTENT_LABEL.search(clean)
+    if content_label is not None and content_label.start() >= span[1]:
+        content = content_label["v"]
+    else:
+        content = _after_heading(clean, span)
+    content = widen_punct(content.lstrip(" \n,，。:：")).rstrip()
+    title = widen_punct(title)
+    return ReportText(title[:TITLE_LIMIT], category, content[:CONTENT_LIMIT], cosigners), unknown
+
+
+def _after_heading(clean: str, title_span: tuple[int, int]) -> str:
+    """The content: every line after the title's, without label lines; a one-paragraph report
+    (``社情民意：关于……的建议。目前……``) keeps what follows the title on its line."""
+    lines = clean[title_span[1] :].split("\n")
+    first = lines[0].lstrip(" ,，、。")
+    first = _CATEGORY_WORD.sub("", first, count=1) if _CATEGORY_WORD.match(first) else first
+    first = _CATEGORY_LABEL.sub("", first)
+    body = [first.lstrip(" ,，。:：").rstrip()] + [
+        line for line in lines[1:] if not _LABELS.match(line.strip())
+    ]
+    return "\n".join(line for line in body if line.strip())

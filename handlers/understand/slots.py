@@ -1,0 +1,206 @@
+"""Slot extractors (槽位): the parts of a message that any intent may need, found anywhere.
+
+Each function takes normalized text and returns plain values; none of them decides what the
+message *means* — that is :mod:`handlers.understand.intents`. Numbers are canonical
+(``SQ-2025-0045``, ``DB-3`` as 3), groups canonical (``三组`` → ``第3学习小组``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from handlers._checkin_body import parse_body
+from handlers.textnorm import parse_int
+from handlers.timephrase import SHANGHAI, TimePhrase, find_time_phrases
+
+EVERYONE = "全体委员"
+_DIGIT = {"零": "0", "〇": "0", "o": "0", "O": "0", "一": "1", "幺": "1", "二": "2", "两": "2"}
+_DIGIT.update({"三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"})
+_VOICE_DIGITS = "".join(_DIGIT)
+_DASH = r"\s*(?:[-_—–~]|杠|横杠)?\s*"
+
+# 报告编号 SQ-2025-0042 as typed, spoken (SQ二零二五零零四五) or without the dashes.
+_SQ = re.compile(
+    rf"SQ{_DASH}(?P<year>[\d{_VOICE_DIGITS}]{{4}}){_DASH}(?P<seq>[\d{_VOICE_DIGITS}]{{1,5}})",
+    re.IGNORECASE,
+)
+_SHORT = re.compile(
+    rf"(?P<kind>TZ|HY|DB){_DASH}(?P<no>\d{{1,9}}|[{_VOICE_DIGITS}十]{{1,4}})", re.IGNORECASE
+)
+
+_CN_NUM = "一二两三四五六七八九十"
+_GROUP_NO = rf"(?:\d{{1,2}}|[{_CN_NUM}]{{1,3}})"
+# 第3学习小组 / 第三学习小组 / 第3小组 / 第3组 / 三组 / 6组; a list 第2、3组 / 三组和五组.
+_GROUP = re.compile(
+    rf"(?<![\d{_CN_NUM}])(?P<first>第?{_GROUP_NO})"
+    rf"(?P<more>(?:\s*(?:、|,|，|和|及|与)\s*第?{_GROUP_NO}(?=\s*(?:、|,|，|和|及|与|学习|小组|组)))*)"
+    r"\s*(?:学习小组|学习组|小组|组)(?!织|长|员|成|建|合|委会)"
+)
+_EVERYONE = re.compile(r"全体(?:政协)?委员|所有(?:的)?委员|全体成员|各位委员们?(?=.{0,3}发)")
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    kind: str  # SQ|TZ|HY|DB
+    value: str  # SQ-2025-0042, or "3" for DB-3
+    span: tuple[int, int]
+    spoken: bool  # read from voice digits (二零二五): a guess worth confirming
+
+
+def _digits(text: str) -> str:
+    return "".join(_DIGIT.get(ch, ch) for ch in text)
+
+
+def find_numbers(text: str) -> list[Number]:
+    found: list[Number] = []
+    for match in _SQ.finditer(text):
+        year, seq = _digits(match["year"]), _digits(match["seq"])
+        if year.isdigit() and seq.isdigit():
+            spoken = not (match["year"].isdigit() and match["seq"].isdigit())
+            found.append(Number("SQ", f"SQ-{year}-{int(seq):04d}", match.span(), spoken))
+    for match in _SHORT.finditer(text):
+        raw = match["no"]
+        value = int(raw) if raw.isdigit() else parse_int(raw)
+        if value is not None:
+            found.append(
+                Number(match["kind"].upper(), str(value), match.span(), not raw.isdigit())
+            )
+    return sorted(found, key=lambda n: n.span)
+
+
+def number_of(text: str, kind: str) -> Number | None:
+    return next((n for n in find_numbers(text) if n.kind == kind), None)
+
+
+def canonical_group(number_text: str) -> str | None:
+    value = parse_int(number_text.lstrip("第"))
+    return f"第{value}学习小组" if value is not None and 0 < value < 100 else None
+
+
+def find_groups(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Groups named anywhere: (canonical name, span), in order, without repeats."""
+    found: list[tuple[str, tuple[int, int]]] = []
+    for match in _EVERYONE.finditer(text):
+        if not text[: match.start()].endswith("组"):  # 第1学习小组全体委员: that group's
+            found.append((EVERYONE, match.span()))
+    for match in _GROUP.finditer(text):
+        numbers = [match["first"], *re.findall(rf"第?{_GROUP_NO}", match["more"] or "")]
+        for item in numbers:
+            name = canonical_group(item)
+            if name is not None:
+                found.append((name, match.span()))
+    found.sort(key=lambda item: item[1])
+    seen: dict[str, tuple[int, int]] = {}
+    for name, span in found:
+        seen.setdefault(name, span)
+    return list(seen.items())
+
+
+def group_names(text: str) -> tuple[str, ...]:
+    return tuple(name for name, _ in find_groups(text))
+
+
+def cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` without the given spans (each replaced by one space)."""
+    out, last = [], 0
+    for start, end in sorted(spans):
+        if start < last:
+            continue
+        out.append(text[last:start])
+        out.append(" ")
+        last = end
+    out.append(text[last:])
+    return re.sub(r" {2,}", " ", "".join(out)).strip()
+
+
+# 12/1, 12-1 (month/day without a year): what members type most in chat; only where a day is
+# expected (补卡), so 1/3 of the members or 3-5 people elsewhere stay numbers.
+_MONTH_DAY = re.compile(r"(?<![\d/.\-:])(1[0-2]|0?[1-9])[/\-](3[01]|[12]\d|0?[1-9])(?![\d/.\-:%])")
+
+
+def month_day_words(text: str) -> str:
+    return _MONTH_DAY.sub(lambda m: f"{int(m[1])}月{int(m[2])}日", text)
+
+
+def mask_titles(text: str) -> str:
+    return re.sub(r"《[^》]*》", lambda m: "\x00" * len(m.group(0)), text)
+
+
+def time_phrases(text: str, now: datetime, *, prefer: str = "future") -> tuple[TimePhrase, ...]:
+    """Time phrases outside 《titles》 (《2035年远景目标》 is no date)."""
+    return find_time_phrases(mask_titles(text), now, prefer=prefer)  # type: ignore[arg-type]
+
+
+def past_day(text: str, now: datetime) -> tuple[date | None, tuple[int, int] | None]:
+    for phrase in time_phrases(month_day_words(text), now, prefer="past"):
+        if phrase.day is not None and phrase.day <= now.date():
+            return phrase.day, None
+    return None, None
+
+
+def study_body(text: str) -> tuple[tuple[str, ...], int | None, str | None, str]:
+    """(titles, minutes, note, material) of a check-in body."""
+    body = parse_body(text)
+    return body.titles, body.minutes, body.note, body.material
+
+
+def year_of(text: str, now: datetime) -> int | None:
+    """今年 / 去年 / 前年 / 2024年 / 2024 → the year; None when none is named."""
+    match = re.search(r"(?<!\d)(20\d\d)(?:年度?)?(?!\d)", text)
+    if match:
+        return int(match[1])
+    for word, back in (("今年", 0), ("本年度", 0), ("去年", 1), ("上一年", 1), ("前年", 2)):
+        if word in text:
+            return now.year - back
+    return None
+
+
+_AUDIENCE_JUNK = re.compile(r"^(?:给|向|发给|通知)+|(?:发个|发一个|发条|发送|发出|发|的)+$")
+
+
+_NOBODY = frozenset({"内容", "发", "通知", "一下", "事项", "任务", "工作", "督办", "要求"})
+
+
+def clean_audience(names: tuple[str, ...]) -> tuple[str, ...]:
+    """A command's addressees as typed, tidied: ``给第1`` / ``第2学习小组发个`` → the groups
+    they name (``第1学习小组``), ``所有委员`` → 全体委员; words that name nobody are dropped."""
+    out: list[str] = []
+    for name in names:
+        bare = _AUDIENCE_JUNK.sub("", name)
+        found = group_names(bare)
+        if found:
+            out.extend(found)
+        elif re.fullmatch(rf"第{_GROUP_NO}", bare):
+            out.append(canonical_group(bare) or bare)
+        elif bare and bare not in _NOBODY:
+            out.append(bare)
+    return tuple(dict.fromkeys(out))
+
+
+_SEND_AFTER = re.compile(r"^\s*(?:发出|发送|推送|发布|再发|发)(?!群|到群|在群|言|现|展|生)")
+
+
+def send_time(text: str, now: datetime) -> tuple[datetime, tuple[int, int]] | None:
+    """A notice's send time written anywhere: a clock time followed by 发出/发送/推送
+    (``（明天早上8点发出）``) or after 定时 (``定时12月1日8:30``); the span covers the words and
+    any brackets around them, so the caller can cut it out of the notice."""
+    for phrase in time_phrases(text, now):
+        if phrase.time_of_day is None:
+            continue
+        start, end = phrase.span
+        after = _SEND_AFTER.match(text[end:])
+        if after is None and "定时" not in text[max(0, start - 4) : start]:
+            continue
+        end += after.end() if after else 0
+        if start > 0 and text[start - 1] in "(（[【" and end < len(text) and text[end] in ")）]】":
+            start, end = start - 1, end + 1
+        return phrase.at, (start, end)
+    return None
+
+
+def zone_of(now: datetime) -> ZoneInfo:
+    """The zone ``now`` is in (the configured one), for showing a time back to the sender."""
+    return now.tzinfo if isinstance(now.tzinfo, ZoneInfo) else SHANGHAI
