@@ -274,9 +274,7 @@ async def my_record(value: MyDuty, ctx: Context) -> None:
     window = _window(ctx, value.year)
     grading = Grading.of(ctx.config, window)
     members = await ctx.tx.duty.roster([ctx.member.id])
-    records = await year_records(
-        ctx.tx, window, ctx.calendar, grading.rules or _FALLBACK, members
-    )
+    records = await year_records(ctx.tx, window, ctx.calendar, grading.rules or _FALLBACK, members)
     ctx.reply(record_text(records[0], window, grading))
 
 

@@ -353,9 +353,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if old:  # never keep a session id chosen before the login (session fixation)
         previous = await auth.session_of(runtime.db, old, runtime.real_now())
         if previous is not None:
-            await auth.log_out(
-                runtime.db, previous, ip=remote_ip(request), now=runtime.real_now()
-            )
+            await auth.log_out(runtime.db, previous, ip=remote_ip(request), now=runtime.real_now())
     return begin_session(request, result.token, form.get("next"))
 
 
