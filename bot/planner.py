@@ -124,14 +124,16 @@ class Planner:
         zone = self.config.time.zone
         return PlanEnv(self.clock.now().astimezone(zone), zone, self.calendar, self.config)
 
-    def sends_at(self, occ: Occurrence) -> datetime:
-        """When an occurrence goes: its time, or where quiet hours move it (:mod:`bot.quiet`)."""
+    def sends_at(self, occ: Occurrence, now: datetime) -> datetime:
+        """When an occurrence goes, seen at ``now``: its time (or now, if that has passed), or
+        where quiet hours move it (:mod:`bot.quiet`)."""
+        at = max(occ.due_at, now)
         exempt = occ.push == "dialog" or (
             occ.push == "office" and not self.config.scheduler.quiet_hours_office
         )
         if self.quiet is None or exempt:
-            return occ.due_at
-        return self.quiet.place(occ.due_at, occ.expires_at)
+            return at
+        return self.quiet.place(at, occ.expires_at)
 
     async def _listed(self, tx: Tx, env: PlanEnv) -> list[Occurrence]:
         return [occ for source in self.sources.values() for occ in await source.due(tx, env)]
@@ -155,7 +157,7 @@ class Planner:
             # Held back by quiet hours until ``sends_at``. One that should have gone before
             # they began but was made inside them (a meeting announced at 22:00 whose reply
             # reminder is due at 23:00) goes at once: waiting for their end would miss it.
-            if occ.key in done or self.sends_at(occ) > env.now:
+            if occ.key in done or self.sends_at(occ, env.now) > env.now:
                 continue
             async with self.db.transaction() as tx:
                 if not await tx.planner.mark(occ.key, env.now):
@@ -184,7 +186,7 @@ class Planner:
         # became due somewhere on the way: the horizon is the first time known to list it.
         times = [
             at if after < at else horizon
-            for at in (self.sends_at(o) for o in candidates if o.key not in done)
+            for at in (self.sends_at(o, after) for o in candidates if o.key not in done)
         ]
         if self.quiet is not None:  # the tick that looks into the coming quiet hours
             early = self.quiet.next_start(after) - EARLY

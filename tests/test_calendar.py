@@ -367,7 +367,7 @@ def test_simulate_at_and_tick_over_new_year_2027(cli: Cli) -> None:
     assert "@zhangwei @lina @wangfang @liuyang @chenjing: 【打卡提醒】" in groups[1]
     admin = [line for line in lines if "→ member:machao: 【系统提醒】2027年" in line]
     assert [line[:16] for line in admin] == [
-        "2026-12-29 21:30",
+        "2026-12-30 07:30",  # after quiet hours
         "2027-01-04 09:00",
         "2027-01-11 09:00",
     ]

@@ -143,3 +143,16 @@ async def test_the_office_may_take_its_own_alerts_at_night(
     # Due 22:30 and stale at midnight: pulled forward to 21:00, or sent at 22:30 as set.
     at = (21, 0) if office_keeps_quiet else (22, 30)
     assert nudges == [shanghai(2025, 12, 1, *at)]
+
+
+async def test_a_push_found_late_inside_quiet_hours_waits_too(cfg: Config) -> None:
+    """The server was down at Friday 20:00; back at 23:00, the week's reminder (useful until
+    Sunday midnight) waits for Saturday 07:30 instead of going out at once."""
+    clock = FakeClock(shanghai(2025, 11, 24, 9, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.say("mishu", "开启打卡 第3学习小组 每周 周五20:00提醒 周一09:00汇总")
+        clock.set(shanghai(2025, 11, 28, 23, 0))
+        assert await bot.tick() == []
+        sent = await bot.fast_forward(shanghai(2025, 11, 29, 12, 0))
+    assert sent_to(sent, "group", "【打卡提醒】") == [shanghai(2025, 11, 29, 7, 30)]
