@@ -281,7 +281,10 @@ class Dispatcher:
         if route is None:
             raise UserFacingError("抱歉，没有听懂。发送「帮助」查看我能做什么。")
         if route.roles is not None and ctx.member.role not in route.roles:
-            raise PermissionDenied(route.denied or "抱歉，这项操作仅限机关秘书使用。")
+            raise PermissionDenied(
+                route.denied
+                or "抱歉，这项操作仅限机关秘书使用。发送「帮助」查看您可以使用的功能。"
+            )
         if isinstance(value, Guess):
             # Never act on a guess: state the reading and wait for 是/确认 or a correction.
             await ctx.start_dialog(

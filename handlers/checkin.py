@@ -48,6 +48,9 @@ from storage.models import Campaign, CheckIn, Group
 router = Router("checkin")
 OFFICE = sorted(OFFICE_ROLES)
 UNITS = {"daily": "天", "weekly": "周", "monthly": "个月"}
+CAMPAIGN_DENIED = (
+    "抱歉，开启或关闭打卡活动仅限机关秘书。参加学习打卡请发送「打卡 学习内容 时长」。"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,15 @@ async def _campaign_of(ctx: Context) -> tuple[Group | None, Campaign | None]:
     return group, campaign if campaign is not None and campaign.active else None
 
 
+async def _outsider(ctx: Context, group: Group | None) -> bool:
+    """Written in a group's chat by someone not on that group's roster."""
+    return (
+        group is not None
+        and ctx.incoming.chat_id is not None
+        and ctx.member.id not in await ctx.tx.groups.member_ids(group.id)
+    )
+
+
 async def _record(
     ctx: Context,
     campaign: Campaign | None,
@@ -210,6 +222,14 @@ async def check_in(value: CheckInIntent, ctx: Context) -> None:
     today = ctx.now.date()
     if campaign is None or group is None:
         await _record(ctx, None, period_containing("daily", today), value, makeup=False)
+        if group is not None and await _outsider(ctx, group):
+            ctx.reply(
+                f"已记录您的学习{_study_summary(value)}。您不在{group.name}的名单中，这次没有计入"
+                f"该组的打卡，已作为您的个人学习记录保存。要计入您所在小组的打卡，"
+                f"请在本组群里或私信我发送「打卡 学习内容 时长」。",
+                shareable=True,
+            )
+            return
         where = (
             f"{group.name}目前没有进行中的打卡活动" if group else "您所在的小组目前没有打卡活动"
         )
@@ -239,6 +259,11 @@ async def make_up(value: MakeUpIntent, ctx: Context) -> None:
     if value.date is None:
         raise UserFacingError("请写明补哪一天，例如：补卡 11月18日 读《乡土中国》40分钟")
     group, campaign = await _campaign_of(ctx)
+    if group is not None and await _outsider(ctx, group):
+        raise UserFacingError(
+            f"您不在{group.name}的名单中，不能在这里补该组的卡。补您所在小组的打卡，"
+            f"请在本组群里或私信我发送「补卡 日期 学习内容」。"
+        )
     if campaign is None or group is None:
         raise UserFacingError("您所在的小组目前没有打卡活动，不需要补卡。")
     today = ctx.now.date()
@@ -345,7 +370,7 @@ async def _my_checkins(ctx: Context) -> None:
 # -- campaigns (secretaries) -------------------------------------------------------------------
 
 
-@router.message(_campaign, roles=OFFICE, denied="抱歉，开启或关闭打卡活动仅限机关秘书。")
+@router.message(_campaign, roles=OFFICE, denied=CAMPAIGN_DENIED)
 async def campaign_command(value: CampaignCommand | CampaignStop, ctx: Context) -> None:
     group = await find_group(ctx.tx, value.group)
     if group is None:

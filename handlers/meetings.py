@@ -41,7 +41,9 @@ from storage.models_notices import Meeting, MeetingInvitee
 
 router = Router("meetings")
 OFFICE = sorted(OFFICE_ROLES)
-DENIED = "抱歉，发布会议通知仅限机关秘书。"
+_ANSWER = "收到会议通知请回复「参加」或「请假 理由」。"
+DENIED = "抱歉，发布会议通知仅限机关秘书。" + _ANSWER
+STATUS_DENIED = "抱歉，会议回执情况仅限机关秘书查看。" + _ANSWER
 ANSWERS = {"attend": "参加", "leave": "请假"}
 DEFAULT_REPLY_WINDOW = timedelta(hours=24)  # no 回执 given: a day before the start
 
@@ -208,7 +210,7 @@ async def record_rsvp(ctx: Context, meeting_id: int | None, answer: str, reason:
     ctx.reply(f"{head}{meeting_line(meeting, ctx.zone)}。{tail}")
 
 
-@router.message(lambda text, _: parse_meeting_status(text), roles=OFFICE, denied=DENIED)
+@router.message(lambda text, _: parse_meeting_status(text), roles=OFFICE, denied=STATUS_DENIED)
 async def status(value: MeetingStatus, ctx: Context) -> None:
     meeting = None
     if value.meeting is not None:

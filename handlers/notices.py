@@ -64,7 +64,10 @@ from storage.models_notices import Notice, NoticeRule
 
 router = Router("notices")
 OFFICE = sorted(OFFICE_ROLES)
-DENIED = "抱歉，发布通知仅限机关秘书。"
+_ANSWER = "收到通知请回复「收到」。"
+DENIED = "抱歉，发布通知仅限机关秘书。" + _ANSWER
+STATUS_DENIED = "抱歉，通知确认情况仅限机关秘书查看。" + _ANSWER
+RULE_DENIED = "抱歉，定期通知仅限机关秘书设置。" + _ANSWER
 OPEN_FOR = timedelta(days=30)  # an acknowledgment looks this far back for its notice
 
 
@@ -217,7 +220,7 @@ async def ack_notice(ctx: Context, notice_id: int | None, *, via: str) -> None:
     ctx.reply(text)
 
 
-@router.message(lambda text, _: parse_notice_status(text), roles=OFFICE, denied=DENIED)
+@router.message(lambda text, _: parse_notice_status(text), roles=OFFICE, denied=STATUS_DENIED)
 async def status(value: NoticeStatus, ctx: Context) -> None:
     if value.notice is not None:
         notice = await ctx.tx.notices.get(value.notice)
@@ -253,7 +256,9 @@ async def private_copy(value: PrivateCopy, ctx: Context) -> None:
         ctx.reply("好的，今后通知只发在群里，不再私信。")
 
 
-@router.message(lambda text, pctx: parse_recurring(text, pctx.now), roles=OFFICE, denied=DENIED)
+@router.message(
+    lambda text, pctx: parse_recurring(text, pctx.now), roles=OFFICE, denied=RULE_DENIED
+)
 async def recurring(value: RecurringNotice, ctx: Context) -> None:
     audience = await resolve_audience(ctx.tx, value.groups)
     if audience.unknown:
@@ -279,7 +284,7 @@ async def recurring(value: RecurringNotice, ctx: Context) -> None:
     )
 
 
-@router.message(lambda text, _: parse_stop_recurring(text), roles=OFFICE, denied=DENIED)
+@router.message(lambda text, _: parse_stop_recurring(text), roles=OFFICE, denied=RULE_DENIED)
 async def stop_recurring(value: StopRecurring, ctx: Context) -> None:
     rule = await ctx.tx.notices.get_rule(value.rule)
     if rule is None or not rule.active:

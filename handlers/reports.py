@@ -61,7 +61,10 @@ from storage.models_reports import Report, ReportHistory
 
 router = Router("reports")
 OFFICE = sorted(OFFICE_ROLES)
-DENIED = "抱歉，审核和办理社情民意仅限机关秘书。"
+DENIED = (
+    "抱歉，审核和办理社情民意仅限机关秘书。"
+    "您可以发送「我的社情民意」查看自己提交的社情民意和办理进度。"
+)
 
 
 _TITLE_WORDS = re.compile(r"关于|建议|问题|意见|对策|思考|提案|报告|呼吁|情况")

@@ -46,7 +46,9 @@ from storage.models_notices import Task, TaskAssignee
 
 router = Router("tasks")
 OFFICE = sorted(OFFICE_ROLES)
-DENIED = "抱歉，交办和销号督办任务仅限机关秘书。"
+_ANSWER = "完成交办给您的任务后，请回复「完成 DB-任务号」。"
+DENIED = "抱歉，交办督办任务仅限机关秘书。" + _ANSWER
+TICK_DENIED = "抱歉，督办任务销号仅限机关秘书。" + _ANSWER
 
 
 def deadline_text(task: Task, zone: ZoneInfo) -> str:
@@ -189,7 +191,7 @@ async def _close_if_done(tx: Tx, task: Task, ctx: Context) -> bool:
     return False
 
 
-@router.message(lambda text, _: parse_task_tickoff(text), roles=OFFICE, denied=DENIED)
+@router.message(lambda text, _: parse_task_tickoff(text), roles=OFFICE, denied=TICK_DENIED)
 async def tick_off(value: TaskTickOff, ctx: Context) -> None:
     no = number("task", value.task)
     task = await ctx.tx.tasks.get(value.task)

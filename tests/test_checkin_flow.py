@@ -72,8 +72,33 @@ async def test_member_cannot_open_a_campaign(cfg: Config) -> None:
     async with running_bot(cfg, clock) as bot:
         await seed(bot)
         assert await bot.say("m1", f"开启打卡 {GROUP} 每周") == [
-            "抱歉，开启或关闭打卡活动仅限机关秘书。"
+            "抱歉，开启或关闭打卡活动仅限机关秘书。参加学习打卡请发送「打卡 学习内容 时长」。"
         ]
+
+
+async def test_a_check_in_in_another_group_s_chat_says_why_it_did_not_count(
+    cfg: Config,
+) -> None:
+    """The group has a campaign; the member is not on its roster: the answer says so and what
+    to do, instead of claiming the group has no campaign."""
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.add_member("guest", "客人", group="第5学习小组")
+        await bot.say("mishu", f"开启打卡 {GROUP} 每周 周五20:00提醒 周一09:00汇总")
+        [answer] = await bot.say("guest", "打卡 读《乡土中国》40min", group=GROUP)
+        assert answer == (
+            "已记录您的学习（《乡土中国》，40分钟）。您不在第3学习小组的名单中，这次没有计入"
+            "该组的打卡，已作为您的个人学习记录保存。要计入您所在小组的打卡，"
+            "请在本组群里或私信我发送「打卡 学习内容 时长」。"
+        )
+        [makeup] = await bot.say("guest", "补卡 昨天 学习党章", group=GROUP)
+        assert makeup == (
+            "您不在第3学习小组的名单中，不能在这里补该组的卡。补您所在小组的打卡，"
+            "请在本组群里或私信我发送「补卡 日期 学习内容」。"
+        )
+        [progress] = await bot.say("m1", "打卡 学习党章 半小时", group=GROUP)
+        assert progress.endswith(f"{GROUP}本周已打卡 1/3")  # the guest is not counted
 
 
 async def test_duplicate_callbacks_count_once(cfg: Config) -> None:

@@ -106,7 +106,12 @@ async def test_meeting_needs_a_time_and_an_office_sender(cfg: Config) -> None:
         assert no_time.startswith("请写明会议时间")
         [past] = await bot.say("mishu", "会议通知 第3学习小组：昨天上午9点召开座谈会")
         assert past == "会议时间11月24日09:00已经过去，请检查。"
-        assert await bot.say("m1", MEETING) == ["抱歉，发布会议通知仅限机关秘书。"]
+        assert await bot.say("m1", MEETING) == [
+            "抱歉，发布会议通知仅限机关秘书。收到会议通知请回复「参加」或「请假 理由」。"
+        ]
+        assert await bot.say("m1", "会议情况 HY-1") == [
+            "抱歉，会议回执情况仅限机关秘书查看。收到会议通知请回复「参加」或「请假 理由」。"
+        ]
         # No 回执 given: replies close a day before the start.
         sent = await bot.say(
             "mishu", "会议通知 第3学习小组：常委会 时间：11月28日15:00 地点：二楼"

@@ -74,7 +74,9 @@ async def test_broadcast_acks_status_and_one_chase_across_restarts(cfg: Config) 
             "已确认 3/9\n"
             "未确认（6）：委员32、委员33、委员52、委员53、委员71、委员73"
         )
-        assert await bot.say("g3m2", "通知情况 TZ-1") == ["抱歉，发布通知仅限机关秘书。"]
+        assert await bot.say("g3m2", "通知情况 TZ-1") == [
+            "抱歉，通知确认情况仅限机关秘书查看。收到通知请回复「收到」。"
+        ]
         assert await bot.run_until(shanghai(2025, 11, 25, 12, 0), timedelta(hours=1)) == []
 
     async with running_bot(cfg, clock) as bot:  # a new process on the same database

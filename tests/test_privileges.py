@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.config import Config
-from handlers.help import OFFICE_HELP
+from handlers.help import OFFICE_HELP, TOPICS
 from storage.models import Base, Delivery, InboundMessage, SendLogEntry
 from storage.models_reports import Report
 from tests.conftest import make_config
@@ -32,12 +32,15 @@ def cfg(db_url: str) -> Config:
 
 
 def office_commands() -> list[str]:
-    """The secretaries' commands as their help shows them, placeholders filled in."""
+    """The secretaries' commands as their help shows them (the overview and each topic's part
+    for the office), placeholders filled in; 「帮助 …」 is help, not a command."""
     commands = []
-    for example in re.findall(r"「(.*?)」", OFFICE_HELP):
-        for placeholder, value in HELP_PLACEHOLDERS.items():
-            example = example.replace(placeholder, value)
-        commands.append(example)
+    for text in (OFFICE_HELP, *(office for _, office in TOPICS.values())):
+        for example in re.findall(r"「(.*?)」", text):
+            for placeholder, value in HELP_PLACEHOLDERS.items():
+                example = example.replace(placeholder, value)
+            if not example.startswith("帮助") and example not in commands:
+                commands.append(example)
     return commands
 
 

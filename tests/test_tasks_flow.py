@@ -86,7 +86,7 @@ async def test_task_colours_nudges_daily_list_and_tick_off(cfg: Config) -> None:
         [tick] = await bot.say("mishu", "销号 DB-1 委员2", key="tick")
         assert tick == "已为委员2销号督办 DB-1。还有 1 人未完成。"
         assert await bot.say("m2", "销号 DB-1 委员3", key="denied") == [
-            "抱歉，交办和销号督办任务仅限机关秘书。"
+            "抱歉，督办任务销号仅限机关秘书。完成交办给您的任务后，请回复「完成 DB-任务号」。"
         ]
         [last] = await bot.say("m3", "已完成 1", key="last")
         assert last == (
