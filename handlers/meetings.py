@@ -77,6 +77,8 @@ def headcount(meeting: Meeting, rows: list[tuple[Member, MeetingInvitee]], zone:
         f"应到 {len(rows)} 人：参加 {len(attend)}，请假 {len(leave)}，未回复 {len(silent)}"
         f"（回执截止 {when(meeting.reply_by, zone)}）",
     ]
+    if attend:
+        lines.append(f"参加：{names(attend)}")
     if leave:
         lines.append(
             "请假："

@@ -62,7 +62,7 @@ async def test_meeting_answers_headcount_reminders_and_deadline(cfg: Config) -> 
         [count] = await bot.say("mishu", "会议情况 HY-1")
         assert count == (
             f"{LINE}\n应到 4 人：参加 2，请假 1，未回复 1（回执截止 12月1日18:00）\n"
-            "请假：委员3（身体不适）\n未回复：委员4"
+            "参加：委员1、委员2\n请假：委员3（身体不适）\n未回复：委员4"
         )
         sent_before = await bot.run_until(shanghai(2025, 11, 30, 12, 0), timedelta(hours=3))
         assert sent_before == []
