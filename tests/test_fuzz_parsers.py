@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from bot.dispatcher import Dispatcher, Guess, ParseContext, as_json
 from handlers import routers
-from handlers.help import MEMBER_HELP, OFFICE_HELP
+from handlers.help import every_help_text
 from tests.hostile import (
     SHANGHAI,
     TOKENS,
@@ -61,14 +61,16 @@ LONG_SEEDS = (
 
 
 def help_examples() -> list[str]:
-    """Every 「…」 example the members' and secretaries' help gives, placeholders filled in:
-    real commands, which random text almost never forms (most parsers answer None to all of
-    it)."""
-    examples = []
-    for example in re.findall(r"「(.*?)」", MEMBER_HELP + OFFICE_HELP):
-        for placeholder, value in HELP_PLACEHOLDERS.items():
-            example = example.replace(placeholder, value)
-        examples.append(example)
+    """Every 「…」 example the members' and secretaries' help gives (帮助 and each 帮助 主题),
+    placeholders filled in: real commands, which random text almost never forms (most parsers
+    answer None to all of it)."""
+    examples: list[str] = []
+    for text in every_help_text("member") + every_help_text("secretary"):
+        for example in re.findall(r"「(.*?)」", text):
+            for placeholder, value in HELP_PLACEHOLDERS.items():
+                example = example.replace(placeholder, value)
+            if example not in examples:
+                examples.append(example)
     return examples
 
 
