@@ -331,8 +331,8 @@ def _value_types(handler: HandlerFn) -> tuple[type, ...]:
         hints = typing.get_type_hints(handler)
     except (NameError, TypeError):
         return ()
-    names = [name for name in handler.__code__.co_varnames[:1]]
-    hint = hints.get(names[0]) if names else None
+    first = handler.__code__.co_varnames[:1]
+    hint = hints.get(first[0]) if first else None
     if hint is None:
         return ()
     args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)

@@ -138,17 +138,24 @@ class Planner:
     async def _listed(self, tx: Tx, env: PlanEnv) -> list[Occurrence]:
         return [occ for source in self.sources.values() for occ in await source.due(tx, env)]
 
+    def _night_ahead(self, env: PlanEnv) -> PlanEnv | None:
+        """Within ``EARLY`` of quiet hours, the stretch from now to their end: what falls due
+        inside them and would miss its deadline by waiting goes now (``sends_at``)."""
+        if self.quiet is None:
+            return None
+        start, end = self.quiet.next_window(env.now)
+        if env.now < start - EARLY:
+            return None
+        return replace(env, now=end.astimezone(env.zone), since=env.now)
+
     async def tick(self) -> int:
         """Expand everything due; returns how many occurrences this call expanded."""
         env = self.env()
         async with self.db.read() as tx:
             listed = {occ.key: occ for occ in await self._listed(tx, env)}
-            if self.quiet is not None and self.quiet.next_start(env.now) - EARLY <= env.now:
-                # Quiet hours begin soon: what falls due inside them and would miss its
-                # deadline by waiting for their end goes now (``sends_at``).
-                _, end = self.quiet.window(self.quiet.next_start(env.now)) or (env.now, env.now)
-                ahead = replace(env, now=end.astimezone(env.zone), since=env.now)
-                for occ in await self._listed(tx, ahead):
+            night = self._night_ahead(env)
+            if night is not None:
+                for occ in await self._listed(tx, night):
                     listed.setdefault(occ.key, occ)
             candidates = list(listed.values())
             done = await tx.planner.marked(occ.key for occ in candidates)
@@ -189,7 +196,7 @@ class Planner:
             for at in (self.sends_at(o, after) for o in candidates if o.key not in done)
         ]
         if self.quiet is not None:  # the tick that looks into the coming quiet hours
-            early = self.quiet.next_start(after) - EARLY
+            early = self.quiet.next_window(after)[0] - EARLY
             if after < early <= horizon:
                 times.append(early)
         return min(times, default=None)

@@ -43,11 +43,11 @@ class QuietHours:
                 return start, end
         return None
 
-    def next_start(self, at: datetime) -> datetime:
-        """The first moment quiet hours begin after ``at``."""
+    def next_window(self, at: datetime) -> tuple[datetime, datetime]:
+        """The first quiet stretch (start, end) that begins after ``at``."""
         local = at.astimezone(self.zone)
-        start, _ = self._stretch(local.date())
-        return start if start > local else self._stretch(local.date() + timedelta(days=1))[0]
+        stretch = self._stretch(local.date())
+        return stretch if stretch[0] > local else self._stretch(local.date() + timedelta(days=1))
 
     def place(self, due: datetime, expires: datetime | None) -> datetime:
         """When a push due at ``due`` (and useless from ``expires``) may go."""

@@ -124,27 +124,27 @@ def _fields(value: CheckInText | MakeUpText) -> dict[str, Any]:
 # -- check-in ----------------------------------------------------------------------------------
 
 
-async def _campaign_of(ctx: Context) -> tuple[Group | None, Campaign | None]:
+@dataclass(frozen=True, slots=True)
+class Where:
+    """What a check-in counts for: the group and its active campaign (打卡归属)."""
+
+    group: Group | None
+    campaign: Campaign | None
+    outsider: bool = False  # written in a group's chat by someone not on its roster
+
+
+async def _campaign_of(ctx: Context) -> Where:
     group = await chat_group(ctx.tx, ctx.incoming)
     if group is None:
         # 1:1 (or a chat we do not know): the member's study group, with its campaign at once.
         group, campaign = await ctx.tx.campaigns.of_study_group(ctx.member.id)
     elif ctx.member.id not in await ctx.tx.groups.member_ids(group.id):
-        return group, None  # written in a group the member is not on the roster of
+        return Where(group, None, outsider=True)
     else:
         campaign = await ctx.tx.campaigns.for_group(group.id)
     if group is None:
-        return None, None
-    return group, campaign if campaign is not None and campaign.active else None
-
-
-async def _outsider(ctx: Context, group: Group | None) -> bool:
-    """Written in a group's chat by someone not on that group's roster."""
-    return (
-        group is not None
-        and ctx.incoming.chat_id is not None
-        and ctx.member.id not in await ctx.tx.groups.member_ids(group.id)
-    )
+        return Where(None, None)
+    return Where(group, campaign if campaign is not None and campaign.active else None)
 
 
 async def _record(
@@ -218,11 +218,12 @@ def _study_summary(value: CheckInIntent | MakeUpIntent) -> str:
 
 @router.message(_checkin)
 async def check_in(value: CheckInIntent, ctx: Context) -> None:
-    group, campaign = await _campaign_of(ctx)
+    where = await _campaign_of(ctx)
+    group, campaign = where.group, where.campaign
     today = ctx.now.date()
     if campaign is None or group is None:
         await _record(ctx, None, period_containing("daily", today), value, makeup=False)
-        if group is not None and await _outsider(ctx, group):
+        if group is not None and where.outsider:
             ctx.reply(
                 f"已记录您的学习{_study_summary(value)}。您不在{group.name}的名单中，这次没有计入"
                 f"该组的打卡，已作为您的个人学习记录保存。要计入您所在小组的打卡，"
@@ -230,11 +231,11 @@ async def check_in(value: CheckInIntent, ctx: Context) -> None:
                 shareable=True,
             )
             return
-        where = (
+        none = (
             f"{group.name}目前没有进行中的打卡活动" if group else "您所在的小组目前没有打卡活动"
         )
         ctx.reply(
-            f"已记录您的学习{_study_summary(value)}。{where}，本次作为个人学习记录保存。",
+            f"已记录您的学习{_study_summary(value)}。{none}，本次作为个人学习记录保存。",
             shareable=True,
         )
         return
@@ -258,8 +259,9 @@ async def check_in(value: CheckInIntent, ctx: Context) -> None:
 async def make_up(value: MakeUpIntent, ctx: Context) -> None:
     if value.date is None:
         raise UserFacingError("请写明补哪一天，例如：补卡 11月18日 读《乡土中国》40分钟")
-    group, campaign = await _campaign_of(ctx)
-    if group is not None and await _outsider(ctx, group):
+    where = await _campaign_of(ctx)
+    group, campaign = where.group, where.campaign
+    if group is not None and where.outsider:
         raise UserFacingError(
             f"您不在{group.name}的名单中，不能在这里补该组的卡。补您所在小组的打卡，"
             f"请在本组群里或私信我发送「补卡 日期 学习内容」。"
@@ -345,7 +347,8 @@ async def _group_report(ctx: Context, group: Group) -> str:
 
 async def _my_checkins(ctx: Context) -> None:
     today = ctx.now.date()
-    group, campaign = await _campaign_of(ctx)
+    where = await _campaign_of(ctx)
+    group, campaign = where.group, where.campaign
     rows = await ctx.tx.checkins.recent_of_member(ctx.member.id, limit=6)
     count, minutes = await ctx.tx.checkins.totals_of_member(
         ctx.member.id, today.replace(month=1, day=1), today

@@ -34,7 +34,10 @@ def test_the_window_a_time_falls_in() -> None:
     )
     assert NIGHT.window(local(2025, 12, 2, 7, 30)) is None  # the end is no longer quiet
     assert NIGHT.window(local(2025, 12, 2, 21, 29)) is None
-    assert NIGHT.next_start(local(2025, 12, 2, 21, 30)) == local(2025, 12, 3, 21, 30)
+    assert NIGHT.next_window(local(2025, 12, 2, 21, 30)) == (
+        local(2025, 12, 3, 21, 30),
+        local(2025, 12, 4, 7, 30),
+    )
     lunch = QuietHours(time(12, 0), time(14, 0), SHANGHAI)  # a window within one day
     assert lunch.window(local(2025, 12, 2, 13, 0)) == (
         local(2025, 12, 2, 12, 0),
@@ -117,7 +120,8 @@ async def test_an_answer_at_night_is_never_held(cfg: Config) -> None:
     clock = FakeClock(shanghai(2025, 12, 1, 23, 30))
     async with running_bot(cfg, clock) as bot:
         await seed(bot)
-        assert await bot.say("m1", "打卡 读《乡土中国》半小时")  # answered at once
+        [answer] = await bot.say("m1", "打卡 读《乡土中国》半小时")  # answered at once
+        assert answer.startswith("已记录您的学习（《乡土中国》，30分钟）。")
 
 
 @pytest.mark.parametrize("office_keeps_quiet", [True, False])

@@ -142,7 +142,14 @@ def run_set(config: Config, args: argparse.Namespace) -> int:
             await load_calendar(db)  # seed first so the override is not shadowed later
             async with db.transaction() as tx:
                 await tx.calendar.set_day(args.day, args.kind, args.name)
-                await _audit(tx, config, "calendar.set", args.day.isoformat(), kind=args.kind)
+                await _audit(
+                    tx,
+                    config,
+                    "calendar.set",
+                    "calendar_day",
+                    args.day.isoformat(),
+                    kind=args.kind,
+                )
 
     asyncio.run(go())
     kind = "放假" if args.kind == "holiday" else "上班（调休）"
@@ -170,7 +177,9 @@ def run_import(config: Config, args: argparse.Namespace) -> int:
             await load_calendar(db)
             async with db.transaction() as tx:
                 await tx.calendar.replace_year(plan.year, plan.days, plan.source)
-                await _audit(tx, config, "calendar.import", plan.year, source=plan.source)
+                await _audit(
+                    tx, config, "calendar.import", "calendar_year", plan.year, source=plan.source
+                )
 
     asyncio.run(go())
     noted = f"（依据：{plan.source}）" if plan.source else ""
@@ -214,7 +223,7 @@ def run_confirm(config: Config, args: argparse.Namespace) -> int:
 async def _confirm(db: Database, config: Config, year: int, source: str, days: int = 0) -> int:
     async with db.transaction() as tx:
         await tx.calendar.confirm_year(year, source)
-        await _audit(tx, config, "calendar.confirm", year, source=source)
+        await _audit(tx, config, "calendar.confirm", "calendar_year", year, source=source)
     if source == "provisional":
         print(f"已确认{year}年沿用临时日历（法定假日和周末，不含调休），不再提醒录入。")
     else:
@@ -222,12 +231,14 @@ async def _confirm(db: Database, config: Config, year: int, source: str, days: i
     return 0
 
 
-async def _audit(tx: Any, config: Config, action: str, entity_id: Any, **detail: Any) -> None:
+async def _audit(
+    tx: Any, config: Config, action: str, entity: str, entity_id: Any, **detail: Any
+) -> None:
     await tx.audit.record(
         at=datetime.now(config.time.zone),
         actor="cli",
         action=action,
-        entity="calendar_year" if action != "calendar.set" else "calendar_day",
+        entity=entity,
         entity_id=entity_id,
         detail=detail,
     )
