@@ -22,6 +22,7 @@ from handlers.meetings_parse import (
     MeetingCommand,
     MeetingStatus,
     Rsvp,
+    meeting_title,
     parse_meeting,
     parse_meeting_status,
     parse_rsvp,
@@ -51,14 +52,14 @@ DEFAULT_REPLY_WINDOW = timedelta(hours=24)  # no 回执 given: a day before the 
 def meeting_line(meeting: Meeting, zone: ZoneInfo) -> str:
     place = f"，{meeting.place}" if meeting.place else ""
     return (
-        f"{number('meeting', meeting.id)} {meeting.kind}"
+        f"{number('meeting', meeting.id)} {meeting.title}"
         f"（{when(meeting.starts_at, zone, weekday=True)}{place}）"
     )
 
 
 def meeting_text(meeting: Meeting, zone: ZoneInfo) -> str:
     lines = [
-        f"【会议通知 {number('meeting', meeting.id)}】{meeting.kind}",
+        f"【会议通知 {number('meeting', meeting.id)}】{meeting.title}",
         f"时间：{when(meeting.starts_at, zone, weekday=True)}",
     ]
     if meeting.place:
@@ -119,6 +120,7 @@ async def create_meeting(
         raise UserFacingError("参会对象中没有委员，请检查名册。")
     meeting = await tx.meetings.add(
         Meeting(
+            title=meeting_title(text, kind),
             kind=kind,
             text=text,
             place=place,
@@ -132,7 +134,7 @@ async def create_meeting(
     await tx.meetings.add_invitees(meeting.id, [m.id for m in audience.members])
     private = await tx.notices.private_copy_ids(m.id for m in audience.members)
     body = meeting_text(meeting, zone)
-    title = f"{meeting.kind} {when(meeting.starts_at, zone)}"
+    title = f"{meeting.title} {when(meeting.starts_at, zone)}"
     card = partial(rsvp_card, number("meeting", meeting.id), meeting.id, title, body)
     sends = fan_out(f"meeting:{meeting.id}", body, audience, private, card)
     return meeting, audience, sends

@@ -45,6 +45,32 @@ _PLACE = re.compile(
 )
 
 
+_TITLE_LABEL = re.compile(r"(?:会议名称|名称|会议)\s*[:：]\s*(?P<title>[^\s,，。;；:：]{2,40})")
+_TITLE_AFTER = re.compile(r"(?:召开|举行|举办|开)(?P<title>[^\s,，。;；!！?？(（:：、]{2,48})")
+# Where a run-on title stops: a request or the next field (民主评议座谈会请于周一前回复 …).
+_TITLE_STOP = re.compile(r"请|望|届时|务必|时间|地点|参加|出席|参会|回复|回执|报名|的通知")
+_TITLE_END = re.compile(
+    r"(?:会议?|座谈|协商|论坛|讲座|培训|调研|视察|活动|仪式|典礼|学习|评议|观摩|考察|交流)$"
+)
+MAX_TITLE = 40
+
+
+def meeting_title(text: str, kind: str = "会议") -> str:
+    """The meeting's name as the notice writes it (会议名称): ``会议名称：…``/``会议：…``, else
+    what follows 召开/举行/举办 up to the next punctuation or request (``召开民主评议座谈会，
+    请于…`` → 民主评议座谈会); ``kind`` when the notice names none."""
+    labelled = _TITLE_LABEL.search(text)
+    if labelled is not None and _TITLE_END.search(labelled["title"]):
+        return labelled["title"][:MAX_TITLE]
+    for found in _TITLE_AFTER.finditer(text):
+        title = found["title"]
+        stop = _TITLE_STOP.search(title)
+        title = title[: stop.start()] if stop is not None else title
+        if len(title) >= 2 and _TITLE_END.search(title):
+            return title[:MAX_TITLE]
+    return kind
+
+
 @dataclass(frozen=True, slots=True)
 class MeetingCommand:
     intent: ClassVar[str] = "meeting"
@@ -54,6 +80,11 @@ class MeetingCommand:
     place: str
     reply_by: datetime | None
     text: str
+
+    @property
+    def title(self) -> str:
+        """The meeting's own name (民主评议座谈会), not only its kind (座谈会)."""
+        return meeting_title(self.text, self.kind)
 
 
 @dataclass(frozen=True, slots=True)

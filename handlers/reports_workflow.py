@@ -339,3 +339,59 @@ async def notifications(
         for member, _ in submitters
         if member.active and member.id != acting
     ]
+
+
+# -- the history as people read it ------------------------------------------------------------
+
+ATTACHMENT_KINDS = {"image": "图片", "file": "文件", "video": "视频", "voice": "语音"}
+ATTACHMENT_STATES = {
+    "pending": "待保存",
+    "retrying": "重试中",
+    "stored": "已保存",
+    "failed": "保存失败",
+    "expired": "已过期（企业微信只保留3天）",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One history row as the console and ``lvzhi reports show`` show it (Chinese names)."""
+
+    at: datetime
+    action: str
+    state: str
+    actor: str
+    detail: str
+    comment: str
+
+
+async def history_steps(tx: Tx, history: Sequence[ReportHistory]) -> list[Step]:
+    names: dict[int, str] = {}
+    for actor_id in {entry.actor_id for entry in history if entry.actor_id is not None}:
+        member = await tx.members.get(actor_id)
+        if member is not None:
+            names[actor_id] = member.name
+    return [
+        Step(
+            at=entry.at,
+            action=ACTION_NAMES.get(entry.action, entry.action),
+            state=STATE_NAMES.get(entry.to_state, entry.to_state),
+            actor=actor_label(entry, names),
+            detail=" ".join(dict.fromkeys(x for x in (entry.level, entry.target) if x))
+            if entry.action != "category"
+            else "",
+            comment=entry.comment,
+        )
+        for entry in history
+    ]
+
+
+def actor_label(entry: ReportHistory, names: dict[int, str]) -> str:
+    """Who took a step, for people: a member's name, 管理后台 account, or 命令行."""
+    if entry.actor_id is not None and entry.actor_id in names:
+        return names[entry.actor_id]
+    if entry.actor.startswith("console:"):
+        return f"管理后台 {entry.actor.removeprefix('console:')}"
+    if entry.actor == "cli":
+        return "命令行"
+    return entry.actor.removeprefix("user:")

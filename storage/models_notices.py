@@ -83,11 +83,13 @@ class NoticePref(Base):
 
 
 class Meeting(Base):
-    """会议通知: kind (全体会议, 常委会 …), start, place, and the reply deadline (回执)."""
+    """会议通知: its name (民主评议座谈会) and kind (座谈会), start, place, and the reply
+    deadline (回执)."""
 
     __tablename__ = "meetings"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    title: Mapped[str] = mapped_column(String(64), default="")
     kind: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     place: Mapped[str] = mapped_column(String(128), default="")

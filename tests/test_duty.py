@@ -197,7 +197,7 @@ async def _check_workbooks(db: Database, ledger: Ledger, config: Config) -> None
 
 def test_export_contract() -> None:
     """What the web console relies on (handlers/exports.py's docstring)."""
-    assert set(EXPORTS) == {"members", "checkins", "reports"}
+    assert set(EXPORTS) == {"members", "checkins", "reports", "meetings"}
     for key, export in EXPORTS.items():
         assert export.key == key
         assert export.title and all("\u4e00" <= ch <= "\u9fff" for ch in export.title)

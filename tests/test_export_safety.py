@@ -20,6 +20,7 @@ from bot.appkeys import RUNTIME
 from bot.cli import main
 from bot.clock import FakeClock
 from bot.delivery.sandbox import SandboxSender
+from handlers.exports import EXPORTS
 from handlers.sheets import FORMULA_TRIGGERS
 from tests.conftest import make_config
 from tests.console_support import add_account, log_in, say, session_csrf
@@ -44,8 +45,8 @@ def assert_inert(data: bytes, *expected: str) -> None:
     found = cells(data)
     formulas = [c.value for c in found if c.data_type == "f"]
     assert formulas == []
-    risky = [c for c in found if str(c.value or "").startswith(FORMULA_TRIGGERS)]
-    assert all(c.data_type == "s" for c in risky)
+    risky = [c for c in found if isinstance(c.value, str) and c.value.startswith(FORMULA_TRIGGERS)]
+    assert [c.value for c in risky if c.data_type != "s"] == []
     texts = {c.value for c in found if isinstance(c.value, str)}
     for text in expected:  # the text itself is kept as the member wrote it
         assert any(text in value for value in texts), (text, sorted(texts)[:40])
@@ -75,13 +76,19 @@ async def test_every_export_writes_member_text_as_text(
         await say(runtime, "zhangwei", "确认")
         await say(runtime, "lina", REPORT.replace("=cmd", "+cmd"))
         await say(runtime, "lina", "确认")
+        await say(
+            runtime,
+            "sunli",
+            "会议通知 全体委员：12月3日下午3点在三楼会议室召开=HYPERLINK座谈会，请于12月1日前回复",
+        )
+        await say(runtime, "zhangwei", "请假 -cmd|' /C calc'!A0")
         async with runtime.db.read() as tx:
             assert await tx.reports.year_facts(2025)  # the reports exist
         await add_account(runtime.db, "admin", role="admin")
         assert (await log_in(client, "admin")).status == 303
         token = await session_csrf(client)
         downloads = {}
-        for key in ("members", "checkins", "reports"):
+        for key in EXPORTS:
             response = await client.post(
                 "/console/exports/download",
                 data={"csrf_token": token, "key": key, "year": "2025"},
@@ -90,7 +97,7 @@ async def test_every_export_writes_member_text_as_text(
             downloads[key] = await response.read()
 
     files = {}
-    for key in ("members", "checkins", "reports"):
+    for key in EXPORTS:
         out = tmp_path / f"{key}.xlsx"
         assert await asyncio.to_thread(cli, "export", key, "--year", "2025", "-o", str(out)) == 0
         files[key] = out.read_bytes()
@@ -103,5 +110,6 @@ async def test_every_export_writes_member_text_as_text(
     assert_inert(files["checkins"], HOSTILE_NAME)
     assert_inert(files["reports"], HOSTILE_NAME, "=cmd|' /C calc'!A0", "+cmd|' /C calc'!A0")
     assert_inert(files["stats"], "=cmd|' /C calc'!A0")
+    assert_inert(files["meetings"], HOSTILE_NAME, "=HYPERLINK座谈会", "-cmd|' /C calc'!A0")
     for data in downloads.values():
         assert_inert(data, HOSTILE_NAME)

@@ -3,12 +3,16 @@ deadline and the start, a passed deadline, and a restart in the middle."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import io
+from datetime import datetime, timedelta
 
+import openpyxl
 import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config
+from handlers.exports import EXPORTS
+from handlers.meetings_parse import meeting_title
 from tests.conftest import make_config
 from tests.harness import running_bot, shanghai
 
@@ -120,3 +124,61 @@ async def test_meeting_needs_a_time_and_an_office_sender(cfg: Config) -> None:
             "已发出会议通知 HY-1 常委会（11月28日（周五）15:00，二楼）至第3学习小组，共 1 人。"
             "回执截止 11月27日15:00，发送「会议情况 HY-1」查看回执。"
         ) in sent
+
+
+async def test_a_meeting_keeps_its_name_and_the_export_lists_who_answered(cfg: Config) -> None:
+    """The notice's own name (民主评议座谈会), not its kind (座谈会), in every answer; who
+    attends and who is excused with the reason, in chat and in the 会议出勤情况 workbook."""
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await bot.add_member("mishu", "王秘书", role="secretary")
+        for n in range(1, 4):
+            await bot.add_member(f"m{n}", f"委员{n}", group="第3学习小组")
+        line = "HY-1 民主评议座谈会（12月3日（周三）15:00，政协三楼会议室）"
+        sent = await bot.say(
+            "mishu",
+            "会议通知 第3学习小组：定于12月3日下午3点在政协三楼会议室召开民主评议座谈会，"
+            "请于12月1日前回复是否参加",
+        )
+        assert sent[0].startswith(f"已发出会议通知 {line}至第3学习小组，共 3 人。")
+        assert sent[1].startswith("【会议通知 HY-1】民主评议座谈会\n")
+        await bot.say("m1", "参加")
+        await bot.say("m2", "请假 单位有接待任务")
+        assert await bot.say("mishu", "会议情况 HY-1") == [
+            f"{line}\n应到 3 人：参加 1，请假 1，未回复 1（回执截止 12月1日23:59）\n"
+            "参加：委员1\n请假：委员2（单位有接待任务）\n未回复：委员3"
+        ]
+        data = await EXPORTS["meetings"].build(bot.db, cfg, 2025, now=clock.now())
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    meetings = list(book["会议"].iter_rows(values_only=True))
+    assert meetings[0] == ("编号", "会议名称", "时间", "地点", "应到", "参加", "请假", "未回复")
+    assert meetings[1:] == [
+        ("HY-1", "民主评议座谈会", datetime(2025, 12, 3, 15, 0), "政协三楼会议室", 3, 1, 1, 1)
+    ]
+    answers = [row[3:7] for row in book["回执明细"].iter_rows(min_row=2, values_only=True)]
+    assert answers == [
+        ("委员1", None, "参加", None),
+        ("委员2", None, "请假", "单位有接待任务"),
+        ("委员3", None, "未回复", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        (
+            "定于下周三下午三点在政协三楼会议室召开民主评议座谈会请于周一前回复是否参加",
+            "民主评议座谈会",
+        ),
+        (
+            "兹定于12月5日召开政协第十二届委员会第三次常务委员会议，请准时出席",
+            "政协第十二届委员会第三次常务委员会议",
+        ),
+        ("会议名称：2025年度委员述职会 时间：12月20日上午9点", "2025年度委员述职会"),
+        ("定于周五在县政协举行乡村振兴专题协商座谈会。", "乡村振兴专题协商座谈会"),
+        ("明天下午3点开会，请准时参加", "会议"),
+        ("12月3日下午在三楼会议室召开，请回复", "会议"),
+    ],
+)
+def test_meeting_title_is_the_name_the_notice_gives(text: str, title: str) -> None:
+    assert meeting_title(text, "会议") == title

@@ -1,4 +1,4 @@
-"""``lvzhi export members|checkins|reports [--year Y] [-o PATH]``: the office's spreadsheets.
+"""``lvzhi export members|checkins|reports|meetings [--year Y] [-o PATH]``: the office's spreadsheets.
 
 The same :data:`handlers.exports.EXPORTS` the web console offers; the file is written whole
 or not at all (to a temporary name first, then renamed), so an office never opens half a file.

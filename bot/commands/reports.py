@@ -30,12 +30,15 @@ from handlers.reports_parse import (
 )
 from handlers.reports_stats import compute_stats, stats_text, write_xlsx
 from handlers.reports_workflow import (
+    ATTACHMENT_KINDS,
+    ATTACHMENT_STATES,
     STATE_NAMES,
     STATES,
     TRANSITIONS,
     Actor,
     apply_action,
     check_details,
+    history_steps,
 )
 
 
@@ -115,12 +118,19 @@ def run_show(config: Config, args: argparse.Namespace) -> int:
                     )
             else:
                 print(f"内容：{report.content}")
-            for entry in await tx.reports.history(report.id):
-                at = entry.at.astimezone(config.time.zone).strftime("%Y-%m-%d %H:%M")
-                extra = " ".join(x for x in (entry.level, entry.target, entry.comment) if x)
-                print(f"{at}\t{entry.action}\t{entry.to_state}\t{entry.actor}\t{extra}")
+            print("办理过程：")
+            for step in await history_steps(tx, await tx.reports.history(report.id)):
+                at = step.at.astimezone(config.time.zone).strftime("%Y-%m-%d %H:%M")
+                detail = f" {step.detail}" if step.detail else ""
+                comment = f"：{step.comment}" if step.comment else ""
+                print(f"· {at} {step.actor} {step.action}{detail} → {step.state}{comment}")
             for item in await tx.reports.attachments(report.id):
-                print(f"附件 {item.id}\t{item.kind}\t{item.status}\t{item.stored_ref}")
+                kind = ATTACHMENT_KINDS.get(item.kind, item.kind)
+                state = ATTACHMENT_STATES.get(item.status, item.status)
+                print(
+                    f"附件 {item.id}：{kind}，{state}"
+                    + (f"（{item.stored_ref}）" if item.stored_ref else "")
+                )
             return 0
 
     return asyncio.run(go())

@@ -1,7 +1,7 @@
 """导出: the office's spreadsheets (履职档案 and its parts) for a chosen year, as downloads.
 
 The spreadsheets belong to the duty-record feature: :data:`handlers.exports.EXPORTS` (keyed
-"members", "checkins", "reports"), the same builders ``lvzhi export`` uses; each
+"members", "checkins", "reports", "meetings"), the same builders ``lvzhi export`` uses; each
 :class:`~handlers.exports.Export` has a Chinese ``title``, a ``filename(year)`` and
 ``await build(db, config, year)`` returning the .xlsx bytes. A download is a POST with the
 CSRF token (it hands out personal data, so it is an audited action like any other) and is

@@ -7,7 +7,6 @@ its state allows — the same table the chat's state machine uses
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
@@ -22,10 +21,10 @@ from handlers.reports_workflow import (
     PENDING_REVIEW,
     STATE_NAMES,
     allowed_actions,
+    history_steps,
     waited,
 )
 from storage import Tx
-from storage.models_reports import ReportHistory
 from storage.repos.console_views import ReportFilter
 
 LIST_LIMIT = 200
@@ -48,18 +47,6 @@ COMMENT_LABELS = {
     "endorse": "批示内容（必填）",
     "answer": "反馈内容（必填）",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One history row as the page shows it."""
-
-    at: datetime
-    action: str
-    state: str
-    actor: str
-    detail: str
-    comment: str
 
 
 # -- the list -----------------------------------------------------------------------------------
@@ -132,7 +119,7 @@ async def render_report(
             )
         submitters = await tx.reports.submitters(report.id)
         attachments = await tx.reports.attachments(report.id)
-        steps = await _steps(tx, await tx.reports.history(report.id))
+        steps = await history_steps(tx, await tx.reports.history(report.id))
         versions = await tx.reports.versions(report.id)
     actions = [a for a in OFFICE_ACTIONS if a in allowed_actions(report.state)]
     return view.render(
@@ -160,38 +147,6 @@ async def render_report(
 def _comment_label(actions: list[str]) -> str:
     required = [COMMENT_LABELS[a] for a in actions if a in COMMENT_LABELS]
     return "意见 / 说明" + ("（退回、不予采用、批示、反馈时必填）" if required else "（可选）")
-
-
-async def _steps(tx: Tx, history: list[ReportHistory]) -> list[Step]:
-    names: dict[int, str] = {}
-    for actor_id in {entry.actor_id for entry in history if entry.actor_id is not None}:
-        member = await tx.members.get(actor_id)
-        if member is not None:
-            names[actor_id] = member.name
-    return [
-        Step(
-            at=entry.at,
-            action=ACTION_NAMES.get(entry.action, entry.action),
-            state=STATE_NAMES.get(entry.to_state, entry.to_state),
-            actor=actor_label(entry, names),
-            detail=" ".join(x for x in (entry.level, entry.target) if x)
-            if entry.action != "category"
-            else "",
-            comment=entry.comment,
-        )
-        for entry in history
-    ]
-
-
-def actor_label(entry: ReportHistory, names: dict[int, str]) -> str:
-    """Who took a step, for people: a member's name, 管理后台 account, or 命令行."""
-    if entry.actor_id is not None and entry.actor_id in names:
-        return names[entry.actor_id]
-    if entry.actor.startswith("console:"):
-        return f"管理后台 {entry.actor.removeprefix('console:')}"
-    if entry.actor == "cli":
-        return "命令行"
-    return entry.actor.removeprefix("user:")
 
 
 # -- overview panel -----------------------------------------------------------------------------

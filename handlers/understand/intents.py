@@ -334,7 +334,7 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     value = MeetingCommand(groups, kind, starts_at, place, reply_by, widen_punct(clean))
     zone = slots.zone_of(pctx.now)
     reading = (
-        f"会议通知：{kind}，{when(starts_at, zone, weekday=True)}"
+        f"会议通知：{value.title}，{when(starts_at, zone, weekday=True)}"
         f"{'，' + place if place else ''}，发给{_to(groups, pctx)}"
     )
     return Guess(value, reading)

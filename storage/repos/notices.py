@@ -212,6 +212,20 @@ class MeetingRepo(Repo):
         )
         return [(m, i) for m, i in rows]
 
+    async def between(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[Meeting, Member, MeetingInvitee]]:
+        """Every invitation to a meeting starting in [start, end), by meeting then member
+        (the 会议出勤 export)."""
+        rows = await self.session.execute(
+            select(Meeting, Member, MeetingInvitee)
+            .join(MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id)
+            .join(Member, Member.id == MeetingInvitee.member_id)
+            .where(Meeting.starts_at >= start, Meeting.starts_at < end)
+            .order_by(Meeting.starts_at, Meeting.id, Member.id)
+        )
+        return [(meeting, member, invitee) for meeting, member, invitee in rows]
+
     async def starting_after(self, since: datetime) -> list[Meeting]:
         rows = await self.session.scalars(
             select(Meeting).where(Meeting.starts_at > since).order_by(Meeting.id)
