@@ -38,5 +38,5 @@ def run_current(config: Config, _: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
-    print(asyncio.run(go()) or "(empty database)")
+    print(asyncio.run(go()) or "数据库还是空的（尚未建表），运行 lvzhi db upgrade 建表。")
     return 0

@@ -1,4 +1,5 @@
-"""``lvzhi export members|checkins|reports|meetings [--year Y] [-o PATH]``: the office's spreadsheets.
+"""``lvzhi export KIND [--year Y] [-o PATH]``: the office's spreadsheets (members, checkins,
+reports, meetings).
 
 The same :data:`handlers.exports.EXPORTS` the web console offers; the file is written whole
 or not at all (to a temporary name first, then renamed), so an office never opens half a file.
@@ -37,7 +38,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     now = datetime.now(config.time.zone)
     year = args.year or now.year
     if not 2000 <= year <= now.year:
-        print(f"lvzhi: --year must be between 2000 and {now.year}", file=sys.stderr)
+        print(f"lvzhi: 年份须在 2000 至 {now.year} 之间（--year {year}）。", file=sys.stderr)
         return 2
     export = EXPORTS[args.kind]
     path = args.output or Path(export.filename(year))
@@ -56,7 +57,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        print(f"lvzhi: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"lvzhi: 无法写入 {path}：{exc.strerror or exc}", file=sys.stderr)
         return 1
     took = time.perf_counter() - started
     print(f"已导出{year}年{export.title}：{path}（{len(data) // 1024} KB，用时 {took:.1f} 秒）")
