@@ -96,6 +96,7 @@ async def create_meeting(
     names_: tuple[str, ...],
     kind: str,
     text: str,
+    title: str = "",
     place: str,
     starts_at: datetime,
     reply_by: datetime | None,
@@ -105,9 +106,10 @@ async def create_meeting(
 ) -> tuple[Meeting, Audience, list[tuple[str, Outgoing]]]:
     """Record a meeting notice and its invitees; (meeting, audience, deliveries by key).
 
-    The chat's ``会议通知 …`` and the web console both call this. Without a reply deadline
-    (回执) replies close a day before the start; one already past or after the start closes
-    them at the start."""
+    The chat's ``会议通知 …`` and the web console both call this. The meeting's name is
+    ``title``, else the one the text gives (:func:`meeting_title`), else its kind. Without a
+    reply deadline (回执) replies close a day before the start; one already past or after the
+    start closes them at the start."""
     if starts_at <= now:
         raise UserFacingError(f"会议时间{when(starts_at, zone)}已经过去，请检查。")
     reply_by = reply_by or starts_at - DEFAULT_REPLY_WINDOW
@@ -120,7 +122,7 @@ async def create_meeting(
         raise UserFacingError("参会对象中没有委员，请检查名册。")
     meeting = await tx.meetings.add(
         Meeting(
-            title=meeting_title(text, kind),
+            title=title or meeting_title(text, kind),
             kind=kind,
             text=text,
             place=place,

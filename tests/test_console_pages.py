@@ -324,6 +324,7 @@ async def test_compose_a_meeting_notice(client: Client) -> None:
     assert response.status == 303, await response.text()
     meeting = max(await meetings_of(runtime), key=lambda m: m.id)
     assert meeting.kind == "专题协商会" and meeting.place == "二楼会议室"
+    assert meeting.title == "专题协商会"  # no name given and none in the text: its kind
     local = meeting.reply_by.astimezone(runtime.config.time.zone)
     assert local.isoformat() == "2025-11-26T18:00:00+08:00"
     keys = await pending_keys(runtime, f"meeting:{meeting.id}:")
@@ -338,6 +339,12 @@ async def test_compose_a_meeting_notice(client: Client) -> None:
         response = await post(client, "/console/notices/meeting/new", op="send", **(form | extra))
         assert response.status == 400, extra
         assert message in await response.text(), extra
+    named = form | {"title": "民主评议座谈会", "reply": "明天18:00"}
+    response = await post(client, "/console/notices/meeting/new", op="send", **named)
+    assert response.status == 303, await response.text()
+    page = text_of(await (await client.get(response.headers["Location"])).text())
+    assert "民主评议座谈会" in page
+    assert max(await meetings_of(runtime), key=lambda m: m.id).title == "民主评议座谈会"
 
 
 # -- tasks, overview, exports -------------------------------------------------------------------

@@ -46,6 +46,7 @@ class MeetingDraft:
 
     groups: tuple[str, ...]
     others: str
+    title: str
     kind: str
     text: str
     place: str
@@ -79,6 +80,7 @@ def read_meeting(view: View) -> MeetingDraft:
     return MeetingDraft(
         groups=audience_ticked(view),
         others=field(view, "others", 500),
+        title=field(view, "title", 40),
         kind=kind if kind in KINDS else "会议",
         text=field(view, "text", MAX_TEXT + 1),
         place=field(view, "place", 128),
@@ -104,7 +106,7 @@ def check_meeting(draft: MeetingDraft, now: datetime) -> tuple[datetime, datetim
 
 
 async def compose_page(view: View) -> web.StreamResponse:
-    draft = MeetingDraft((), "", KINDS[0], "", "", "", "", "", "")
+    draft = MeetingDraft((), "", "", KINDS[0], "", "", "", "", "", "")
     return await _render(view, draft, preview=None, error=None)
 
 
@@ -131,6 +133,7 @@ async def _create(
         meeting, audience, sends = await create_meeting(
             tx,
             names_=draft.names,
+            title=draft.title,
             kind=draft.kind,
             text=draft.text,
             place=draft.place,
