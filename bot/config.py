@@ -23,17 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.errors import ConfigError
+
 DEFAULT_CONFIG_PATH = Path("lvzhi.toml")
 ENV_PREFIX = "LVZHI_"
-
-
-class ConfigError(Exception):
-    """A configuration problem, phrased for the person who wrote the file."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}")
-        self.key = key
-        self.problem = problem
 
 
 def secret_field(default: str = "") -> typing.Any:
@@ -427,7 +420,6 @@ def _validate(config: Config) -> None:
     _validate_scheduler(config)
     _validate_reports(config.reports)
     _validate_console(config.console)
-    _validate_duty(config.duty)
     if config.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("[log] level", "must be DEBUG, INFO, WARNING or ERROR")
 
@@ -512,13 +504,6 @@ def _validate_reports(reports: ReportsConfig) -> None:
         raise ConfigError("[reports] media_fetch_seconds", "must be more than 0")
     if reports.max_attachment_bytes <= 0:
         raise ConfigError("[reports] max_attachment_bytes", "must be more than 0")
-
-
-def _validate_duty(duty: DutyConfig) -> None:
-    """Load the scoring rules once so that a bad file stops start-up with one clear line."""
-    from handlers.duty_rules import load_rules  # the rules are a feature's; imported late
-
-    load_rules(duty.rules_file)
 
 
 def _validate_console(console: ConsoleConfig) -> None:

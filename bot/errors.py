@@ -17,3 +17,13 @@ class PermissionDenied(UserFacingError):
 
 class NotFound(UserFacingError):
     pass
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person who wrote the file: ``key`` names the
+    entry (``[server] port``, a rules file's ``items[2].fact``), ``problem`` what is wrong."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem

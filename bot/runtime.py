@@ -29,7 +29,7 @@ from bot.media import MediaSource, SandboxMediaSource
 from bot.pipeline import Pipeline
 from bot.planner import Planner, load_calendar
 from bot.workcalendar import WorkCalendar
-from handlers import plan_sources, routers
+from handlers import plan_sources, routers, startup_checks
 from handlers.reports_media import DirectoryMediaStore, fetch_pending_media
 from storage import Database
 from storage.migrate import upgrade
@@ -128,6 +128,8 @@ async def open_runtime(
     ``clock`` is the office's time (sandbox mode: the system's, which the simulator's 快进 can
     move forward); ``wall_clock`` is real time for sessions and the audit log (default: the
     system's, or ``clock`` when one is given)."""
+    for check in startup_checks():
+        check(config)
     wall_clock = wall_clock or clock or SystemClock()
     if clock is None:
         clock = SimulatedClock(wall_clock) if config.sandbox and sender is None else wall_clock

@@ -1,8 +1,12 @@
 """The features. Each module owns a Router; they are tried in this order, the fallback last.
-Features with scheduled work also contribute a planner source."""
+Features with scheduled work also contribute a planner source, and features with a file of
+their own to read (the scoring rules) a start-up check."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from bot.config import Config
 from bot.dispatcher import Router
 from bot.planner import PlanSource
 from handlers import checkin, duty, fallback, help, meetings, notices, reports, tasks, wechat
@@ -40,3 +44,8 @@ def plan_sources() -> list[PlanSource]:
         ReviewNudgeSource(),
         DraftExpirySource(),
     ]
+
+
+def startup_checks() -> list[Callable[[Config], None]]:
+    """Run once the configuration is loaded, before serving; each raises ``ConfigError``."""
+    return [duty.check_rules]

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bot.config import Config, ConfigError
+from bot.config import Config
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
-from bot.errors import UserFacingError
+from bot.errors import ConfigError, UserFacingError
 from bot.workcalendar import WorkCalendar
 from handlers.common import find_group
 from handlers.duty_facts import DutyFacts, YearWindow, collect_facts
@@ -148,6 +148,12 @@ class Grading:
 
 NO_RULES = "机关尚未设定评分规则，暂不计分、不评等次。"
 LATER = "等次在年度结束后评定"
+
+
+def check_rules(config: Config) -> None:
+    """Start-up check: read the scoring rules once so that a bad file stops ``serve`` (and
+    every command that scores) with one clear line instead of failing later."""
+    load_rules(config.duty.rules_file)
 
 
 def rules_of(config: Config) -> ScoringRules | None:

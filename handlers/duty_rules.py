@@ -30,7 +30,7 @@ A rules file (``[duty] rules_file``; without one, :data:`DEFAULT_RULES` applies)
 A total below zero counts as zero. Facts are the keys of :data:`handlers.duty_facts.FACTS`;
 the built-in default is :mod:`handlers.duty_default_rules`. The rules are read when a record
 is scored, so editing the file re-scores every record at once; the facts themselves are never
-touched. Mistakes are :class:`bot.config.ConfigError` with one line naming the file, the entry
+touched. Mistakes are :class:`bot.errors.ConfigError` with one line naming the file, the entry
 and the key.
 """
 
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import ConfigError
+from bot.errors import ConfigError
 from handlers.duty_default_rules import DEFAULT_RULES
 from handlers.duty_facts import FACTS, DutyFacts
 

@@ -10,6 +10,8 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config
+from bot.errors import ConfigError
+from bot.runtime import open_runtime
 from handlers.duty import DENIED
 from tests.conftest import make_config
 from tests.harness import Bot, running_bot, shanghai
@@ -166,11 +168,14 @@ async def test_a_grade_only_for_an_ended_year_by_the_office_s_rules(
         ]
 
 
-def test_bad_rules_file_stops_start_up(tmp_path: Path) -> None:
-    from bot.config import ConfigError
-
+async def test_bad_rules_file_stops_start_up(tmp_path: Path) -> None:
+    """The scoring rules are the duty feature's file: its start-up check refuses a bad one
+    before the runtime opens anything (the configuration itself loads)."""
     path = tmp_path / "bad.toml"
     path.write_text("[[items]]\nlabel = 'x'\nfact = 'reprots'\npoints = 1\n", encoding="utf-8")
+    config = make_config(f"sqlite+aiosqlite:///{tmp_path}/x.db", duty={"rules_file": str(path)})
     with pytest.raises(ConfigError) as raised:
-        make_config("sqlite+aiosqlite:///x.db", duty={"rules_file": str(path)})
+        async with open_runtime(config):
+            pass
     assert str(raised.value).startswith(f"{path}: items[1].fact: unknown fact 'reprots' (one of:")
+    assert not (tmp_path / "x.db").exists()
