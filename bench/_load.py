@@ -44,7 +44,6 @@ if str(ROOT) not in sys.path:  # ``tests.wecom_client`` lives beside ``bench/``,
 from bench_delivery import fake_in_thread as fake_in_thread  # noqa: E402
 from bench_delivery import postgres_drop, postgres_scratch  # noqa: E402
 
-from bot.fakewecom import FakeWeCom  # noqa: E402
 from bot.messages import SYSTEM_ALERT  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -57,6 +56,7 @@ from storage.models import (  # noqa: E402
     InboundMessage,
     Member,
 )
+from tests.fakewecom import FakeWeCom  # noqa: E402
 from tests.wecom_client import WeComApp, encrypted_callback, text_message_xml  # noqa: E402
 
 PG_ENV = "LVZHI_TEST_POSTGRES_URL"

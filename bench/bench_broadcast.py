@@ -11,7 +11,7 @@ members. Each robot thus carries ``notices + 1`` messages, each member one nudge
 secretary gets one answer per notice). The runtime's clock is shifted back by the reminder
 delay while the notices are sent, so the chase is due at once; the worker then drains the
 outbox with the real :class:`~bot.wecom.sender.WeComSender` into
-:class:`~bot.fakewecom.FakeWeCom` (robots: 20 a minute, the worker's gate 18; members: 30 a
+:class:`~tests.fakewecom.FakeWeCom` (robots: 20 a minute, the worker's gate 18; members: 30 a
 minute), and the run ends when nothing is pending.
 
 The rate-limit bound is the least time the limits allow: a target that must carry ``n``

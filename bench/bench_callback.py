@@ -62,8 +62,8 @@ from _load import (
 )
 from sqlalchemy import text
 
-from bot.fakewecom import FakeWeCom
 from storage import Database
+from tests.fakewecom import FakeWeCom
 
 WARM_UP = 20
 P99_GOAL_MS = 100.0

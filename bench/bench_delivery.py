@@ -6,7 +6,7 @@
 Queues N text deliveries to members (spread over ``--members`` distinct userids, so WeCom's real
 per-member limit of 30 a minute, enforced by the worker's gate and by the fake, never binds),
 then runs one :class:`~bot.delivery.worker.DeliveryWorker` with the real
-:class:`~bot.wecom.sender.WeComSender` against :class:`~bot.fakewecom.FakeWeCom` on loopback
+:class:`~bot.wecom.sender.WeComSender` against :class:`~tests.fakewecom.FakeWeCom` on loopback
 until nothing is pending, and reports deliveries per second on SQLite — and on PostgreSQL too
 when ``LVZHI_TEST_POSTGRES_URL`` is set (a scratch database is created and dropped).
 
@@ -36,15 +36,17 @@ from typing import TypeVar
 import aiohttp
 from sqlalchemy.engine import make_url
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.fakewecom: not installed
+
 from bot.clock import SystemClock
 from bot.config import build_config
 from bot.delivery.outbox import queue
 from bot.delivery.worker import DeliveryWorker
-from bot.fakewecom import FakeWeCom
 from bot.messages import Outgoing
 from bot.wecom.sender import WeComSender
 from storage import Database
 from storage.migrate import upgrade
+from tests.fakewecom import FakeWeCom
 
 PG_ENV = "LVZHI_TEST_POSTGRES_URL"
 

@@ -21,17 +21,14 @@ from typing import Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
-from bot.delivery.text import part_limit
 from bot.errors import PermissionDenied, UserFacingError
-from bot.messages import Incoming, Outgoing
+from bot.labels import OFFICE_ROLES
+from bot.messages import RESPONSE_URL_BYTES, Incoming, Outgoing
 from bot.workcalendar import WorkCalendar
 from storage import Tx
 from storage.models import DialogState, Member
 
 log = logging.getLogger(__name__)
-
-ROLE_NAMES = {"member": "委员", "secretary": "秘书", "admin": "管理员"}
-OFFICE_ROLES = frozenset({"secretary", "admin"})
 
 
 class Parsed(Protocol):
@@ -173,7 +170,7 @@ def private_answer(incoming: Incoming, text: str) -> Outgoing:
 def reply_to(incoming: Incoming, text: str, *, first: bool) -> Outgoing:
     """An answer to ``incoming``. An AI-bot response URL takes one call of one part, so only a
     first answer that fits in one part goes there; anything else goes to the sender privately."""
-    fits = len(text.encode("utf-8")) <= part_limit("response_url", "markdown")
+    fits = len(text.encode("utf-8")) <= RESPONSE_URL_BYTES
     if incoming.response_url and first and fits:
         return Outgoing(text, response_url=incoming.response_url)
     if incoming.wechat_openid:

@@ -10,6 +10,9 @@ from typing import Any, Literal, Protocol
 Channel = Literal["app", "aibot", "sandbox", "wechat"]
 
 
+RESPONSE_URL_BYTES = 4096  # an AI-bot answer through its response URL: one markdown part
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One message or event from a member, whatever channel it came through."""

@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Config
@@ -21,7 +22,6 @@ from bot.delivery.outbox import queue
 from bot.dispatcher import Context, Dispatcher, reply_to
 from bot.errors import PermissionDenied, UserFacingError
 from bot.messages import Incoming, Outgoing
-from bot.wechat.binding import identify
 from bot.workcalendar import WorkCalendar
 from storage import Database, Tx
 from storage.errors import database_unavailable
@@ -60,6 +60,25 @@ class KeyedLocks:
                 del self._locks[key]
 
 
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """Who sent a message, as a channel's identify hook found out: the message as the
+    dispatcher should see it, the roster member (None: not on the roster or not bound yet) and,
+    when the channel answers without dispatching (the 公众号's binding dialog, its events),
+    those answers."""
+
+    incoming: Incoming
+    member: Member | None
+    answers: tuple[str, ...] | None = None
+
+
+class Identify(Protocol):
+    """A channel's way to tell who is writing, registered by the runtime
+    (:meth:`Pipeline.identify_channel`); WeCom's userid needs none."""
+
+    async def __call__(self, tx: Tx, incoming: Incoming, now: datetime) -> Identified: ...
+
+
 class Pipeline:
     def __init__(
         self,
@@ -80,6 +99,11 @@ class Pipeline:
         # its passive reply (被动回复); after that the worker sends them (客服消息).
         self.passive_hold = timedelta(seconds=config.wechat.passive_reply_seconds)
         self._locks = KeyedLocks()
+        self._identifiers: dict[str, Identify] = {}
+
+    def identify_channel(self, channel: str, hook: Identify) -> None:
+        """Messages of ``channel`` are identified by ``hook`` instead of by WeCom userid."""
+        self._identifiers[channel] = hook
 
     async def handle(self, incoming: Incoming) -> Handled:
         async with self._locks.hold(f"{incoming.chat_key}|{incoming.sender}"):
@@ -137,8 +161,9 @@ class Pipeline:
     ) -> tuple[Incoming, Member | None, tuple[str, ...] | None]:
         """The sender's roster member; for the 公众号, the member its OpenID is bound to (and
         the message as that member's), or the answers of the binding dialog."""
-        if incoming.channel == "wechat":
-            found = await identify(tx, incoming, self.config.wechat, now)
+        hook = self._identifiers.get(incoming.channel)
+        if hook is not None:
+            found = await hook(tx, incoming, now)
             return found.incoming, found.member, found.answers
         return incoming, await tx.members.by_userid(incoming.sender), None
 

@@ -25,7 +25,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery.outbox import queue
 from bot.messages import Outgoing
 from bot.quiet import EARLY, QuietHours
 from bot.workcalendar import SpecialDay, WorkCalendar, chinesecalendar_days
@@ -100,6 +99,15 @@ async def load_calendar(db: Database, *, seed: bool = True) -> WorkCalendar:
     return WorkCalendar((SpecialDay(r.day, r.kind, r.name) for r in rows), years)
 
 
+class QueueFn(Protocol):
+    """Puts one delivery in the outbox inside ``tx`` (the shell passes
+    :func:`bot.delivery.outbox.queue`); False when ``key`` was queued before."""
+
+    async def __call__(
+        self, tx: Tx, out: Outgoing, *, key: str, now: datetime, ttl: timedelta | None = None
+    ) -> bool: ...
+
+
 class Planner:
     def __init__(
         self,
@@ -108,6 +116,8 @@ class Planner:
         config: Config,
         clock: Clock,
         calendar: WorkCalendar,
+        *,
+        queue: QueueFn,
         on_queued: Any = lambda: None,
     ) -> None:
         self.db = db
@@ -115,6 +125,7 @@ class Planner:
         self.config = config
         self.clock = clock
         self.calendar = calendar
+        self.queue = queue
         self.on_queued = on_queued
         self._scheduler: AsyncIOScheduler | None = None
         self._periodic: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
@@ -173,7 +184,7 @@ class Planner:
                 now_utc = env.now.astimezone(ZoneInfo("UTC"))
                 ttl = occ.expires_at - env.now if occ.expires_at else timedelta(hours=24)
                 for item in planned:
-                    await queue(tx, item.out, key=item.key, now=now_utc, ttl=ttl)
+                    await self.queue(tx, item.out, key=item.key, now=now_utc, ttl=ttl)
             expanded += 1
             log.info("planned %s: %d deliveries", occ.key, len(planned))
         if expanded:

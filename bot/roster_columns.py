@@ -102,7 +102,6 @@ ROLE_VALUES = {
     "管理员": "admin",
     "admin": "admin",
 }
-ROLE_LABELS = {"member": "委员", "secretary": "秘书", "admin": "管理员"}
 
 # Zero-width characters that ride along when cells are copied out of web pages and chats.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))

@@ -22,12 +22,14 @@ import aiohttp
 from bot.clock import Clock, SimulatedClock, SystemClock
 from bot.config import Config
 from bot.delivery.base import Sender
+from bot.delivery.outbox import queue
 from bot.delivery.sandbox import SandboxSender
 from bot.delivery.worker import ConfirmedSends, DeliveryWorker
 from bot.dispatcher import Dispatcher
 from bot.media import MediaSource, SandboxMediaSource
 from bot.pipeline import Pipeline
 from bot.planner import Planner, load_calendar
+from bot.wechat.binding import identifier
 from bot.workcalendar import WorkCalendar
 from handlers import plan_sources, routers, startup_checks
 from handlers.reports_media import DirectoryMediaStore, fetch_pending_media
@@ -169,9 +171,12 @@ async def open_runtime(
         )
         dispatcher = Dispatcher(routers())
         pipeline = Pipeline(db, dispatcher, config, clock, on_queued=worker.wake)
+        pipeline.identify_channel("wechat", identifier(config.wechat))
         calendar = await load_calendar(db)
         pipeline.calendar = calendar
-        planner = Planner(db, plan_sources(), config, clock, calendar, on_queued=worker.wake)
+        planner = Planner(
+            db, plan_sources(), config, clock, calendar, queue=queue, on_queued=worker.wake
+        )
         planner.every("calendar", CALENDAR_RELOAD_SECONDS, calendar_job(db, calendar))
         fetch_media = media_job(config, db, wecom, clock)
         planner.every("media", config.reports.media_fetch_seconds, fetch_media)

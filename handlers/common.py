@@ -13,6 +13,7 @@ from storage import Tx
 from storage.models import Group, Member
 
 SANDBOX_GROUP_PREFIX = "sandbox-group-"
+EMPTY_OR_MEDIA = "收到。目前我只能理解文字消息，发送「帮助」查看我能做什么。"
 
 
 async def audience_names(tx: Tx, incoming: Incoming, names: tuple[str, ...]) -> tuple[str, ...]:

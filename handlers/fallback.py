@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.dispatcher import Context, ParseContext, Router
+from handlers.common import EMPTY_OR_MEDIA
 from handlers.textnorm import normalize
+from handlers.understand.open_items import likely, open_items
 
 router = Router("fallback")
-
-EMPTY_OR_MEDIA = "收到。目前我只能理解文字消息，发送「帮助」查看我能做什么。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +28,6 @@ async def not_understood(value: Unknown, ctx: Context) -> None:
     if not value.text:
         ctx.reply(EMPTY_OR_MEDIA, shareable=True)
         return
-    # Imported here: handlers.notices imports this module (EMPTY_OR_MEDIA) at load time.
-    from handlers.understand.open_items import likely, open_items
-
     preview = value.text if len(value.text) <= 20 else value.text[:20] + "…"
     lines = [f"抱歉，我没有理解「{preview}」。"]
     # A member's own open items only in a 1:1 chat: a group would see them too.

@@ -28,8 +28,7 @@ from bot.errors import UserFacingError
 from bot.messages import CardUpdate, Outgoing
 from bot.wecom.crypto import parse_xml
 from handlers import meetings, tasks
-from handlers.common import audience_names, chat_group, names
-from handlers.fallback import EMPTY_OR_MEDIA
+from handlers.common import EMPTY_OR_MEDIA, audience_names, chat_group, names
 from handlers.notices_common import (
     describe_audience,
     fan_out,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, BigId
+from storage.base import Base, BigId
 
 
 class NoticeRule(Base):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, BigId
+from storage.base import Base, BigId
 
 
 class ReportCounter(Base):

@@ -5,7 +5,7 @@ sent.
 The server under test is either ``lvzhi serve`` in a subprocess (:mod:`tests.procs`) or the
 same app in this process (:func:`serve_in_process`); both are reached over loopback HTTP at a
 ``base_url``, and both send through the real :class:`~bot.wecom.sender.WeComSender` to a
-:class:`~bot.fakewecom.FakeWeCom` in this process.
+:class:`~tests.fakewecom.FakeWeCom` in this process.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.appkeys import RUNTIME
 from bot.config import Config
-from bot.fakewecom import FakeWeCom
 from bot.runtime import Runtime
 from storage import Database
 from storage.migrate import upgrade
 from storage.models import Delivery, Group, GroupMember, InboundMessage, Member
+from tests.fakewecom import FakeWeCom
 from tests.wecom_client import Callback, WeComApp, encrypted_callback, text_message_xml
 
 APP = WeComApp()

@@ -41,7 +41,7 @@ from bot.wecom.crypto import (
     parse_xml,
 )
 from bot.wecom.inbound import MalformedMessage, from_aibot_json, from_app_xml
-from handlers.fallback import EMPTY_OR_MEDIA
+from handlers.common import EMPTY_OR_MEDIA
 from handlers.help import MEMBER_HELP
 from storage.models import Delivery, InboundMessage, Member
 from tests.conftest import make_config

@@ -18,7 +18,6 @@ from PIL import Image as PILImage
 from bot.clock import FakeClock
 from bot.config import Config, build_config
 from bot.delivery.base import Address, Failed, Sent
-from bot.fakewecom import FakeWeCom
 from bot.wecom.sender import WeComSender
 from bot.workcalendar import SpecialDay, WorkCalendar
 from handlers import checkin_chart
@@ -27,6 +26,7 @@ from handlers.periods import period_containing
 from storage import Database
 from storage.models import Campaign, CheckIn
 from tests.conftest import make_config
+from tests.fakewecom import FakeWeCom
 from tests.harness import Bot, running_bot, shanghai
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

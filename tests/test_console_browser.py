@@ -37,10 +37,10 @@ from bot.appkeys import RUNTIME
 from bot.clock import FakeClock, SimulatedClock
 from bot.console import wecom_login
 from bot.delivery.sandbox import SandboxSender
-from bot.fakewecom import FakeWeCom
 from bot.runtime import Runtime
 from tests.conftest import make_config
 from tests.console_support import PASSWORD, add_account, import_roster, office_day, say
+from tests.fakewecom import FakeWeCom
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

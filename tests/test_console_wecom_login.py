@@ -18,10 +18,10 @@ from bot.appkeys import RUNTIME
 from bot.clock import FakeClock
 from bot.config import build_config
 from bot.console import wecom_login
-from bot.fakewecom import FakeWeCom
 from storage import Database
 from tests.conftest import make_config
 from tests.console_support import audit_rows, import_roster, session_csrf
+from tests.fakewecom import FakeWeCom
 
 Client = TestClient[Any, Any]
 SESSION = "lvzhi_console"

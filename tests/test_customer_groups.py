@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.clock import FakeClock
-from bot.fakewecom import FakeWeCom
 from bot.messages import Incoming
 from bot.runtime import Runtime, open_runtime
 from storage.models import Alert, Delivery, Member
 from tests.conftest import make_config
+from tests.fakewecom import FakeWeCom
 
 CHAT = "wrOgQhDgAAcwMTB7YmDkbeBsgT_KAAAA"
 OWNER = "liming"

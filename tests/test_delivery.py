@@ -24,11 +24,11 @@ from bot.clock import Clock, FakeClock, SystemClock
 from bot.config import DeliveryConfig, build_config
 from bot.delivery.outbox import queue
 from bot.delivery.worker import DeliveryWorker, Job
-from bot.fakewecom import FakeWeCom
 from bot.messages import Outgoing
 from bot.wecom.sender import WeComSender
 from storage import Database
 from storage.models import Alert, Delivery
+from tests.fakewecom import FakeWeCom
 
 FAST = {
     "concurrency": 4,

@@ -27,10 +27,10 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.delivery.outbox import queue
-from bot.fakewecom import FakeWeCom
 from bot.messages import Outgoing
 from storage import Database
 from storage.migrate import upgrade
+from tests.fakewecom import FakeWeCom
 
 CHILD = Path(__file__).with_name("delivery_child.py")
 REPO = CHILD.parent.parent

@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.appkeys import RUNTIME
 from bot.clock import FakeClock
-from bot.fakewecom import Accepted, FakeWeCom
 from bot.media import MediaFetchError
 from bot.runtime import Runtime, media_job, media_source
 from bot.wechat.sender import ChannelSender
@@ -29,6 +28,7 @@ from handlers.help import MEMBER_HELP
 from handlers.reports_media import MediaRun
 from storage.models import InboundMessage, Member
 from tests.conftest import make_config
+from tests.fakewecom import Accepted, FakeWeCom
 from tests.harness import shanghai
 from tests.wecom_client import (
     Callback,

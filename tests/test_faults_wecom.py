@@ -2,7 +2,7 @@
 writing.
 
 The server runs in this process with the real WeCom sender against the fake WeCom, whose
-faults are injected per call (:meth:`bot.fakewecom.FakeWeCom.inject`); the client timeout is
+faults are injected per call (:meth:`tests.fakewecom.FakeWeCom.inject`); the client timeout is
 1 s. What each case proves:
 
 - the callback path does not wait for WeCom: every callback sent while the fault is active is
@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 
 from bot.config import build_config
-from bot.fakewecom import Delay, Fault, HttpError, Revoke
+from tests.fakewecom import Delay, Fault, HttpError, Revoke
 from tests.faults import (
     WeComCaller,
     dedup_key,

@@ -17,12 +17,12 @@ from bot.app import create_app
 from bot.appkeys import RUNTIME
 from bot.clock import FakeClock
 from bot.dispatcher import SENT_PRIVATELY
-from bot.fakewecom import Accepted, FakeWeCom
 from bot.runtime import Runtime
 from handlers.help import MEMBER_HELP
 from storage.models import Member
 from tests.conftest import make_config
 from tests.console_support import say
+from tests.fakewecom import Accepted, FakeWeCom
 from tests.harness import shanghai
 from tests.wecom_client import AIBot, WeComApp, aibot_callback, aibot_text_payload
 

@@ -35,10 +35,10 @@ from sqlalchemy import event
 from bot.app import create_app
 from bot.appkeys import RUNTIME
 from bot.config import ConfigError, build_config
-from bot.fakewecom import FakeWeCom, HttpError, Revoke
 from bot.logs import pin_library_levels
 from storage import Database
 from tests.console_support import add_account, log_in
+from tests.fakewecom import FakeWeCom, HttpError, Revoke
 from tests.faults import (
     inbound_keys,
     outbox_settled,

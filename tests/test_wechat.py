@@ -23,13 +23,13 @@ from bot.appkeys import RUNTIME
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.delivery.outbox import queue
-from bot.fakewecom import FakeWeCom
 from bot.messages import Incoming, Outgoing
 from bot.runtime import Runtime
 from bot.wechat.binding import ASK_CODE, HOW_TO_BIND
 from bot.wechat.crypto import OfficialAccountEnvelope, plain_signature
 from storage.models import Alert, CheckIn, Delivery, InboundMessage, Member
 from tests.conftest import make_config
+from tests.fakewecom import FakeWeCom
 from tests.wechat_client import (
     OfficialAccount,
     callback,

@@ -15,11 +15,11 @@ import pytest
 from bot.clock import Clock, FakeClock, SystemClock
 from bot.config import build_config
 from bot.delivery.base import Address, Failed, Outcome, Retry, Sent, Throttled
-from bot.fakewecom import Delay, FakeWeCom, HttpError, Revoke
 from bot.wecom.api import WeComApi, message_body, robot_body, robot_key
 from bot.wecom.sender import WeComSender
 from storage import Database
 from storage.migrate import upgrade
+from tests.fakewecom import Delay, FakeWeCom, HttpError, Revoke
 
 ZHANG = Address("member", "zhangsan", "member:zhangsan")
 

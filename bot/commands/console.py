@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.console.auth import MAX_USERNAME, normalise_username
 from bot.console.security import Passwords, password_problem
 from bot.errors import NotFound, UserFacingError
-from bot.roster_columns import ROLE_LABELS
+from bot.labels import ROLE_LABELS
 from storage import Database
 from storage.models_console import ConsoleUser
 

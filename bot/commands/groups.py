@@ -20,12 +20,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.commands.members import ACTOR, fail, format_table, with_database
 from bot.config import Config
+from bot.delivery.routing import group_channel
 from bot.errors import NotFound, UserFacingError
+from bot.labels import GROUP_KIND_LABELS, mask_secret
 from storage import Database, Tx
 from storage.models import Group
 
 KINDS = ("study_group", "committee", "custom")
-KIND_LABELS = {"study_group": "学习小组", "committee": "专委会", "custom": "自定义"}
 _ROBOT_KEY = re.compile(r"[A-Za-z0-9_-]{8,128}")
 _CHAT_ID = re.compile(r"\S{1,64}")
 
@@ -64,22 +65,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     detach.set_defaults(run=run_detach)
 
 
-def mask_secret(secret: str) -> str:
-    """ "****abcd": enough to tell two keys apart, not enough to use one."""
-    return "****" + (secret[-4:] if len(secret) >= 8 else "")
-
-
-def channel_of(group: Group) -> str | None:
-    """The channel deliveries use (the app chat wins, as in the delivery worker)."""
-    if group.app_chat_id:
-        return "app_chat"
-    if group.robot_key:
-        return "robot"
-    if group.customer_chat_id:
-        return "customer_group"
-    return None
-
-
 # -- list ---------------------------------------------------------------------------------------
 
 
@@ -93,7 +78,7 @@ def run_list(config: Config, args: argparse.Namespace) -> int:
                 "name": g.name,
                 "kind": g.kind,
                 "member_count": counts.get(g.id, 0),
-                "channel": channel_of(g),
+                "channel": group_channel(g),
                 "app_chat_id": g.app_chat_id,
                 "robot_key": mask_secret(g.robot_key) if g.robot_key else None,
             }
@@ -108,7 +93,7 @@ def run_list(config: Config, args: argparse.Namespace) -> int:
             body = [
                 [
                     str(r["name"]),
-                    KIND_LABELS.get(str(r["kind"]), str(r["kind"])),
+                    GROUP_KIND_LABELS.get(str(r["kind"]), str(r["kind"])),
                     str(r["member_count"]),
                     _channel_label(
                         r["channel"], r["app_chat_id"], r["robot_key"], r.get("customer_chat_id")
@@ -164,7 +149,7 @@ def run_create(config: Config, args: argparse.Namespace) -> int:
                 entity_id=group.id,
                 detail={"name": name, "kind": args.kind},
             )
-        print(f"已新建{KIND_LABELS[args.kind]}群「{name}」")
+        print(f"已新建{GROUP_KIND_LABELS[args.kind]}群「{name}」")
         return 0
 
     return with_database(config, work)
@@ -203,7 +188,7 @@ async def _group(tx: Tx, name: str) -> Group:
 def _channel_detail(group: Group) -> dict[str, str | None]:
     """The channel as the audit log may keep it: the robot key only masked."""
     return {
-        "channel": channel_of(group),
+        "channel": group_channel(group),
         "app_chat_id": group.app_chat_id,
         "robot_key": mask_secret(group.robot_key) if group.robot_key else None,
     } | _customer_fields(group)

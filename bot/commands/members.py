@@ -22,8 +22,9 @@ from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
 
 from bot.config import Config
 from bot.errors import NotFound, UserFacingError
+from bot.labels import ROLE_LABELS
 from bot.roster import Rejection, RosterFile, read_roster
-from bot.roster_columns import FIELD_LABELS, ROLE_LABELS, normalise_role
+from bot.roster_columns import FIELD_LABELS, normalise_role
 from bot.runtime import command_database
 from storage import Database
 from storage.repos.roster import ImportReport, RowRejection

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from bot.config import ConsoleConfig
-from bot.console.registry import OFFICE_ROLES
 from bot.console.security import Passwords, new_token, token_hash
+from bot.labels import OFFICE_ROLES
 from storage import Database, Tx
 from storage.models import Member
 from storage.models_console import ConsoleSession, ConsoleUser

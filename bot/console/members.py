@@ -18,12 +18,13 @@ from pathlib import Path
 
 from aiohttp import BodyPartReader, web
 
-from bot.commands.groups import KIND_LABELS, channel_of, mask_secret
 from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
+from bot.delivery.routing import group_channel
 from bot.errors import UserFacingError
+from bot.labels import GROUP_KIND_LABELS, ROLE_LABELS, mask_secret
 from bot.roster import EXCEL_SUFFIXES, Rejection, RosterFile, read_roster
-from bot.roster_columns import FIELD_LABELS, ROLE_LABELS
+from bot.roster_columns import FIELD_LABELS
 from handlers.checkin_rules import PushSpec, describe_push
 from handlers.periods import CADENCE_NAMES, as_cadence
 from storage.repos.roster import ImportReport, RowRejection
@@ -203,9 +204,9 @@ async def groups_page(view: View) -> web.StreamResponse:
     group_rows = [
         GroupRow(
             group.name,
-            KIND_LABELS.get(group.kind, group.kind),
+            GROUP_KIND_LABELS.get(group.kind, group.kind),
             counts.get(group.id, 0),
-            _channel_label(group.app_chat_id, group.robot_key, channel_of(group)),
+            _channel_label(group.app_chat_id, group.robot_key, group_channel(group)),
         )
         for group in groups
     ]

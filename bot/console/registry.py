@@ -38,14 +38,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.labels import OFFICE_ROLES
 from storage import Tx
 
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.console.server import View
 
-OFFICE_ROLES = frozenset({"secretary", "admin"})
-ADMIN_ONLY = frozenset({"admin"})
 
 PageHandler = Callable[["View"], Awaitable[web.StreamResponse]]
 PanelLoader = Callable[[Tx, datetime, "Config"], Awaitable[Mapping[str, Any] | None]]

@@ -36,6 +36,7 @@ from bot.config import Config
 from bot.console import auth
 from bot.console.registry import ConsoleRegistry, Page
 from bot.console.security import CookiePolicy, Passwords, client_ip, new_token, same_token
+from bot.labels import ROLE_LABELS
 from bot.runtime import Runtime
 from storage import Tx
 
@@ -48,7 +49,6 @@ PUBLIC = "console.public."
 LOGIN_ROUTE = PUBLIC + "login"
 STATIC_ROUTE = PUBLIC + "static"
 CSRF_FIELD = "csrf_token"
-ROLE_LABELS = {"member": "委员", "secretary": "秘书", "admin": "管理员"}
 
 CONSOLE_CONFIG = web.AppKey("console_config", Config)
 REGISTRY = web.AppKey("console_registry", ConsoleRegistry)

@@ -38,7 +38,7 @@ from aiohttp import web
 from bot.appkeys import RUNTIME
 from bot.config import Config
 from bot.console import auth
-from bot.console.registry import OFFICE_ROLES, ConsoleRegistry, LoginProvider
+from bot.console.registry import ConsoleRegistry, LoginProvider
 from bot.console.security import CookiePolicy, same_token
 from bot.console.server import (
     CONSOLE_CONFIG,
@@ -50,6 +50,7 @@ from bot.console.server import (
     render,
     safe_next,
 )
+from bot.labels import OFFICE_ROLES
 from bot.runtime import Runtime
 from bot.wecom.api import TOKEN_ERRCODES, WeComTransportError
 from bot.wecom.tokens import TokenError

@@ -84,6 +84,15 @@ def follower_route(
     )
 
 
+GROUP_CHANNELS = {"appchat": "app_chat", "robot": "robot", "customer_group": "customer_group"}
+
+
+def group_channel(group: Group) -> str | None:
+    """The channel a group's deliveries take (``app_chat``, ``robot``, ``customer_group``), by
+    :func:`group_route`'s rule; None when the group has none yet."""
+    return GROUP_CHANNELS.get(group_route(group).kind)
+
+
 def group_route(group: Group) -> Address:
     if group.app_chat_id:
         return Address("appchat", group.app_chat_id, f"appchat:{group.name}")

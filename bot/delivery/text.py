@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.messages import RESPONSE_URL_BYTES
+
 TEXT_LIMIT = 2048  # bytes of UTF-8: text messages (member, app chat, robot)
 MARKDOWN_LIMIT = 4096
 
@@ -34,6 +36,8 @@ def part_limit(kind: str, msgtype: str) -> int:
     ``appchat/send`` cap markdown at 2048 too); 4096 for a group robot's markdown and for an
     AI-bot response, which always goes as markdown.
     """
-    if kind == "response_url" or (kind == "robot" and msgtype == "markdown"):
+    if kind == "response_url":
+        return RESPONSE_URL_BYTES
+    if kind == "robot" and msgtype == "markdown":
         return MARKDOWN_LIMIT
     return TEXT_LIMIT

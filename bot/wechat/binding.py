@@ -24,11 +24,12 @@ import hmac
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.config import WeChatConfig
 from bot.messages import Incoming, member_address
+from bot.pipeline import Identified, Identify
 from bot.roster_columns import normalise_mobile
 from bot.wecom.crypto import parse_xml
 from storage import Tx
@@ -59,14 +60,13 @@ _BIND = re.compile(r"^绑定\s*[:：]?\s*(\S.*)$")
 _CODE = re.compile(r"^[0-9]{6}$")
 
 
-@dataclass(frozen=True, slots=True)
-class Identified:
-    """The message as the dispatcher should see it, the member (if bound) and, when the bot
-    answers without dispatching (binding, events), those answers."""
+def identifier(config: WeChatConfig) -> Identify:
+    """The 公众号's identify hook for the pipeline (the runtime registers it)."""
 
-    incoming: Incoming
-    member: Member | None
-    answers: tuple[str, ...] | None = None
+    async def hook(tx: Tx, incoming: Incoming, now: datetime) -> Identified:
+        return await identify(tx, incoming, config, now)
+
+    return hook
 
 
 async def identify(tx: Tx, incoming: Incoming, config: WeChatConfig, now: datetime) -> Identified:

@@ -52,8 +52,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.fake_wechat import ENDPOINTS as WECHAT_ENDPOINTS
-from bot.fake_wechat import FakeWeChat
+from tests.fake_wechat import ENDPOINTS as WECHAT_ENDPOINTS
+from tests.fake_wechat import FakeWeChat
 
 ENDPOINTS = (
     "gettoken",
@@ -64,7 +64,7 @@ ENDPOINTS = (
     "appchat/send",
     "webhook/send",
     "aibot/response",
-    *WECHAT_ENDPOINTS,  # the 公众号 and 客户群 endpoints (bot.fake_wechat)
+    *WECHAT_ENDPOINTS,  # the 公众号 and 客户群 endpoints (tests.fake_wechat)
 )
 
 

@@ -1,6 +1,6 @@
 """The fake WeCom's Official Account (公众号) and customer-group (客户群) endpoints.
 
-Part of :class:`bot.fakewecom.FakeWeCom` (``fake.wechat``), on the same loopback server, with
+Part of :class:`tests.fakewecom.FakeWeCom` (``fake.wechat``), on the same loopback server, with
 the same fault injection (``fake.inject("message/custom/send", 45015)``) and the same record of
 delivered messages (``fake.accepted``):
 
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from bot.fakewecom import FakeWeCom
+    from tests.fakewecom import FakeWeCom
 
 ENDPOINTS = (
     "message/custom/send",
