@@ -8,7 +8,7 @@ the same transaction, queues the deliveries the source expands it into, each und
 idempotency key.
 
 APScheduler 3.11 (``AsyncIOScheduler``, in-memory job store) only wakes the planner; its
-SQLAlchemy job store cannot be shared by processes and would block the loop (architecture.md).
+SQLAlchemy job store cannot be shared by processes and would block the loop (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Pure parsers for study check-ins (打卡学习, domain.md §1).
+"""Pure parsers for study check-ins (打卡学习, docs/domain.md §1).
 
 * :func:`parse_checkin`: ``打卡``, ``#打卡# 今日学习《…》第四卷第三章，30分钟``,
   ``【打卡】…40min``, ``学习打卡：党的二十大报告 第三部分 一小时 心得：…``,

@@ -1,5 +1,5 @@
 """履职档案 in chat: ``我的履职`` for a member's own year; ``履职 张伟`` / ``履职 第3学习小组``
-for secretaries. A member asking for someone else's record is refused (domain.md: a member
+for secretaries. A member asking for someone else's record is refused (docs/domain.md: a member
 never sees another member's reports).
 
 The record is computed when asked (:mod:`handlers.duty_facts`) and scored by the configured

@@ -1,6 +1,6 @@
 """社情民意: the life cycle as an explicit state machine, submission, and who is told what.
 
-The life cycle (domain.md §2)::
+The life cycle (docs/domain.md §2)::
 
     draft ─► submitted ─► under_review ─┬─► returned ─► submitted …
                                          ├─► rejected

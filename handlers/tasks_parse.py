@@ -7,9 +7,9 @@
 * ``销号 DB-4 张三、李四`` (a secretary ticks assignees off), ``销号 DB-4`` (the whole task).
 * ``督办情况`` / ``督办情况 DB-4`` / ``三色督办``.
 
-Colours, as supervising offices use them (domain.md §3): none far from the deadline; blue inside
-the warning window; yellow inside the urgent window (someone is still not done); red once
-overdue, until ticked off (销号). A closed task has no colour.
+Colours, as supervising offices use them (docs/domain.md §3): none far from the deadline;
+blue inside the warning window; yellow inside the urgent window (someone is still not done);
+red once overdue, until ticked off (销号). A closed task has no colour.
 """
 
 from __future__ import annotations

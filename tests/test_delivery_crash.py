@@ -1,6 +1,6 @@
 """Crash tests: a delivery worker process SIGKILLed mid-run.
 
-The guarantee under test (architecture.md, "Delivery guarantees"): every delivery is sent, and
+The guarantee under test (docs/architecture.md, "Delivery guarantees"): every delivery is sent, and
 the only duplicates come from the crash window — parts WeCom accepted whose ``sent`` the killed
 process never committed. Each test measures that window at the moment of the kill (accepted by
 the fake WeCom, still pending in the database under the killed worker's lease), lets the

@@ -2,7 +2,7 @@
 
 The server is a real process (:class:`tests.procs.ServeProcess`) with WeCom configured against
 a fake WeCom in this process; callbacks are really encrypted. What the tests prove
-(architecture.md, "Delivery guarantees"):
+(docs/architecture.md, "Delivery guarantees"):
 
 - every callback answered 200 before the kill is in the database right after it (a 200 is a
   promise to keep the message: WeCom will not send it again);

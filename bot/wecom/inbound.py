@@ -9,7 +9,7 @@ Two shapes arrive:
   from.userid, response_url, msgtype and a body per type (text.content, mixed.msg_item[],
   voice.content, …), or ``msgtype`` event with ``event.eventtype``.
 
-Deduplication keys (see wecom-protocol.md: WeCom's own MsgId and FromUserName + CreateTime
+Deduplication keys (see docs/wecom-protocol.md: WeCom's own MsgId and FromUserName + CreateTime
 have both collided in real projects): ``app:{AgentID}:{FromUserName}:{MsgId}`` for app
 messages, ``event:`` + sha256 of the decrypted payload for app events (they carry no id, and a
 retry is byte-identical once decrypted), ``aibot:{aibotid}:{msgid}`` for the AI bot (its docs

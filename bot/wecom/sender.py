@@ -2,7 +2,7 @@
 
 The delivery worker has already split the text, passed the rate gate and leased the delivery;
 this module only talks to WeCom and translates ``errcode`` (never ``errmsg``) per
-wecom-protocol.md:
+docs/wecom-protocol.md:
 
 =================  =========================================================================
 0                  Sent (``invaliduser`` / ``unlicenseduser`` → ``Sent.invalid_recipients``)

@@ -1,4 +1,4 @@
-"""Check-ins, make-ups and check-in queries as members really type them (domain.md §1)."""
+"""Check-ins, make-ups and check-in queries as members really type them (docs/domain.md §1)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def mk(
 
 
 CHECK_INS = [
-    # the phrasings of domain.md
+    # the phrasings of docs/domain.md
     ("打卡", ci()),
     (
         "#打卡# 今日学习《习近平谈治国理政》第四卷第三章，30分钟",
