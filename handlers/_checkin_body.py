@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from handlers.textnorm import parse_number, widen_punct
 
-__all__ = ["Body", "parse_body"]
+__all__ = ["Body", "minutes_in", "parse_body"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +153,11 @@ def _durations(masked: str) -> tuple[int | None, list[tuple[int, int]]]:
         total = (total or 0) + value
         spans.append(match.span())
     return (None if total is None else round(total)), spans
+
+
+def minutes_in(text: str) -> int | None:
+    """The minutes of the durations in ``text`` (titles already masked), or None."""
+    return _durations(text)[0]
 
 
 def _minutes(match: re.Match[str]) -> float | None:

@@ -15,10 +15,17 @@ OFFICE = frozenset({"secretary", "admin"})
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One intent: ``cue`` must match; ``weight`` breaks ties between intents that both match
-    (an office announcement naming a meeting is a meeting before it is a notice); ``veto``
-    rules it out; ``asks`` lets it carry question words (a query is a question by nature);
-    ``needs`` names the slots it cannot do without (``sq``, ``tz``, ``hy``, ``db``)."""
+    """One intent, scored against a message (see :func:`handlers.understand.intents.scored`).
+
+    ``cue`` must match for the intent to be read at all; its ``weight`` is the score it gives
+    (an office announcement naming a meeting is a meeting before it is a notice). Each slot of
+    ``evidence`` found in the message adds :data:`EVIDENCE` (a 补卡 naming a day and a book is
+    surer than one naming neither). ``veto`` rules the intent out; ``asks`` lets it carry
+    question words (a query is a question by nature); ``needs`` names the slots it cannot do
+    without (``sq``, ``tz``, ``hy``, ``db``): missing, the intent is dropped — or, with
+    ``ask_missing``, the bot asks for the slot instead of guessing (``采用`` alone: which
+    report?). ``weak`` words name the feature without asking for it (社情民意 alone): below
+    :data:`THRESHOLD`, they only tell the fallback what the sender most likely meant."""
 
     name: str
     cue: re.Pattern[str]
@@ -27,6 +34,23 @@ class Rule:
     roles: frozenset[str] | None = None
     asks: bool = False
     needs: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    ask_missing: bool = False
+    weak: re.Pattern[str] | None = None
+
+
+# Scores: a cue gives its rule's weight, each slot of its evidence EVIDENCE; the best intent
+# at or above THRESHOLD wins; another action within CLOSE of it makes the reading a guess to
+# confirm. A weak word alone scores WEAK, below the threshold.
+THRESHOLD = 2.0
+EVIDENCE = 0.5
+CLOSE = 0.25
+WEAK = 1.0
+# The intents that change something: never taken on a guess.
+ACTIONS = frozenset(
+    {"checkin", "makeup", "report", "review", "notice", "meeting", "task", "task_done",
+     "task_tickoff", "rsvp", "ack"}
+)  # fmt: skip
 
 
 def _re(pattern: str) -> re.Pattern[str]:
@@ -110,7 +134,14 @@ RULES: tuple[Rule, ...] = (
         asks=True,
         needs=("tz",),
     ),
-    Rule("task_tickoff", _re(r"销号|标记(?:为)?完成|勾掉"), weight=4, roles=OFFICE, needs=("db",)),
+    Rule(
+        "task_tickoff",
+        _re(r"销号|标记(?:为)?完成|勾掉"),
+        weight=4,
+        roles=OFFICE,
+        needs=("db",),
+        ask_missing=True,
+    ),
     Rule(
         "task_status",
         _re(r"情况|谁|名单|进度|几个人|多少人|没完成|未完成|清单"),
@@ -133,6 +164,7 @@ RULES: tuple[Rule, ...] = (
         weight=3,
         roles=OFFICE,
         needs=("sq",),
+        ask_missing=True,
         veto=_re(r"吗|了没|没有|[?？]|怎么|如何"),
     ),
     Rule(
@@ -161,6 +193,7 @@ RULES: tuple[Rule, ...] = (
         "duty_mine",
         _re(r"(?:我|自己)\S{0,12}(?:履职|五个一)|履职\S{0,6}(?:我|自己)"),
         weight=3,
+        weak=_re(r"履职|档案"),
         asks=True,
         veto=_re(r"怎么打分|怎么算|在哪|如何"),
     ),
@@ -197,11 +230,15 @@ RULES: tuple[Rule, ...] = (
             r"|的(?:卡)?补(?:上|一下|一个|个)|^补\s*(?:昨|前天|大前天|上周|本周|这周|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
         ),
         weight=3,
+        evidence=("day", "title", "minutes"),
+        weak=_re(r"补卡|补签|忘了?打卡|漏打"),
     ),
     Rule(
         "checkin",
         _re(r"打(?:个|一个|一下|下)?卡"),
         weight=2,
+        evidence=("title", "minutes"),
+        weak=_re(r"打卡|学习|读书"),
         veto=_re(
             r"(?:等会|一会|待会|晚点|稍后|回头|明天|马上)儿?再?打卡|再打卡"  # not yet done
             r"|没空|没(?:有)?打|忘|漏打|未打|不打|去\S{0,10}打卡|打卡\S{0,3}(?:景点|网红|地)"
@@ -233,6 +270,7 @@ RULES: tuple[Rule, ...] = (
             r"|(?:社情民意|直通车)\S{0,4}(?:怎么开始)|反映\S{0,6}走社情民意"
         ),
         weight=2,
+        weak=_re(r"社情民意|直通车"),
         veto=_re(r"我的|我提交的|几篇|进度|怎么写|怎么弄|还能|分哪|联名"),
     ),
     Rule(
@@ -243,6 +281,8 @@ RULES: tuple[Rule, ...] = (
         ),
         weight=4,
         roles=OFFICE,
+        evidence=("time", "group"),
+        weak=_re(r"会议|开会"),
         # An announcement, not someone telling of a meeting they went to or missed.
         veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时"),
     ),
@@ -254,9 +294,17 @@ RULES: tuple[Rule, ...] = (
         ),
         weight=3,
         roles=OFFICE,
+        evidence=("deadline", "group"),
+        weak=_re(r"督办|任务"),
         veto=_re(r"发\S{0,3}通知|^通知|【通知】"),  # a notice that sets a date is a notice
     ),
-    Rule("notice", _re(r"发\S{0,2}通知|通知(?:一下)?|【通知】"), weight=2, roles=OFFICE),
+    Rule(
+        "notice",
+        _re(r"发\S{0,2}通知|通知(?:一下)?|【通知】"),
+        weight=2,
+        roles=OFFICE,
+        evidence=("group", "sendtime"),
+    ),
     Rule(
         "rsvp",
         _re(
@@ -266,13 +314,16 @@ RULES: tuple[Rule, ...] = (
             r"(?:准时|按时)?(?:报名)?"
             r"(?:参加|参会|出席|到会)(?!完|过|工作|革命)"
         ),
-        weight=2,
+        weight=3,  # 收到，准时参加 answers the meeting, more than it acknowledges
+        evidence=("hy",),
+        weak=_re(r"会议|开会|参会"),
         veto=_re(r"参加完|参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"),
     ),
     Rule(
         "ack",
         _re(r"收到|收悉"),
-        weight=1,
+        weight=2,
+        evidence=("tz",),
         veto=_re(
             r"红包|礼物|快递|转账|包裹|钱|货|款|没收到|未收到|收到了吗|消息|晚点|稍后|收到[您你]的(?!通知)"
         ),

@@ -8,12 +8,13 @@ asking is wrapped in :class:`bot.dispatcher.Guess` with the sentence to confirm.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bot.dispatcher import Guess, ParseContext
-from handlers.checkin import CheckInIntent, MakeUpIntent, QueryIntent
+from handlers.checkin_parse import CheckInIntent, MakeUpIntent, QueryIntent
 from handlers.duty import DutyLookup, MyDuty
 from handlers.help import HelpRequest
 from handlers.meetings_parse import KINDS, MeetingCommand, MeetingStatus, Rsvp
@@ -28,7 +29,7 @@ from handlers.reports_parse import (
     forward_level,
 )
 from handlers.tasks_parse import TaskCommand, TaskDone, TaskStatus, TaskTickOff
-from handlers.textnorm import normalize, widen_punct
+from handlers.textnorm import clean_message, normalize, widen_punct
 from handlers.timephrase import parse_deadline
 from handlers.understand import grammar, slots
 from handlers.understand.reports import read_report
@@ -54,41 +55,163 @@ def topic(text: str) -> str | None:
     return next((name for name, pattern in grammar.TOPICS if pattern.search(text)), None)
 
 
-def candidates(text: str, pctx: ParseContext) -> list[grammar.Rule]:
-    """The rules that match ``text`` for this role, best first."""
-    found = {n.kind.lower() for n in slots.find_numbers(text)}
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """An intent's score for one message. ``missing`` lists the needed slots it lacks (only
+    kept for a rule that asks for them); ``eligible`` is False for an intent that matched but
+    was ruled out (a veto, question words, a missing slot): it still tells the fallback what
+    the sender most likely meant."""
+
+    rule: grammar.Rule
+    score: float
+    order: int
+    missing: tuple[str, ...] = ()
+    eligible: bool = True
+
+
+def scored(text: str, pctx: ParseContext) -> list[Scored]:
+    """Every rule whose cue (or weak word) matches ``text`` for this role, best first."""
     asking = is_question(text)
-    text = slots.mask_titles(text)  # 《如何写好社情民意信息》 names a book, not an intent
-    matched = []
+    masked = slots.mask_titles(text)  # 《如何写好社情民意信息》 names a book, not an intent
+    kinds: frozenset[str] | None = None
+    out: list[Scored] = []
     for order, rule in enumerate(grammar.RULES):
         if rule.roles is not None and pctx.role not in rule.roles:
             continue
-        if any(slot not in found for slot in rule.needs):
+        if not rule.cue.search(masked):
+            if rule.weak is not None and rule.weak.search(masked):
+                out.append(Scored(rule, grammar.WEAK, order, eligible=False))
             continue
-        if asking and not rule.asks:
-            continue
-        if rule.veto is not None and rule.veto.search(text):
-            continue
-        if rule.cue.search(text):
-            matched.append((-rule.weight, order, rule))
-    return [rule for _, _, rule in sorted(matched, key=lambda item: item[:2])]
+        if kinds is None:
+            kinds = slots.found(text, pctx.now)  # once, and only when some cue matched
+        score = rule.weight + grammar.EVIDENCE * sum(kind in kinds for kind in rule.evidence)
+        missing = tuple(slot for slot in rule.needs if slot not in kinds)
+        eligible = not (
+            (missing and not rule.ask_missing)
+            or (asking and not rule.asks)
+            or (rule.veto is not None and rule.veto.search(masked))
+        )
+        out.append(Scored(rule, score, order, missing, eligible))
+    return sorted(out, key=lambda item: (-item.score, item.order))
 
 
 def understand(text: str, pctx: ParseContext) -> Any:
     """The value a natural phrasing means, a :class:`Guess` to confirm, a :class:`Question`,
-    or None (chit-chat, or nothing the bot does)."""
-    clean = normalize(text)
+    or None (chit-chat, or nothing the bot does). Scored once per message: the early question
+    router and the late router share the result."""
+    clean = clean_message(text)
+    return _understood(clean.lines, pctx)
+
+
+@functools.lru_cache(maxsize=64)
+def _understood(lines: str, pctx: ParseContext) -> Any:
+    clean = clean_message(lines)
     if not clean or len(clean) > 2000:
         return None
-    for rule in candidates(clean, pctx):
-        value = BUILDERS[rule.name](clean, text, pctx)
-        if value is not None:
-            return value
+    best: tuple[Scored, Any] | None = None
+    for item in scored(clean, pctx):
+        if not item.eligible:
+            continue
+        if item.score < grammar.THRESHOLD or (
+            best is not None and item.score < best[0].score - grammar.CLOSE
+        ):
+            break
+        if item.missing:
+            if best is None and (value := _ask_for_slot(item, clean)) is not None:
+                return value
+            continue
+        value = BUILDERS[item.rule.name](clean, clean, pctx)
+        if value is None:
+            continue
+        if best is None:
+            best = (item, value)
+        elif _both_actions(best[0], item):
+            return _either(best[1], item.rule.name)  # a close second: ask, do not pick
+    if best is not None:
+        return best[1]
     if is_question(clean) and not grammar.TO_OTHERS.search(clean):
         about = topic(slots.mask_titles(clean))
         if about is not None:
             return Question(about, widen_punct(clean))
     return None
+
+
+def likely(text: str, pctx: ParseContext, limit: int = 3) -> list[str]:
+    """The intents the sender most likely meant, best first, from the scores (for the
+    fallback): every intent whose cue or weak words matched, whether or not it was taken,
+    except one whose cue is a common word that counts only with a number (怎么样 + SQ-…)."""
+    names: list[str] = []
+    for item in scored(clean_message(text), pctx):
+        if item.missing and not item.rule.ask_missing:
+            continue  # 怎么样 names a report's progress only with its number
+        if item.rule.name not in names:
+            names.append(item.rule.name)
+    return names[:limit]
+
+
+def _both_actions(first: Scored, second: Scored) -> bool:
+    names = {first.rule.name, second.rule.name}
+    return len(names) == 2 and names <= grammar.ACTIONS
+
+
+LABELS = {
+    "checkin": "学习打卡", "makeup": "补卡", "report": "提交社情民意", "review": "审核社情民意",
+    "notice": "发通知", "meeting": "发会议通知", "task": "交办督办任务",
+    "task_done": "报告督办任务完成", "task_tickoff": "督办销号", "rsvp": "会议回执",
+    "ack": "确认收到通知",
+}  # fmt: skip
+
+
+def _either(value: Any, other: str) -> Guess:
+    """Two actions scored alike: state the better reading, name the other, and ask."""
+    also = f"（也可能是「{LABELS[other]}」，如是请直接重发）"
+    if isinstance(value, Guess):
+        return Guess(value.value, value.confirm + also, value.missing)
+    return Guess(value, reading(value) + also)
+
+
+def reading(value: Any) -> str:
+    """A value stated back to the sender, for a confirmation."""
+    intent = type(value).intent
+    if isinstance(value, ReviewCommand):
+        return f"{_REVIEW_WORDS.get(value.action, value.action)} {value.number or '（未写编号）'}"
+    if isinstance(value, CheckInIntent | MakeUpIntent):
+        parts = ["、".join(f"《{t}》" for t in value.titles) or value.material]
+        if value.minutes:
+            parts.append(f"{value.minutes}分钟")
+        day = f" {value.date:%m月%d日}" if isinstance(value, MakeUpIntent) and value.date else ""
+        return f"{LABELS[intent]}{day}：{' '.join(p for p in parts if p) or '（无内容）'}"
+    if isinstance(value, Rsvp):
+        return "会议回执：参加" if value.answer == "attend" else f"会议回执：请假 {value.reason}"
+    return LABELS.get(intent, intent)
+
+
+# What to say when an action is clear but the slot it cannot do without is not.
+_ASK_FOR = {"sq": "编号，例如 SQ-2025-0042", "db": "督办编号，例如 DB-3"}
+# Words around a command that are no content of their own (这篇采用 is a command).
+_COMMAND_FILLER = re.compile(
+    r"这篇|这条|这个|这份|该件|该条|那篇|一下|吧|了|先|就|可以|[\s,，。.!！~]"
+)
+
+
+def _ask_for_slot(item: Scored, clean: str) -> Guess | None:
+    """``采用`` with no number: a command, but on which report? Ask — only when the message is
+    the command and little else (这个建议可以采用 said in passing is no command)."""
+    match = item.rule.cue.search(slots.mask_titles(clean))
+    if (
+        match is None
+        or len(_COMMAND_FILLER.sub("", clean[: match.start()] + clean[match.end() :])) > 4
+    ):
+        return None
+    slot = item.missing[0]
+    if item.rule.name == "review":
+        action = next(a for a, pattern in grammar.REVIEW_VERBS if pattern.search(clean))
+        value: Any = ReviewCommand(action, None, None)
+    else:
+        return None
+    return Guess(
+        value, f"{reading(value)}，还缺少{_ASK_FOR.get(slot, slot)}", _ASK_FOR.get(slot, slot)
+    )
 
 
 def question_only(text: str, pctx: ParseContext) -> Question | None:

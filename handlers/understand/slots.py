@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from handlers._checkin_body import parse_body
+from handlers._checkin_body import minutes_in, parse_body
 from handlers.textnorm import parse_int
 from handlers.timephrase import SHANGHAI, TimePhrase, find_time_phrases
 
@@ -204,3 +204,23 @@ def send_time(text: str, now: datetime) -> tuple[datetime, tuple[int, int]] | No
 def zone_of(now: datetime) -> ZoneInfo:
     """The zone ``now`` is in (the configured one), for showing a time back to the sender."""
     return now.tzinfo if isinstance(now.tzinfo, ZoneInfo) else SHANGHAI
+
+
+def found(text: str, now: datetime) -> frozenset[str]:
+    """The kinds of slot ``text`` holds, for scoring: ``sq``/``tz``/``hy``/``db`` numbers,
+    ``title`` (《…》), ``minutes``, ``day`` (a past day: 补卡), ``time`` (a coming time),
+    ``deadline``, ``group``, ``sendtime``."""
+    kinds = {number.kind.lower() for number in find_numbers(text)}
+    if re.search(r"《[^》]+》", text):
+        kinds.add("title")
+    if minutes_in(mask_titles(text)) is not None:
+        kinds.add("minutes")
+    if find_groups(text):
+        kinds.add("group")
+    if past_day(text, now)[0] is not None:
+        kinds.add("day")
+    for phrase in time_phrases(text, now):
+        kinds.add("deadline" if phrase.is_deadline else "time")
+    if send_time(text, now) is not None:
+        kinds.add("sendtime")
+    return frozenset(kinds)
