@@ -197,6 +197,16 @@ YES_WORDS = frozenset(
     {"是", "是的", "确认", "确定", "对", "对的", "没错", "好的确认", "执行", "可以"}
 )
 NO_WORDS = frozenset({"不是", "不对", "否", "不", "错了", "不要", "别发"})
+_PARTICLES = "的啊呀哈嘛呢了吧哦噢"
+
+
+def answer_word(text: str) -> str:
+    """A short answer as a yes/no word: ``不是的``, ``对的呀``, ``没错的`` → 不是, 对, 没错."""
+    word = text.strip(" 。.!！~～,，")
+    known = YES_WORDS | NO_WORDS | CANCEL_WORDS
+    return word if word in known else word.rstrip(_PARTICLES + " 。.!！~～") or word
+
+
 CONFIRM_DIALOG = "confirm"
 # Answered even in the middle of a dialog: the command parsers' look-ups, never free text.
 LOOKUP_INTENTS = frozenset({"help", "checkin_query", "duty_mine"})
@@ -315,7 +325,7 @@ class Dispatcher:
         """The answer to a reading the bot asked about: act on it, drop it, take a one-slot
         correction (周四下午, 不是第2组，是第3组: the reading is updated and asked again), or
         read the answer as a new message (which may itself need confirming)."""
-        answer = text.strip(" 。.!！~～")
+        answer = answer_word(text)
         in_group = ctx.incoming.chat_id is not None
         asked = ParseContext(ctx.member.role, datetime.fromisoformat(dialog.data["now"]), in_group)
         waiting = dialog.data["text"]

@@ -36,9 +36,10 @@ _MIN_UNIT = r"(?:分钟|min(?:ute)?s?(?![A-Za-z])|分(?![之数析享别类组�
 _DURATION = re.compile(
     r"(?:(?:用时|历时|时长|耗时|共计|合计|累计|共|约|大约|各)[:：]? ?)?"
     rf"(?<![\d.A-Za-z第])(?:"
-    rf"(?P<h>{_NUM})(?P<half>个半)? ?(?:个 ?)?(?:小时|钟头|h(?:ours?|rs?)?(?![A-Za-z]))"
+    rf"(?P<h>{_NUM})(?P<half>个半)? ?(?:个 ?)?"
+    r"(?:小时|钟头|(?<=个)钟(?!头)|h(?:ours?|rs?)?(?![A-Za-z]))"  # 一个钟: an hour, as said
     rf"(?: ?零?(?P<hm>{_NUM}) ?(?:{_MIN_UNIT}|m(?![A-Za-z])))?"
-    r"|(?P<halfhour>半 ?个? ?(?:小时|钟头))"
+    r"|(?P<halfhour>半 ?个? ?(?:小时|钟头)|半个钟)"
     rf"|(?P<m>{_NUM}) ?{_MIN_UNIT})"
 )
 # 心得：… / 心得 … / 心得… label the reflection; before a word of degree (收获很大, 感悟颇深)

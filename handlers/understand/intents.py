@@ -254,7 +254,8 @@ def _notice_status(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 _NAME = re.compile(r"[\u4e00-\u9fff]{2,3}")
 _NOT_NAMES = re.compile(
-    r"销号|标记为?完成|勾掉|已交|已完成|给[他她]们?|把|的|委员|任务|督办|已经|提交|和|及|都"
+    r"销号|标记为?完成|勾掉|给[他她]们?|把|的|委员|任务|督办|和|及|都|吧|了"
+    r"|(?:已经?)?(?:提交|报送|上报|完成|办完|做完|搞定|交)(?:了|过)?"
 )
 
 
@@ -314,7 +315,7 @@ _REVIEW_WORDS = {
 
 
 def _review_value(action: str, number: str, rest: str, clean: str) -> ReviewCommand:
-    comment = widen_punct(rest) or None
+    comment = widen_punct(slots.reason(rest)) or None
     if action == "forward":
         level = re.search(r"(?:市|州|省|全国)政协", clean)
         return ReviewCommand(action, number, None, forward_level(level[0]) if level else None)
@@ -338,8 +339,8 @@ def _duty_mine(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _PERSON_DUTY = re.compile(
-    r"(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?P<name>[\u4e00-\u9fff]{2,3}?)(?:委员)?"
-    r"(?:今年|去年|前年|20\d\d年?度?)?的?履职"
+    r"(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?P<name>[\u4e00-\u9fff]{2,3}?)"
+    r"(?:委员|同志|老师)?\s?(?:今年|去年|前年|20\d\d年?度?)?的?履职"
 )
 
 
@@ -358,7 +359,11 @@ def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
     groups = [g for g in slots.group_names(clean) if g != slots.EVERYONE]
     if re.search(r"统计|汇总|打卡率|排行|排名|各组|各小组|全市|全县|全州", clean):
         return QueryIntent("stats", groups[0] if groups else None)
-    if re.search(r"我|本人", clean) and not re.search(r"谁|大家|各位|名单", clean) and not groups:
+    if (
+        re.search(r"我|本人", clean)
+        and not re.search(r"谁|哪(?:些|几|位|个)|大家|各位|名单", clean)
+        and not groups
+    ):
         return QueryIntent("mine", None)
     return QueryIntent("group_week", groups[0] if groups else None)
 
@@ -424,7 +429,6 @@ def _audience(clean: str) -> tuple[str, ...]:
     return groups
 
 
-_REPLY_NEAR = re.compile(r"(?:回执|回复|报名|反馈)\S{0,4}(?:截止|截至|时间)?\s*[:：]?\s*$")
 _ROOM = re.compile(
     r"[\u4e00-\u9fff\d]{0,12}(?:会议室|报告厅|礼堂|会堂|多功能厅|村委会|活动室|大厅)"
 )
@@ -437,10 +441,9 @@ _MEETING_PLACE = re.compile(
 def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     starts_at = reply_by = None
     for phrase in slots.time_phrases(clean, pctx.now):
-        before = clean[max(0, phrase.span[0] - 8) : phrase.span[0]]
-        replying = phrase.is_deadline or _REPLY_NEAR.search(before)
+        replying = slots.reply_date(clean, phrase)
         if replying and reply_by is None and starts_at is not None:
-            reply_by = phrase.at
+            reply_by = replying
         elif not replying and starts_at is None:
             starts_at = phrase.at
     if starts_at is None:
@@ -532,7 +535,7 @@ def _body_start(clean: str) -> int:
     return cue.end() if cue else 0
 
 
-_ATTEND_WORD = re.compile(r"参加|参会|出席|到会")
+_ATTEND_WORD = re.compile(r"参加|参会|出席|到会|到场|(?<=准时|按时)到")
 
 
 def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -554,8 +557,8 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
     before = clean[: leave.start()].strip(" ,，。!！~～")
     before = re.sub(r"(?:实在|跟您|向您|和您|给您|我|本人|只能)+$", "", before).strip(" ,，")
     before = re.sub(r"^(?:收到|好的?|嗯|抱歉|不好意思)[,，\s]*|(?:但是|不过|可是)", "", before)
-    reason = after if len(after) >= 2 else before.strip(" ,，")
-    return Rsvp("leave", widen_punct(reason), meeting)
+    why = after if len(after) >= 2 else before.strip(" ,，")
+    return Rsvp("leave", widen_punct(slots.reason(why)), meeting)
 
 
 def _ack(clean: str, raw: str, pctx: ParseContext) -> Any:

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bot.dispatcher import NO_WORDS, YES_WORDS, Context, Guess, ParseContext, Router
+from bot.dispatcher import (
+    NO_WORDS,
+    YES_WORDS,
+    Context,
+    Guess,
+    ParseContext,
+    Router,
+    answer_word,
+)
 from handlers.meetings import meeting_line
 from handlers.notices_common import number, preview, when
 from handlers.textnorm import normalize
@@ -35,7 +43,7 @@ class Confirmation:
 
 
 def parse_confirmation(text: str, _: ParseContext) -> Confirmation | None:
-    word = normalize(text).strip(" 。.!！~～")
+    word = answer_word(normalize(text))
     if word in YES_WORDS:
         return Confirmation("yes")
     if word in NO_WORDS:

@@ -180,7 +180,9 @@ def clean_audience(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-_SEND_AFTER = re.compile(r"^\s*(?:发出|发送|推送|发布|再发|发)(?!群|到群|在群|言|现|展|生)")
+_SEND_AFTER = re.compile(
+    r"^\s*(?:定时)?(?:发出|发送|推送|发布|再发|发)(?!群|到群|在群|言|现|展|生)"
+)
 
 
 def send_time(text: str, now: datetime) -> tuple[datetime, tuple[int, int]] | None:
@@ -199,6 +201,32 @@ def send_time(text: str, now: datetime) -> tuple[datetime, tuple[int, int]] | No
             start, end = start - 1, end + 1
         return phrase.at, (start, end)
     return None
+
+
+# The words just before a meeting's reply date: 请于…前回复 is a deadline anyway, but
+# 回复截止：5月25日 and 回执时间 12月1日 are not marked as one.
+_REPLY_NEAR = re.compile(r"(?:回执|回复|报名|反馈)\S{0,4}(?:截止|截至|时间)?\s*[:：]?\s*$")
+
+
+def reply_date(text: str, phrase: TimePhrase) -> datetime | None:
+    """``phrase`` as a meeting's reply date (the end of its day without a clock time), or None
+    when nothing marks it as one."""
+    before = text[max(0, phrase.span[0] - 8) : phrase.span[0]]
+    if not (phrase.is_deadline or _REPLY_NEAR.search(before)):
+        return None
+    if phrase.time_of_day is None:
+        return phrase.at.replace(hour=23, minute=59, second=59, microsecond=0)
+    return phrase.at
+
+
+_REASON_LABEL = re.compile(
+    r"^(?:退回|不予采用|请假)?(?:理由|原因|事由|缘由|意见|备注|说明)\s*(?:[:：]|是|为)\s*"
+)
+
+
+def reason(text: str) -> str:
+    """A comment or a reason without its label: ``原因：住院手术`` → ``住院手术``."""
+    return _REASON_LABEL.sub("", text.strip(" ,，。;；")).strip()
 
 
 def zone_of(now: datetime) -> ZoneInfo:

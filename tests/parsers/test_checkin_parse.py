@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers.checkin_parse import (
-    QueryIntent,
     CheckInIntent,
     MakeUpIntent,
+    QueryIntent,
     parse_checkin,
     parse_checkin_query,
     parse_makeup,
