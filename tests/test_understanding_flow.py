@@ -210,7 +210,7 @@ async def test_a_review_without_its_number_asks_for_the_number_then_acts(cfg: Co
             "社情民意：关于加强农村饮水工程管护的建议\n基本情况：水管老化。\n建议：设立专岗。",
         )
         [asked] = await bot.say("mishu", "这篇采用")
-        assert asked.startswith("我理解为：采用 （未写编号），还缺少编号，例如 SQ-2025-0042")
+        assert asked.startswith("我理解为：采用（未写编号），还缺少编号，例如 SQ-2025-0042")
         # 是 cannot act on a report nobody named: the bot asks for the number again.
         [missing] = await bot.say("mishu", "是")
         assert missing == "还缺少编号，例如 SQ-2025-0042，请直接回复；回复「不是」放弃。"

@@ -174,7 +174,8 @@ def reading(value: Any) -> str:
     """A value stated back to the sender, for a confirmation."""
     intent = type(value).intent
     if isinstance(value, ReviewCommand):
-        return f"{_REVIEW_WORDS.get(value.action, value.action)} {value.number or '（未写编号）'}"
+        word = _REVIEW_WORDS.get(value.action, value.action)
+        return f"{word} {value.number}" if value.number else f"{word}（未写编号）"
     if isinstance(value, CheckInIntent | MakeUpIntent):
         parts = ["、".join(f"《{t}》" for t in value.titles) or value.material]
         if value.minutes:
@@ -189,9 +190,7 @@ def reading(value: Any) -> str:
 # What to say when an action is clear but the slot it cannot do without is not.
 _ASK_FOR = {"sq": "编号，例如 SQ-2025-0042", "db": "督办编号，例如 DB-3"}
 # Words around a command that are no content of their own (这篇采用 is a command).
-_COMMAND_FILLER = re.compile(
-    r"这篇|这条|这个|这份|该件|该条|那篇|一下|吧|了|先|就|可以|[\s,，。.!！~]"
-)
+_COMMAND_FILLER = re.compile(r"这篇|这条|这个|这份|该件|该条|那篇|一下|吧|了|先|就|[\s,，。.!！~]")
 
 
 def _ask_for_slot(item: Scored, clean: str) -> Guess | None:
@@ -200,15 +199,14 @@ def _ask_for_slot(item: Scored, clean: str) -> Guess | None:
     match = item.rule.cue.search(slots.mask_titles(clean))
     if (
         match is None
-        or len(_COMMAND_FILLER.sub("", clean[: match.start()] + clean[match.end() :])) > 4
+        or len(_COMMAND_FILLER.sub("", clean[: match.start()] + clean[match.end() :])) > 2
     ):
         return None
     slot = item.missing[0]
-    if item.rule.name == "review":
-        action = next(a for a, pattern in grammar.REVIEW_VERBS if pattern.search(clean))
-        value: Any = ReviewCommand(action, None, None)
-    else:
-        return None
+    action = next((a for a, pattern in grammar.REVIEW_VERBS if pattern.search(clean)), None)
+    if item.rule.name != "review" or action is None:
+        return None  # only a review asks for its number so far
+    value = ReviewCommand(action, None, None)
     return Guess(
         value, f"{reading(value)}，还缺少{_ASK_FOR.get(slot, slot)}", _ASK_FOR.get(slot, slot)
     )
