@@ -5,6 +5,10 @@ value, or None) with a handler that receives that value; handlers never re-parse
 tried in the order ``handlers.ROUTERS`` lists them, the fallback last. An open dialog of the
 sender in that chat gets the message first.
 
+Parse once: the dispatcher normalizes a message once (:func:`handlers.textnorm.clean_message`)
+and hands every parser, dialog and the confirmation step that same :class:`Clean` text; a
+parser returns the one value its handler takes.
+
 The dispatcher knows nothing of HTTP or WeCom; tests drive it with a Tx and an Incoming.
 """
 
@@ -48,15 +52,21 @@ class ParseContext:
 class Guess:
     """A value read from a natural phrasing that the bot must not act on without asking:
     ``confirm`` is its reading, shown to the sender, who answers 是/确认, 不是, or the correction.
-    ``lvzhi parse`` shows the value's own fields plus ``confirm``."""
+    ``lvzhi parse`` shows the value's own fields plus ``confirm``. ``missing`` names a slot the
+    value cannot do without (采用 with no number): 是 then asks for it instead of acting."""
 
     value: Any
     confirm: str
+    missing: str = ""
 
 
+# A parser takes the dispatcher's normalized text (a ``Clean`` str; tests may pass plain str).
 ParseFn = Callable[[str, ParseContext], Any]
 HandlerFn = Callable[[Any, "Context"], Awaitable[None]]
 DialogFn = Callable[[str, "Context", DialogState], Awaitable[None]]
+# A correction of a waiting reading: (waiting text, answer, context, how to read a text) →
+# (the amended text, its reading to confirm), or None when the answer corrects nothing.
+AmendFn = Callable[[str, str, ParseContext, Callable[[str], Any]], "tuple[str, Guess] | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +84,7 @@ class Router:
         self.name = name
         self.routes: list[Route] = []
         self.dialogs: dict[str, DialogFn] = {}
+        self.amend: AmendFn | None = None  # reads a one-slot correction of a reading
 
     def message(
         self, parse: ParseFn, *, roles: Sequence[str] | None = None, denied: str = ""
@@ -183,6 +194,16 @@ YES_WORDS = frozenset(
     {"是", "是的", "确认", "确定", "对", "对的", "没错", "好的确认", "执行", "可以"}
 )
 NO_WORDS = frozenset({"不是", "不对", "否", "不", "错了", "不要", "别发"})
+_PARTICLES = "的啊呀哈嘛呢了吧哦噢"
+
+
+def answer_word(text: str) -> str:
+    """A short answer as a yes/no word: ``不是的``, ``对的呀``, ``没错的`` → 不是, 对, 没错."""
+    word = text.strip(" 。.!！~～,，")
+    known = YES_WORDS | NO_WORDS | CANCEL_WORDS
+    return word if word in known else word.rstrip(_PARTICLES + " 。.!！~～") or word
+
+
 CONFIRM_DIALOG = "confirm"
 # Answered even in the middle of a dialog: the command parsers' look-ups, never free text.
 LOOKUP_INTENTS = frozenset({"help", "checkin_query", "duty_mine"})
@@ -196,6 +217,11 @@ class Dispatcher:
         self.routers = list(routers)
         self.dialogs: dict[str, DialogFn] = {}
         self._by_type: dict[type, Route] | None = None
+        # Imported here: handlers import this module; normalizing is the parsers' grammar.
+        from handlers.textnorm import clean_message
+
+        self.clean = clean_message
+        self.amend = next((r.amend for r in self.routers if r.amend is not None), None)
         for router in self.routers:
             self.dialogs.update(router.dialogs)
 
@@ -203,6 +229,7 @@ class Dispatcher:
         """The first route whose parser accepts ``text``, allowed or not for the role. A route
         may hand back another feature's value (the understanding of natural phrasings does):
         the route returned is then the one whose handler takes that value."""
+        text = self.clean(text)
         for router in self.routers:
             for route in router.routes:
                 value = route.parse(text, pctx)
@@ -232,7 +259,7 @@ class Dispatcher:
         return value
 
     async def dispatch(self, ctx: Context) -> None:
-        text = ctx.incoming.text.strip()
+        text = self.clean(ctx.incoming.text)
         dialog = await ctx.tx.dialogs.get(ctx.incoming.chat_key, ctx.incoming.sender, ctx.now)
         if dialog is not None and dialog.expires_at <= ctx.now:
             await ctx.end_dialog()
@@ -285,30 +312,47 @@ class Dispatcher:
         if isinstance(value, Guess):
             # Never act on a guess: state the reading and wait for 是/确认 or a correction.
             await ctx.start_dialog(
-                CONFIRM_DIALOG, "waiting", {"text": text, "now": pctx.now.isoformat()}
+                CONFIRM_DIALOG, "waiting", {"text": ctx.incoming.text, "now": pctx.now.isoformat()}
             )
             ctx.reply(f"我理解为：{value.confirm}\n{CONFIRM_ASK}")
             return
         await route.handler(value, ctx)
 
     async def _confirmation(self, text: str, ctx: Context, dialog: DialogState) -> None:
-        """The answer to a reading the bot asked about: act on it, drop it, or read the answer
-        as the corrected message (which may itself need confirming)."""
-        await ctx.end_dialog()
-        answer = text.strip(" 。.!！~～")
+        """The answer to a reading the bot asked about: act on it, drop it, take a one-slot
+        correction (周四下午, 不是第2组，是第3组: the reading is updated and asked again), or
+        read the answer as a new message (which may itself need confirming)."""
+        answer = answer_word(text)
+        in_group = ctx.incoming.chat_id is not None
+        asked = ParseContext(ctx.member.role, datetime.fromisoformat(dialog.data["now"]), in_group)
+        waiting = dialog.data["text"]
         if answer in NO_WORDS or answer in CANCEL_WORDS:
+            await ctx.end_dialog()
             ctx.reply("好的，没有执行。可以重新发送正确的内容。")
             return
-        if answer not in YES_WORDS:
-            pctx = ParseContext(ctx.member.role, ctx.now, ctx.incoming.chat_id is not None)
-            await self._act(text, pctx, ctx)
+        if answer in YES_WORDS:
+            route, value = self.parse(waiting, asked)
+            if isinstance(value, Guess) and value.missing:
+                ctx.reply(f"还缺少{value.missing}，请直接回复；回复「不是」放弃。")
+                return  # the dialog stays open for the missing part
+            await ctx.end_dialog()
+            if route is None or (route.roles is not None and ctx.member.role not in route.roles):
+                raise UserFacingError("抱歉，这条内容现在无法执行，请重新发送。")
+            await route.handler(value.value if isinstance(value, Guess) else value, ctx)
             return
-        asked_at = datetime.fromisoformat(dialog.data["now"])
-        pctx = ParseContext(ctx.member.role, asked_at, ctx.incoming.chat_id is not None)
-        route, value = self.parse(dialog.data["text"], pctx)
-        if route is None or (route.roles is not None and ctx.member.role not in route.roles):
-            raise UserFacingError("抱歉，这条内容现在无法执行，请重新发送。")
-        await route.handler(value.value if isinstance(value, Guess) else value, ctx)
+        amended = None
+        if self.amend is not None:
+            amended = self.amend(waiting, text, asked, lambda t: self.parse_for_role(t, asked))
+        if amended is not None:
+            fixed, reading = amended
+            await ctx.start_dialog(
+                CONFIRM_DIALOG, "waiting", {"text": fixed, "now": dialog.data["now"]}
+            )
+            ctx.reply(f"已更正。我理解为：{reading.confirm}\n{CONFIRM_ASK}")
+            return
+        await ctx.end_dialog()
+        pctx = ParseContext(ctx.member.role, ctx.now, in_group)
+        await self._act(text, pctx, ctx)
 
 
 def as_json(value: Any) -> dict[str, Any]:
@@ -317,7 +361,8 @@ def as_json(value: Any) -> dict[str, Any]:
     if value is None:
         return {"intent": "unknown"}
     if isinstance(value, Guess):
-        return {**as_json(value.value), "confirm": value.confirm}
+        missing = {"missing": value.missing} if value.missing else {}
+        return {**as_json(value.value), "confirm": value.confirm, **missing}
     return {"intent": type(value).intent, **_jsonable(asdict(value))}
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from handlers.textnorm import parse_number, widen_punct
 
-__all__ = ["Body", "parse_body"]
+__all__ = ["Body", "minutes_in", "parse_body"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +36,10 @@ _MIN_UNIT = r"(?:分钟|min(?:ute)?s?(?![A-Za-z])|分(?![之数析享别类组�
 _DURATION = re.compile(
     r"(?:(?:用时|历时|时长|耗时|共计|合计|累计|共|约|大约|各)[:：]? ?)?"
     rf"(?<![\d.A-Za-z第])(?:"
-    rf"(?P<h>{_NUM})(?P<half>个半)? ?(?:个 ?)?(?:小时|钟头|h(?:ours?|rs?)?(?![A-Za-z]))"
+    rf"(?P<h>{_NUM})(?P<half>个半)? ?(?:个 ?)?"
+    r"(?:小时|钟头|(?<=个)钟(?!头)|h(?:ours?|rs?)?(?![A-Za-z]))"  # 一个钟: an hour, as said
     rf"(?: ?零?(?P<hm>{_NUM}) ?(?:{_MIN_UNIT}|m(?![A-Za-z])))?"
-    r"|(?P<halfhour>半 ?个? ?(?:小时|钟头))"
+    r"|(?P<halfhour>半 ?个? ?(?:小时|钟头)|半个钟)"
     rf"|(?P<m>{_NUM}) ?{_MIN_UNIT})"
 )
 # 心得：… / 心得 … / 心得… label the reflection; before a word of degree (收获很大, 感悟颇深)
@@ -153,6 +154,11 @@ def _durations(masked: str) -> tuple[int | None, list[tuple[int, int]]]:
         total = (total or 0) + value
         spans.append(match.span())
     return (None if total is None else round(total)), spans
+
+
+def minutes_in(text: str) -> int | None:
+    """The minutes of the durations in ``text`` (titles already masked), or None."""
+    return _durations(text)[0]
 
 
 def _minutes(match: re.Match[str]) -> float | None:

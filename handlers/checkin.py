@@ -7,17 +7,15 @@ study record. One member counts once per period: a second check-in adds to the f
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from datetime import datetime, timedelta
 
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
 from handlers.checkin_parse import (
-    CheckInQuery,
-    CheckInText,
-    MakeUpText,
+    CheckInIntent,
+    MakeUpIntent,
+    QueryIntent,
     parse_checkin,
     parse_checkin_query,
     parse_makeup,
@@ -41,7 +39,6 @@ from handlers.periods import (
     period_containing,
     period_of_span,
 )
-from handlers.understand.slots import group_names, past_day
 from storage import Tx
 from storage.models import Campaign, CheckIn, Group
 
@@ -53,72 +50,20 @@ CAMPAIGN_DENIED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CheckInIntent:
-    intent: ClassVar[str] = "checkin"
-    titles: tuple[str, ...]
-    minutes: int | None
-    note: str | None
-    material: str
-
-
-@dataclass(frozen=True, slots=True)
-class MakeUpIntent:
-    intent: ClassVar[str] = "makeup"
-    date: date | None
-    titles: tuple[str, ...]
-    minutes: int | None
-    note: str | None
-    material: str
-
-
-@dataclass(frozen=True, slots=True)
-class QueryIntent:
-    intent: ClassVar[str] = "checkin_query"
-    scope: str
-    group: str | None
-
-
 def _checkin(text: str, _: ParseContext) -> CheckInIntent | None:
-    value = parse_checkin(text)
-    return None if value is None else CheckInIntent(**_fields(value))
+    return parse_checkin(text)
 
 
 def _makeup(text: str, pctx: ParseContext) -> MakeUpIntent | None:
-    value = parse_makeup(text, pctx.now)
-    if value is None:
-        return None
-    day = value.date or past_day(text, pctx.now)[0]  # 12/1, 12-1: the chat form of a date
-    return MakeUpIntent(date=day, **_fields(value))
+    return parse_makeup(text, pctx.now)
 
 
 def _query(text: str, _: ParseContext) -> QueryIntent | None:
-    value: CheckInQuery | None = parse_checkin_query(text)
-    if value is None:
-        return None
-    group = value.group
-    if group is not None:
-        named = group_names(group)
-        if named:
-            group = named[0]  # 第八学习小组 → 第8学习小组
-        elif not re.search(r"组|委|界|全体", group) or re.search(
-            r"各|统计|汇总|一下|查|看", group
-        ):
-            return None  # 打卡情况统计一下: no group named; the understanding layer reads it
-    return QueryIntent(value.scope, group)
+    return parse_checkin_query(text)
 
 
 def _campaign(text: str, _: ParseContext) -> CampaignCommand | CampaignStop | None:
     return parse_campaign_command(text)
-
-
-def _fields(value: CheckInText | MakeUpText) -> dict[str, Any]:
-    return {
-        "titles": value.titles,
-        "minutes": value.minutes,
-        "note": value.note,
-        "material": value.material,
-    }
 
 
 # -- check-in ----------------------------------------------------------------------------------

@@ -23,16 +23,17 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from handlers._checkin_body import Body, parse_body
 from handlers.textnorm import normalize
 from handlers.timephrase import find_time_phrase
+from handlers.understand.slots import group_names, past_day
 
 __all__ = [
-    "CheckInQuery",
-    "CheckInText",
-    "MakeUpText",
+    "CheckInIntent",
+    "MakeUpIntent",
+    "QueryIntent",
     "parse_checkin",
     "parse_checkin_query",
     "parse_makeup",
@@ -40,9 +41,11 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class CheckInText:
-    """A check-in (打卡) as the member wrote it; ``material`` may be empty (a bare 打卡)."""
+class CheckInIntent:
+    """A check-in (打卡) as the member wrote it; ``material`` may be empty (a bare 打卡).
+    The one value from the parser to :func:`handlers.checkin.check_in`."""
 
+    intent: ClassVar[str] = "checkin"
     titles: tuple[str, ...]
     minutes: int | None
     note: str | None
@@ -50,9 +53,10 @@ class CheckInText:
 
 
 @dataclass(frozen=True, slots=True)
-class MakeUpText:
+class MakeUpIntent:
     """A make-up check-in (补卡); ``date`` is ``None`` when no day was recognised."""
 
+    intent: ClassVar[str] = "makeup"
     date: dt.date | None
     titles: tuple[str, ...]
     minutes: int | None
@@ -61,9 +65,10 @@ class MakeUpText:
 
 
 @dataclass(frozen=True, slots=True)
-class CheckInQuery:
+class QueryIntent:
     """A question about check-ins: one's own record, statistics, or a group's week."""
 
+    intent: ClassVar[str] = "checkin_query"
     scope: Literal["mine", "stats", "group_week"]
     group: str | None = None
 
@@ -95,7 +100,7 @@ _EDGE_PUNCT = ":：,，、 【】[]"
 _TITLE = re.compile(r"《[^》]*》|〈[^〉]*〉")
 
 
-def parse_checkin(text: str) -> CheckInText | None:
+def parse_checkin(text: str) -> CheckInIntent | None:
     """The check-in in ``text``, or ``None`` if it is not one (see module docstring)."""
     clean = normalize(text)
     if not clean or _MAKEUP.match(clean) or parse_checkin_query(clean) is not None:
@@ -120,11 +125,12 @@ def parse_checkin(text: str) -> CheckInText | None:
         return None
     if glued_at_end and not (body.titles or body.minutes is not None):
         return None  # "…打卡" glued to the text counts only with a title or a duration (怎么打卡)
-    return CheckInText(body.titles, body.minutes, body.note, body.material)
+    return CheckInIntent(body.titles, body.minutes, body.note, body.material)
 
 
-def parse_makeup(text: str, now: dt.datetime) -> MakeUpText | None:
-    """A 补卡 message: the day it makes up for (the latest such day up to ``now``) and body."""
+def parse_makeup(text: str, now: dt.datetime) -> MakeUpIntent | None:
+    """A 补卡 message: the day it makes up for (the latest such day up to ``now``; ``12/1``
+    and ``12-1``, the chat form of a date, count here) and body."""
     clean = normalize(text)
     trigger = _MAKEUP.match(clean)
     if trigger is None:
@@ -139,31 +145,47 @@ def parse_makeup(text: str, now: dt.datetime) -> MakeUpText | None:
         day = phrase.day
         start, end = phrase.span
         rest = f"{rest[:start]} {rest[end:]}"
+    else:
+        day = past_day(rest, now)[0]
     body: Body = parse_body(rest)
     if body.is_question:
         return None
-    return MakeUpText(day, body.titles, body.minutes, body.note, body.material)
+    return MakeUpIntent(day, body.titles, body.minutes, body.note, body.material)
 
 
-def parse_checkin_query(text: str) -> CheckInQuery | None:
-    """``我的打卡`` -> mine; ``打卡统计`` -> stats; ``第3学习小组本周打卡情况`` -> group_week."""
+def parse_checkin_query(text: str) -> QueryIntent | None:
+    """``我的打卡`` -> mine; ``打卡统计`` -> stats; ``第3学习小组本周打卡情况`` -> group_week.
+    A group is made canonical (``第八学习小组`` -> ``第8学习小组``); words that name no group
+    (``打卡情况统计一下``) are no query here: the understanding of natural phrasings reads them."""
     clean = normalize(text)
     if _MINE.fullmatch(clean):
-        return CheckInQuery("mine")
+        return QueryIntent("mine")
     for scope, pattern in (("stats", _STATS), ("group_week", _WEEK)):
         match = pattern.fullmatch(clean)
         if match is None:
             continue
         pre, post = _group_part(match["pre"]), _group_part(match["post"])
         if "我的" in match["pre"]:
-            return CheckInQuery("mine")
+            return QueryIntent("mine")
         if pre and post:
             return None  # a sentence that mentions 打卡情况, not a query
-        group = pre or post
-        if scope == "stats":
-            return CheckInQuery("stats", group or None)
-        return CheckInQuery("group_week", group or None)
+        group = _group(pre or post)
+        if group == "":
+            return None
+        return QueryIntent("stats" if scope == "stats" else "group_week", group)
     return None
+
+
+def _group(words: str) -> str | None:
+    """The group a query names, canonical; None for no group, "" for words naming none."""
+    if not words:
+        return None
+    named = group_names(words)
+    if named:
+        return named[0]
+    if not re.search(r"组|委|界|全体", words) or re.search(r"各|统计|汇总|一下|查|看", words):
+        return ""
+    return words
 
 
 def _group_part(part: str) -> str:

@@ -44,7 +44,7 @@ _LOOKUP = re.compile(
     rf"^(?:查看|查询)?履职{_NOUN}\s+(?P<target>(?!\d+年?度?$)[^\s，。,]{{1,20}}?){_YEAR.format('y1')}$"
 )
 _LOOKUP_OF = re.compile(
-    rf"^(?:查看|查询)?(?P<target>(?!我$)[^\s，。,]{{1,20}}?)的?{_YEAR.format('y1')}履职"
+    rf"^(?:查看|查询)?(?P<target>(?!我$)[^\s，。,]{{1,20}}?) ?的?{_YEAR.format('y1')}履职"
     r"(?:档案|情况|记录|得分|评分|考核)$"
 )
 DENIED = "抱歉，委员只能查看自己的履职档案，请发送「我的履职」。"
@@ -84,6 +84,7 @@ def parse_mine(text: str, pctx: ParseContext) -> MyDuty | None:
     return value if isinstance(value, MyDuty) else None
 
 
+_HONORIFIC = re.compile(r"(?<=[\u4e00-\u9fff]{2})(?:委员|同志|老师|主任|主席)$")
 _LOOKUP_VERB = re.compile(r"^(?:导出|查看|查询|查一下|查查|看看|看一下|调出|调一下)")
 
 
@@ -102,6 +103,8 @@ def parse_lookup(text: str, pctx: ParseContext) -> DutyLookup | None:
         year = year or year_of(written[0], pctx.now)
         target = target[: written.start()] + target[written.end() :]
     named = group_names(target)
+    if not named:
+        target = _HONORIFIC.sub("", target) or target  # 李春燕委员, 赵强同志: the name
     return DutyLookup(named[0] if named else target, year) if target else None
 
 

@@ -34,5 +34,6 @@ async def not_understood(value: Unknown, ctx: Context) -> None:
     items = await open_items(ctx) if ctx.incoming.chat_id is None else []
     if items:
         lines.append("您目前待办：\n" + "\n".join(f"· {item}" for item in items))
-    lines.append(f"可以试试：{likely(value.text)}，或发送「帮助」查看全部功能。")
+    pctx = ParseContext(ctx.member.role, ctx.now, ctx.incoming.chat_id is not None)
+    lines.append(f"可以试试：{likely(value.text, pctx)}，或发送「帮助」查看全部功能。")
     ctx.reply("\n".join(lines), shareable=not items)  # one's open items are one's own

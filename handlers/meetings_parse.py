@@ -22,6 +22,7 @@ from handlers.notices_common import number_pattern
 from handlers.notices_parse import addressed_command
 from handlers.textnorm import normalize, widen_punct
 from handlers.timephrase import find_time_phrases
+from handlers.understand.slots import reason, reply_date
 
 KINDS = (
     "全体会议",
@@ -109,9 +110,10 @@ def parse_meeting(text: str, now: datetime) -> MeetingCommand | None:
     kind = next((k for k in KINDS if k in body or k in head), "会议")
     starts_at = reply_by = None
     for phrase in find_time_phrases(body, now, prefer="future"):
-        if phrase.is_deadline and reply_by is None:
-            reply_by = phrase.at
-        elif not phrase.is_deadline and starts_at is None:
+        replying = reply_date(body, phrase)  # 请于…前回复, 回复截止：5月25日
+        if replying and reply_by is None:
+            reply_by = replying
+        elif not replying and starts_at is None:
             starts_at = phrase.at
     place_match = _PLACE.search(body)
     place = ""
@@ -138,8 +140,8 @@ def parse_rsvp(text: str) -> Rsvp | None:
         return Rsvp("attend", "", int(attend["no"]) if attend["no"] else None)
     leave = _LEAVE.match(upper)
     if leave is not None and len(clean) <= 200 and not re.search(r"[?？吗]$", clean):
-        reason = clean[leave.start("reason") :].strip(" ,，。")
-        return Rsvp("leave", reason, int(leave["no"]) if leave["no"] else None)
+        why = reason(clean[leave.start("reason") :])
+        return Rsvp("leave", why, int(leave["no"]) if leave["no"] else None)
     return None
 
 

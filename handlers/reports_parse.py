@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from handlers.textnorm import normalize, widen_punct
+from handlers.understand.slots import reason
 
 CATEGORIES = (
     "经济发展",
@@ -458,7 +459,7 @@ def parse_review(text: str) -> ReviewCommand | None:
         # A bare verb is a command missing its number; a verb inside a sentence is not ours.
         return ReviewCommand(action, None, None) if not rest else None
     number = canonical_number(match)
-    comment = widen_punct(rest) or None
+    comment = widen_punct(reason(rest)) or None
     if action == "forward":
         word, _, remainder = re.sub(r"^(?:至|到|给)", "", rest).partition(" ")
         return ReviewCommand(action, number, remainder.strip() or None, forward_level(word))

@@ -33,6 +33,8 @@ import cn2an
 __all__ = [
     "CN_DIGITS",
     "NUMBER_PATTERN",
+    "Clean",
+    "clean_message",
     "fold",
     "normalize",
     "parse_int",
@@ -117,6 +119,27 @@ def strip_mention(text: str, names: tuple[str, ...] = ()) -> str:
     return rest
 
 
+class Clean(str):
+    """A message normalized once (by the dispatcher): the flat form, one space for any
+    whitespace, with :attr:`lines` the same text keeping its line breaks (社情民意, notices).
+
+    :func:`normalize` hands a ``Clean`` back as it is, so a parser given the dispatcher's text
+    does no work twice, and the same parser called with raw text (tests) still normalizes it.
+    """
+
+    __slots__ = ("lines",)
+    lines: str
+
+
+def clean_message(text: str) -> Clean:
+    """Normalize a message once, both ways (see :class:`Clean`)."""
+    if isinstance(text, Clean):
+        return text
+    clean = Clean(normalize(text))
+    clean.lines = normalize(text, keep_newlines=True)
+    return clean
+
+
 def normalize(
     text: str,
     *,
@@ -127,8 +150,11 @@ def normalize(
     """Fold, drop zero-width and control characters, collapse whitespace, strip mentions.
 
     With ``keep_newlines`` (for multi-line messages such as 社情民意 reports) each line is
-    collapsed and trimmed and runs of blank lines become one line break.
+    collapsed and trimmed and runs of blank lines become one line break. Text the dispatcher
+    already cleaned (:class:`Clean`) is returned as it is.
     """
+    if isinstance(text, Clean) and mention and not bot_names:
+        return text.lines if keep_newlines else text
     if not text:
         return ""
     cleaned = "".join(

@@ -170,3 +170,77 @@ async def test_an_announcement_naming_nobody_goes_to_the_group_it_was_written_in
         assert await bot.say("mishu", "是") == [
             "请写明发给哪些群或哪些人，例如「第3学习小组」或「全体委员」，再发一次。"
         ]
+
+
+async def test_a_one_slot_correction_updates_the_reading_and_asks_again(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        [asked] = await bot.say(
+            "mishu", "定于12月3日上午9点在三楼会议室召开常委会，请第三组委员于12月1日前回复"
+        )
+        assert asked.startswith("我理解为：会议通知：常委会，12月3日（周三）09:00，三楼会议室")
+        assert "发给第3学习小组" in asked
+        # Only the group was wrong: the secretary names it, the reading is stated again.
+        [again] = await bot.say("mishu", "不是第3组，是第5组")
+        assert again == (
+            "已更正。我理解为：会议通知：常委会，12月3日（周三）09:00，三楼会议室，"
+            "发给第5学习小组\n" + CONFIRM_ASK
+        )
+        # Then the time: a bare day and part of the day replaces the start, not the reply date.
+        [third] = await bot.say("mishu", "周四下午")
+        assert third.startswith(
+            "已更正。我理解为：会议通知：常委会，11月27日（周四）15:00，三楼会议室，发给第5学习小组"
+        )
+        sent = await bot.say_and_collect("mishu", "是")
+        posts = [m for m in sent if m.address.kind == "group"]
+        assert [m.address.label for m in posts] == ["group:第5学习小组"]
+        assert "11月27日" in posts[0].text and "常委会" in posts[0].text
+        assert await bot.say("mishu", "是") == [
+            "目前没有等待您确认的操作。发送「帮助」查看我能做什么。"
+        ]
+
+
+async def test_a_review_without_its_number_asks_for_the_number_then_acts(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.say(
+            "g3m1",
+            "社情民意：关于加强农村饮水工程管护的建议\n基本情况：水管老化。\n建议：设立专岗。",
+        )
+        [asked] = await bot.say("mishu", "这篇采用")
+        assert asked.startswith("我理解为：采用（未写编号），还缺少编号，例如 SQ-2025-0042")
+        # 是 cannot act on a report nobody named: the bot asks for the number again.
+        [missing] = await bot.say("mishu", "是")
+        assert missing == "还缺少编号，例如 SQ-2025-0042，请直接回复；回复「不是」放弃。"
+        [again] = await bot.say("mishu", "SQ-2025-0001")
+        assert again == "已更正。我理解为：采用 SQ-2025-0001\n" + CONFIRM_ASK
+        assert await bot.say("mishu", "确认") == [
+            "SQ-2025-0001《关于加强农村饮水工程管护的建议》已采用，现为「已采用」。"
+            "已通知提交人（1 人）。",
+            "【社情民意】《关于加强农村饮水工程管护的建议》（SQ-2025-0001）已被采用。",
+        ]
+
+
+async def test_two_actions_scored_alike_are_asked_about_not_picked(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        # A secretary's own make-up that mentions a meeting: 补卡 and 会议通知 score alike.
+        [asked] = await bot.say(
+            "mishu", "昨天在外地开会没打卡，现在补：学习《政府工作报告》，一个小时"
+        )
+        assert asked.startswith("我理解为：补卡 11月24日：《政府工作报告》 60分钟")
+        assert "也可能是「发会议通知」" in asked
+        assert await bot.say("mishu", "不是") == ["好的，没有执行。可以重新发送正确的内容。"]
+
+
+async def test_the_fallback_suggests_what_the_words_scored_for(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        [reply] = await bot.say("g3m1", "会议那个事", group="第3学习小组")
+        assert reply.endswith("可以试试：「参加」或「请假 理由」，或发送「帮助」查看全部功能。")
+        [office] = await bot.say("mishu", "会议那个事")
+        assert "可以试试：「会议通知 第3学习小组：" in office  # the office's own meeting form

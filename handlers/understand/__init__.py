@@ -4,5 +4,6 @@
 message; :mod:`grammar` declares each intent as data (cue words, vetoes, who may use it, the
 slots it needs); :mod:`intents` scores them and builds the value a feature's handler takes.
 :mod:`routes` puts it in the dispatcher: questions before any command parser, natural
-phrasings after all of them, just before the fallback.
+phrasings after all of them, just before the fallback; :mod:`amend` reads a one-slot
+correction of a reading that waits for 是/确认.
 """

@@ -15,10 +15,17 @@ OFFICE = frozenset({"secretary", "admin"})
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One intent: ``cue`` must match; ``weight`` breaks ties between intents that both match
-    (an office announcement naming a meeting is a meeting before it is a notice); ``veto``
-    rules it out; ``asks`` lets it carry question words (a query is a question by nature);
-    ``needs`` names the slots it cannot do without (``sq``, ``tz``, ``hy``, ``db``)."""
+    """One intent, scored against a message (see :func:`handlers.understand.intents.scored`).
+
+    ``cue`` must match for the intent to be read at all; its ``weight`` is the score it gives
+    (an office announcement naming a meeting is a meeting before it is a notice). Each slot of
+    ``evidence`` found in the message adds :data:`EVIDENCE` (a 补卡 naming a day and a book is
+    surer than one naming neither). ``veto`` rules the intent out; ``asks`` lets it carry
+    question words (a query is a question by nature); ``needs`` names the slots it cannot do
+    without (``sq``, ``tz``, ``hy``, ``db``): missing, the intent is dropped — or, with
+    ``ask_missing``, the bot asks for the slot instead of guessing (``采用`` alone: which
+    report?). ``weak`` words name the feature without asking for it (社情民意 alone): below
+    :data:`THRESHOLD`, they only tell the fallback what the sender most likely meant."""
 
     name: str
     cue: re.Pattern[str]
@@ -27,6 +34,23 @@ class Rule:
     roles: frozenset[str] | None = None
     asks: bool = False
     needs: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    ask_missing: bool = False
+    weak: re.Pattern[str] | None = None
+
+
+# Scores: a cue gives its rule's weight, each slot of its evidence EVIDENCE; the best intent
+# at or above THRESHOLD wins; another action within CLOSE of it makes the reading a guess to
+# confirm. A weak word alone scores WEAK, below the threshold.
+THRESHOLD = 2.0
+EVIDENCE = 0.5
+CLOSE = 0.25
+WEAK = 1.0
+# The intents that change something: never taken on a guess.
+ACTIONS = frozenset(
+    {"checkin", "makeup", "report", "review", "notice", "meeting", "task", "task_done",
+     "task_tickoff", "rsvp", "ack"}
+)  # fmt: skip
 
 
 def _re(pattern: str) -> re.Pattern[str]:
@@ -37,21 +61,26 @@ def _re(pattern: str) -> re.Pattern[str]:
 QUESTION = _re(
     r"[?？]|吗|怎么|咋|如何|哪|能不能|可不可以|可以不|有没有|要不要|是不是|是否"
     r"|什么|啥|几点|多少|多久|几天|几次|几类|几篇|算.{0,6}还是|还能|一般|怎样"
-    r"|(?:给|找|问|交|报)谁|([\u4e00-\u9fff])不\1"
+    r"|(?:给|找|问|交|报)谁|谁(?:来|去|负责|审|批|管)|几(?:楼|层|号)|([\u4e00-\u9fff])不\1"
+    r"|(?:了|有)[\u4e00-\u9fff]{0,6}没有?[~～!！。.]*$"  # 有限制没, 交了没有: X没 asks
 )
-# An announcement asks members to answer: these are not questions to the bot.
-NOT_A_QUESTION = _re(r"是否(?:参加|出席|参会)|参加还是请假|请假还是参加|回复是否")
+# An announcement asks members to answer, and a rhetorical 哪有空 complains: these are no
+# questions to the bot.
+NOT_A_QUESTION = _re(
+    r"是否(?:参加|出席|参会)|参加还是请假|请假还是参加|回复是否|哪(?:有|来的?)(?:空|时间|功夫|精力|心思)"
+)
 # A question put to the people in a group, not to the bot.
 TO_OTHERS = _re(r"大家|各位|你们|谁有|谁知道|有没有人")
 
 # What a question is about, first match wins (补卡 before 打卡, 履职报告 before 履职).
 TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("makeup", _re(r"补(?:个|一下|打)?卡|补签|能补|补.{0,3}卡|补几|忘\S{0,2}打\S{0,2}卡|漏打")),
-    ("task", _re(r"督办|任务|履职报告|截止(?:时间|日期)|销号|红色|黄色|蓝色")),
+    ("task", _re(r"督办|任务|履职报告|销号|红色|黄色|蓝色")),
     ("duty", _re(r"履职|档案|五个一|打分|积分|得分")),
     ("checkin", _re(r"打.{0,2}卡|书香")),
+    ("task", _re(r"截止(?:时间|日期)")),  # 打卡截止时间 is about check-ins
     ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)")),
-    ("meeting", _re(r"会议|常委会|协商会|座谈会|参会|请假|回执")),
+    ("meeting", _re(r"会议(?!室)|常委会|协商会|座谈会|参会|请假|回执")),  # 会议室: a room
     ("notice", _re(r"通知|收到")),
     ("meeting", _re(r"开会|的会|会.{0,2}(?:几点|在哪|什么时候)")),
 )
@@ -59,7 +88,11 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
 HELP = _re(
     r"^(?:(?:那个啥|那个|嗯+|呃|请问|你好|您好)[,，\s]*)*(?:你|助手|机器人)?都?(?:能|会|可以)(?:干|做|帮我?做?)"
     r"(?:啥|什么|些什么|哪些)"
-    r"|^帮助(?:一下)?$|^求助$|^怎么用(?:这个|你)?(?:助手|机器人)?|^(?:功能|使用)(?:介绍|说明)|^有(?:哪些|什么|啥)功能"
+    r"|^帮助(?:一下)?$|^求助$|^(?:功能|使用)(?:介绍|说明)|^有(?:哪些|什么|啥)功能"
+    # 怎么使用这个助手 / 这个助手如何使用 / 教我怎么用你: how to use the bot itself
+    r"|^(?:请问)?(?:(?:这个|你这个)?(?:助手|机器人)|你)?(?:要|该)?(?:怎么|如何|咋)(?:使用|用|操作)"
+    r"(?:这个|你)?(?:助手|机器人)?(?:呀|啊|呢)?[?？]*$"
+    r"|^教(?:教)?我?(?:怎么|如何)?(?:使用|用)(?:你|这个|助手)"
 )
 
 # -- slots' neighbours --------------------------------------------------------------------------
@@ -79,7 +112,8 @@ REVIEW_LIST = _re(r"待审|还没审|没审|未审|需要审|要审的")
 # -- the intents, in order of preference when two match equally ---------------------------------
 
 _CHECKIN_QUERY_WORDS = (
-    r"几次|几天|天数|连续|多少|了没|没有|有没有|情况|统计|汇总|打卡率|名单|谁|咋样|怎么样|进度|排行|排名|记录"
+    r"几次|几天|天数|连续|多少|了没|没有|有没有|情况|统计|汇总|打卡率|名单|谁|哪(?:些|几|位|个)|咋样|怎么样"
+    r"|进度|排行|排名|记录"
     r"|^(?:看下|看看|查下|查查|查一下)"
 )
 _STUDY = r"《|学|读|看|听|分钟|小时|钟头|心得|感悟|书|报|章|节|课|min|\d+ ?h"
@@ -110,7 +144,14 @@ RULES: tuple[Rule, ...] = (
         asks=True,
         needs=("tz",),
     ),
-    Rule("task_tickoff", _re(r"销号|标记(?:为)?完成|勾掉"), weight=4, roles=OFFICE, needs=("db",)),
+    Rule(
+        "task_tickoff",
+        _re(r"销号|标记(?:为)?完成|勾掉"),
+        weight=4,
+        roles=OFFICE,
+        needs=("db",),
+        ask_missing=True,
+    ),
     Rule(
         "task_status",
         _re(r"情况|谁|名单|进度|几个人|多少人|没完成|未完成|清单"),
@@ -122,7 +163,7 @@ RULES: tuple[Rule, ...] = (
         "task_done",
         _re(
             r"交了|提交了|已提交|完成|做完|办结|报了|已交|搞定|报送|已报|上报|已发|发了"
-            r"|已\S{0,6}(?:提交|报送|上报|交)"
+            r"|已\S{0,6}(?:提交|报送|上报|交)|(?<![a-z])(?:done|ok)(?![a-z])|✅|☑|✔|好了|弄好|办好"
         ),
         weight=3,
         needs=("db",),
@@ -133,12 +174,13 @@ RULES: tuple[Rule, ...] = (
         weight=3,
         roles=OFFICE,
         needs=("sq",),
+        ask_missing=True,
         veto=_re(r"吗|了没|没有|[?？]|怎么|如何"),
     ),
     Rule(
         "report_query",
         _re(
-            r"进度|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|情况|结果|采用了?吗"
+            r"进度|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|情况|结果|吗|[?？]|呢"
             r"|^SQ[-\d\s]*$|我(?:的|提交的|交的|报的|那篇|今年报|上个月交)"
         ),
         weight=3,
@@ -161,6 +203,7 @@ RULES: tuple[Rule, ...] = (
         "duty_mine",
         _re(r"(?:我|自己)\S{0,12}(?:履职|五个一)|履职\S{0,6}(?:我|自己)"),
         weight=3,
+        weak=_re(r"履职|档案"),
         asks=True,
         veto=_re(r"怎么打分|怎么算|在哪|如何"),
     ),
@@ -197,14 +240,20 @@ RULES: tuple[Rule, ...] = (
             r"|的(?:卡)?补(?:上|一下|一个|个)|^补\s*(?:昨|前天|大前天|上周|本周|这周|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
         ),
         weight=3,
+        evidence=("day", "title", "minutes"),
+        weak=_re(r"补卡|补签|忘了?打卡|漏打"),
     ),
     Rule(
         "checkin",
         _re(r"打(?:个|一个|一下|下)?卡"),
         weight=2,
+        evidence=("title", "minutes"),
+        weak=_re(r"打卡|学习|读书"),
         veto=_re(
             r"(?:等会|一会|待会|晚点|稍后|回头|明天|马上)儿?再?打卡|再打卡"  # not yet done
-            r"|没空|没(?:有)?打|忘|漏打|未打|不打|去\S{0,10}打卡|打卡\S{0,3}(?:景点|网红|地)"
+            # 忘了打卡 is not done; 差点忘了，打卡… is
+            r"|没空|没(?:有)?打|(?<!差点)(?<!险些)(?<!差一点)(?<!几乎)忘|漏打|未打|不打"
+            r"|去\S{0,10}打卡|打卡\S{0,3}(?:景点|网红|地)"
         ),
     ),
     Rule(
@@ -227,12 +276,14 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "report_start",
         _re(
-            r"(?:我要|我想|想|要|开始|新建|报个?|写|提交|填写?|交|反映)\S{0,8}(?:社情民意|直通车)"
+            r"(?:我要|我想|想|要|开始|新建|新增|起草|撰写|编写|拟|录入|登记|上传|报个?|写|提交|填写?|交|反映)"
+            r"\S{0,8}(?:社情民意|直通车)"
             r"|(?:社情民意|直通车)\S{0,4}想(?:要)?(?:反映|提交|报|写|交)"
             r"|^我?(?:想|要)反映(?:一个|个|一下)?(?:情况|问题)$"
             r"|(?:社情民意|直通车)\S{0,4}(?:怎么开始)|反映\S{0,6}走社情民意"
         ),
         weight=2,
+        weak=_re(r"社情民意|直通车"),
         veto=_re(r"我的|我提交的|几篇|进度|怎么写|怎么弄|还能|分哪|联名"),
     ),
     Rule(
@@ -243,8 +294,24 @@ RULES: tuple[Rule, ...] = (
         ),
         weight=4,
         roles=OFFICE,
+        evidence=("time", "group"),
+        weak=_re(r"会议|开会"),
         # An announcement, not someone telling of a meeting they went to or missed.
         veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时"),
+    ),
+    Rule(
+        # The office's short form: a time, the meeting's name, its place or reply date
+        # (下周三下午2点 主席会议 机关一号会议室 请于下周一前回复), no 召开.
+        "meeting",
+        _re(
+            r"(?=.*(?:会议|(?:座谈|协商|常委|学习|培训|推进|调度|交流|论证|听证|评议|例|全)会)(?!室))"
+            r"(?=.*(?:地点|会议室|报告厅|礼堂|多功能厅|回复|回执|报名))"
+        ),
+        weight=3,
+        roles=OFFICE,
+        needs=("time",),
+        evidence=("group",),
+        veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时|[?？吗]|怎么|几点|在哪"),
     ),
     Rule(
         "task",
@@ -254,25 +321,39 @@ RULES: tuple[Rule, ...] = (
         ),
         weight=3,
         roles=OFFICE,
+        evidence=("deadline", "group"),
+        weak=_re(r"督办|任务"),
         veto=_re(r"发\S{0,3}通知|^通知|【通知】"),  # a notice that sets a date is a notice
     ),
-    Rule("notice", _re(r"发\S{0,2}通知|通知(?:一下)?|【通知】"), weight=2, roles=OFFICE),
+    Rule(
+        "notice",
+        _re(
+            r"发\S{0,2}通知|通知(?:一下)?|【通知】|定时发|群发"
+            r"|^(?:请)?(?:给|向)\S{1,20}发[:：]|^发(?:给|至|到)\S{1,20}[:：]"
+        ),
+        weight=2,
+        roles=OFFICE,
+        evidence=("group", "sendtime"),
+    ),
     Rule(
         "rsvp",
         _re(
             r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加"
-            r"|^(?:HY\S*\s*)?(?:(?:收到|好的?|嗯|ok)\S?\s*)*(?:(?:这次|明天的?|后天的?|下周的?)?会议?)?"
-            r"(?:确认|我|本人)*(?:要|能|会|可以|一定)?"
+            r"|^(?:(?:收到|好的?|嗯|ok|HY[\s\-]*\d*)\S?\s*)*(?:(?:这次|明天的?|后天的?|下周的?)?会议?)?"
+            r"(?:确认|我|本人)*(?:要|能|会|将|可以|一定|肯定|届时)*"
             r"(?:准时|按时)?(?:报名)?"
-            r"(?:参加|参会|出席|到会)(?!完|过|工作|革命)"
+            r"(?:参加|参会|出席|到会|到场|(?<=准时|按时)到)(?!完|过|工作|革命)"
         ),
-        weight=2,
+        weight=3,  # 收到，准时参加 answers the meeting, more than it acknowledges
+        evidence=("hy",),
+        weak=_re(r"会议|开会|参会"),
         veto=_re(r"参加完|参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"),
     ),
     Rule(
         "ack",
         _re(r"收到|收悉"),
-        weight=1,
+        weight=2,
+        evidence=("tz",),
         veto=_re(
             r"红包|礼物|快递|转账|包裹|钱|货|款|没收到|未收到|收到了吗|消息|晚点|稍后|收到[您你]的(?!通知)"
         ),

@@ -8,12 +8,13 @@ asking is wrapped in :class:`bot.dispatcher.Guess` with the sentence to confirm.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bot.dispatcher import Guess, ParseContext
-from handlers.checkin import CheckInIntent, MakeUpIntent, QueryIntent
+from handlers.checkin_parse import CheckInIntent, MakeUpIntent, QueryIntent
 from handlers.duty import DutyLookup, MyDuty
 from handlers.help import HelpRequest
 from handlers.meetings_parse import KINDS, MeetingCommand, MeetingStatus, Rsvp
@@ -28,7 +29,7 @@ from handlers.reports_parse import (
     forward_level,
 )
 from handlers.tasks_parse import TaskCommand, TaskDone, TaskStatus, TaskTickOff
-from handlers.textnorm import normalize, widen_punct
+from handlers.textnorm import clean_message, normalize, widen_punct
 from handlers.timephrase import parse_deadline
 from handlers.understand import grammar, slots
 from handlers.understand.reports import read_report
@@ -54,41 +55,161 @@ def topic(text: str) -> str | None:
     return next((name for name, pattern in grammar.TOPICS if pattern.search(text)), None)
 
 
-def candidates(text: str, pctx: ParseContext) -> list[grammar.Rule]:
-    """The rules that match ``text`` for this role, best first."""
-    found = {n.kind.lower() for n in slots.find_numbers(text)}
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """An intent's score for one message. ``missing`` lists the needed slots it lacks (only
+    kept for a rule that asks for them); ``eligible`` is False for an intent that matched but
+    was ruled out (a veto, question words, a missing slot): it still tells the fallback what
+    the sender most likely meant."""
+
+    rule: grammar.Rule
+    score: float
+    order: int
+    missing: tuple[str, ...] = ()
+    eligible: bool = True
+
+
+def scored(text: str, pctx: ParseContext) -> list[Scored]:
+    """Every rule whose cue (or weak word) matches ``text`` for this role, best first."""
     asking = is_question(text)
-    text = slots.mask_titles(text)  # 《如何写好社情民意信息》 names a book, not an intent
-    matched = []
+    masked = slots.mask_titles(text)  # 《如何写好社情民意信息》 names a book, not an intent
+    kinds: frozenset[str] | None = None
+    out: list[Scored] = []
     for order, rule in enumerate(grammar.RULES):
         if rule.roles is not None and pctx.role not in rule.roles:
             continue
-        if any(slot not in found for slot in rule.needs):
+        if not rule.cue.search(masked):
+            if rule.weak is not None and rule.weak.search(masked):
+                out.append(Scored(rule, grammar.WEAK, order, eligible=False))
             continue
-        if asking and not rule.asks:
-            continue
-        if rule.veto is not None and rule.veto.search(text):
-            continue
-        if rule.cue.search(text):
-            matched.append((-rule.weight, order, rule))
-    return [rule for _, _, rule in sorted(matched, key=lambda item: item[:2])]
+        if kinds is None:
+            kinds = slots.found(text, pctx.now)  # once, and only when some cue matched
+        score = rule.weight + grammar.EVIDENCE * sum(kind in kinds for kind in rule.evidence)
+        missing = tuple(slot for slot in rule.needs if slot not in kinds)
+        eligible = not (
+            (missing and not rule.ask_missing)
+            or (asking and not rule.asks)
+            or (rule.veto is not None and rule.veto.search(masked))
+        )
+        out.append(Scored(rule, score, order, missing, eligible))
+    return sorted(out, key=lambda item: (-item.score, item.order))
 
 
 def understand(text: str, pctx: ParseContext) -> Any:
     """The value a natural phrasing means, a :class:`Guess` to confirm, a :class:`Question`,
-    or None (chit-chat, or nothing the bot does)."""
-    clean = normalize(text)
+    or None (chit-chat, or nothing the bot does). Scored once per message: the early question
+    router and the late router share the result."""
+    clean = clean_message(text)
+    return _understood(clean.lines, pctx)
+
+
+@functools.lru_cache(maxsize=64)
+def _understood(lines: str, pctx: ParseContext) -> Any:
+    clean = clean_message(lines)
     if not clean or len(clean) > 2000:
         return None
-    for rule in candidates(clean, pctx):
-        value = BUILDERS[rule.name](clean, text, pctx)
-        if value is not None:
-            return value
+    best: tuple[Scored, Any] | None = None
+    for item in scored(clean, pctx):
+        if not item.eligible:
+            continue
+        if item.score < grammar.THRESHOLD or (
+            best is not None and item.score < best[0].score - grammar.CLOSE
+        ):
+            break
+        if item.missing:
+            if best is None and (value := _ask_for_slot(item, clean)) is not None:
+                return value
+            continue
+        value = BUILDERS[item.rule.name](clean, clean, pctx)
+        if value is None:
+            continue
+        if best is None:
+            best = (item, value)
+        elif _both_actions(best[0], item):
+            return _either(best[1], item.rule.name)  # a close second: ask, do not pick
+    if best is not None:
+        return best[1]
     if is_question(clean) and not grammar.TO_OTHERS.search(clean):
         about = topic(slots.mask_titles(clean))
         if about is not None:
             return Question(about, widen_punct(clean))
     return None
+
+
+def likely(text: str, pctx: ParseContext, limit: int = 3) -> list[str]:
+    """The intents the sender most likely meant, best first, from the scores (for the
+    fallback): every intent whose cue or weak words matched, whether or not it was taken,
+    except one whose cue is a common word that counts only with a number (怎么样 + SQ-…)."""
+    names: list[str] = []
+    for item in scored(clean_message(text), pctx):
+        if item.missing and not item.rule.ask_missing:
+            continue  # 怎么样 names a report's progress only with its number
+        if item.rule.name not in names:
+            names.append(item.rule.name)
+    return names[:limit]
+
+
+def _both_actions(first: Scored, second: Scored) -> bool:
+    names = {first.rule.name, second.rule.name}
+    return len(names) == 2 and names <= grammar.ACTIONS
+
+
+LABELS = {
+    "checkin": "学习打卡", "makeup": "补卡", "report": "提交社情民意", "review": "审核社情民意",
+    "notice": "发通知", "meeting": "发会议通知", "task": "交办督办任务",
+    "task_done": "报告督办任务完成", "task_tickoff": "督办销号", "rsvp": "会议回执",
+    "ack": "确认收到通知",
+}  # fmt: skip
+
+
+def _either(value: Any, other: str) -> Guess:
+    """Two actions scored alike: state the better reading, name the other, and ask."""
+    also = f"（也可能是「{LABELS[other]}」，如是请直接重发）"
+    if isinstance(value, Guess):
+        return Guess(value.value, value.confirm + also, value.missing)
+    return Guess(value, reading(value) + also)
+
+
+def reading(value: Any) -> str:
+    """A value stated back to the sender, for a confirmation."""
+    intent = type(value).intent
+    if isinstance(value, ReviewCommand):
+        word = _REVIEW_WORDS.get(value.action, value.action)
+        return f"{word} {value.number}" if value.number else f"{word}（未写编号）"
+    if isinstance(value, CheckInIntent | MakeUpIntent):
+        parts = ["、".join(f"《{t}》" for t in value.titles) or value.material]
+        if value.minutes:
+            parts.append(f"{value.minutes}分钟")
+        day = f" {value.date:%m月%d日}" if isinstance(value, MakeUpIntent) and value.date else ""
+        return f"{LABELS[intent]}{day}：{' '.join(p for p in parts if p) or '（无内容）'}"
+    if isinstance(value, Rsvp):
+        return "会议回执：参加" if value.answer == "attend" else f"会议回执：请假 {value.reason}"
+    return LABELS.get(intent, intent)
+
+
+# What to say when an action is clear but the slot it cannot do without is not.
+_ASK_FOR = {"sq": "编号，例如 SQ-2025-0042", "db": "督办编号，例如 DB-3"}
+# Words around a command that are no content of their own (这篇采用 is a command).
+_COMMAND_FILLER = re.compile(r"这篇|这条|这个|这份|该件|该条|那篇|一下|吧|了|先|就|[\s,，。.!！~]")
+
+
+def _ask_for_slot(item: Scored, clean: str) -> Guess | None:
+    """``采用`` with no number: a command, but on which report? Ask — only when the message is
+    the command and little else (这个建议可以采用 said in passing is no command)."""
+    match = item.rule.cue.search(slots.mask_titles(clean))
+    if (
+        match is None
+        or len(_COMMAND_FILLER.sub("", clean[: match.start()] + clean[match.end() :])) > 2
+    ):
+        return None
+    slot = item.missing[0]
+    action = next((a for a, pattern in grammar.REVIEW_VERBS if pattern.search(clean)), None)
+    if item.rule.name != "review" or action is None:
+        return None  # only a review asks for its number so far
+    value = ReviewCommand(action, None, None)
+    return Guess(
+        value, f"{reading(value)}，还缺少{_ASK_FOR.get(slot, slot)}", _ASK_FOR.get(slot, slot)
+    )
 
 
 def question_only(text: str, pctx: ParseContext) -> Question | None:
@@ -131,7 +252,8 @@ def _notice_status(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 _NAME = re.compile(r"[\u4e00-\u9fff]{2,3}")
 _NOT_NAMES = re.compile(
-    r"销号|标记为?完成|勾掉|已交|已完成|给[他她]们?|把|的|委员|任务|督办|已经|提交|和|及|都"
+    r"销号|标记为?完成|勾掉|给[他她]们?|把|的|委员|任务|督办|和|及|都|吧|了"
+    r"|(?:已经?)?(?:提交|报送|上报|完成|办完|做完|搞定|交)(?:了|过)?"
 )
 
 
@@ -191,7 +313,7 @@ _REVIEW_WORDS = {
 
 
 def _review_value(action: str, number: str, rest: str, clean: str) -> ReviewCommand:
-    comment = widen_punct(rest) or None
+    comment = widen_punct(slots.reason(rest)) or None
     if action == "forward":
         level = re.search(r"(?:市|州|省|全国)政协", clean)
         return ReviewCommand(action, number, None, forward_level(level[0]) if level else None)
@@ -215,8 +337,8 @@ def _duty_mine(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _PERSON_DUTY = re.compile(
-    r"(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?P<name>[\u4e00-\u9fff]{2,3}?)(?:委员)?"
-    r"(?:今年|去年|前年|20\d\d年?度?)?的?履职"
+    r"(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?P<name>[\u4e00-\u9fff]{2,3}?)"
+    r"(?:委员|同志|老师)?\s?(?:今年|去年|前年|20\d\d年?度?)?的?履职"
 )
 
 
@@ -235,7 +357,11 @@ def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
     groups = [g for g in slots.group_names(clean) if g != slots.EVERYONE]
     if re.search(r"统计|汇总|打卡率|排行|排名|各组|各小组|全市|全县|全州", clean):
         return QueryIntent("stats", groups[0] if groups else None)
-    if re.search(r"我|本人", clean) and not re.search(r"谁|大家|各位|名单", clean) and not groups:
+    if (
+        re.search(r"我|本人", clean)
+        and not re.search(r"谁|哪(?:些|几|位|个)|大家|各位|名单", clean)
+        and not groups
+    ):
         return QueryIntent("mine", None)
     return QueryIntent("group_week", groups[0] if groups else None)
 
@@ -301,7 +427,6 @@ def _audience(clean: str) -> tuple[str, ...]:
     return groups
 
 
-_REPLY_NEAR = re.compile(r"(?:回执|回复|报名|反馈)\S{0,4}(?:截止|截至|时间)?\s*[:：]?\s*$")
 _ROOM = re.compile(
     r"[\u4e00-\u9fff\d]{0,12}(?:会议室|报告厅|礼堂|会堂|多功能厅|村委会|活动室|大厅)"
 )
@@ -314,10 +439,9 @@ _MEETING_PLACE = re.compile(
 def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     starts_at = reply_by = None
     for phrase in slots.time_phrases(clean, pctx.now):
-        before = clean[max(0, phrase.span[0] - 8) : phrase.span[0]]
-        replying = phrase.is_deadline or _REPLY_NEAR.search(before)
+        replying = slots.reply_date(clean, phrase)
         if replying and reply_by is None and starts_at is not None:
-            reply_by = phrase.at
+            reply_by = replying
         elif not replying and starts_at is None:
             starts_at = phrase.at
     if starts_at is None:
@@ -409,7 +533,7 @@ def _body_start(clean: str) -> int:
     return cue.end() if cue else 0
 
 
-_ATTEND_WORD = re.compile(r"参加|参会|出席|到会")
+_ATTEND_WORD = re.compile(r"参加|参会|出席|到会|到场|(?<=准时|按时)到")
 
 
 def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -417,6 +541,8 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
     meeting = int(number.value) if number else None
     if len(clean) > 80:
         return None
+    if number is not None:  # HY-4 因公出差请假: the reason is what is left of the number
+        clean = slots.cut(clean, [number.span])
     leave = re.search(
         r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加了?",
         clean,
@@ -431,8 +557,8 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
     before = clean[: leave.start()].strip(" ,，。!！~～")
     before = re.sub(r"(?:实在|跟您|向您|和您|给您|我|本人|只能)+$", "", before).strip(" ,，")
     before = re.sub(r"^(?:收到|好的?|嗯|抱歉|不好意思)[,，\s]*|(?:但是|不过|可是)", "", before)
-    reason = after if len(after) >= 2 else before.strip(" ,，")
-    return Rsvp("leave", widen_punct(reason), meeting)
+    why = after if len(after) >= 2 else before.strip(" ,，")
+    return Rsvp("leave", widen_punct(slots.reason(why)), meeting)
 
 
 def _ack(clean: str, raw: str, pctx: ParseContext) -> Any:

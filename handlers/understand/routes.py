@@ -9,15 +9,26 @@ it by the value's type) — or, for a guess, to a confirmation first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from bot.dispatcher import NO_WORDS, YES_WORDS, Context, ParseContext, Router
+from bot.dispatcher import (
+    NO_WORDS,
+    YES_WORDS,
+    Context,
+    Guess,
+    ParseContext,
+    Router,
+    answer_word,
+)
 from handlers.meetings import meeting_line
 from handlers.notices_common import number, preview, when
 from handlers.textnorm import normalize
+from handlers.understand import grammar
+from handlers.understand.amend import amend
 from handlers.understand.answers import answer
-from handlers.understand.intents import Question, question_only, understand
+from handlers.understand.intents import Question, question_only, reading, understand
 
 early = Router("questions")
 late = Router("understand")
@@ -32,7 +43,7 @@ class Confirmation:
 
 
 def parse_confirmation(text: str, _: ParseContext) -> Confirmation | None:
-    word = normalize(text).strip(" 。.!！~～")
+    word = answer_word(normalize(text))
     if word in YES_WORDS:
         return Confirmation("yes")
     if word in NO_WORDS:
@@ -78,3 +89,21 @@ async def unreachable(value: object, ctx: Context) -> None:  # pragma: no cover
     # The dispatcher hands understood values to their feature's handler; only a value no
     # handler takes would land here, and understand() builds none.
     ctx.reply("抱歉，我没有理解。发送「帮助」查看我能做什么。")
+
+
+def amend_reading(
+    waiting: str, said: str, pctx: ParseContext, read: Callable[[str], Any]
+) -> tuple[str, Guess] | None:
+    """A one-slot correction while a reading waits (see :mod:`handlers.understand.amend`):
+    the amended message and its new reading, when it still reads as an action."""
+    fixed = amend(waiting, said, pctx.now)
+    if fixed is None:
+        return None
+    value = read(fixed)
+    inner = value.value if isinstance(value, Guess) else value
+    if getattr(type(inner), "intent", None) not in grammar.ACTIONS:
+        return None
+    return fixed, value if isinstance(value, Guess) else Guess(value, reading(value))
+
+
+late.amend = amend_reading

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from handlers._checkin_body import parse_body
+from handlers._checkin_body import minutes_in, parse_body
 from handlers.textnorm import parse_int
 from handlers.timephrase import SHANGHAI, TimePhrase, find_time_phrases
 
@@ -180,7 +180,9 @@ def clean_audience(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-_SEND_AFTER = re.compile(r"^\s*(?:发出|发送|推送|发布|再发|发)(?!群|到群|在群|言|现|展|生)")
+_SEND_AFTER = re.compile(
+    r"^\s*(?:定时)?(?:发出|发送|推送|发布|再发|发)(?!群|到群|在群|言|现|展|生)"
+)
 
 
 def send_time(text: str, now: datetime) -> tuple[datetime, tuple[int, int]] | None:
@@ -201,6 +203,52 @@ def send_time(text: str, now: datetime) -> tuple[datetime, tuple[int, int]] | No
     return None
 
 
+# The words just before a meeting's reply date: 请于…前回复 is a deadline anyway, but
+# 回复截止：5月25日 and 回执时间 12月1日 are not marked as one.
+_REPLY_NEAR = re.compile(r"(?:回执|回复|报名|反馈)\S{0,4}(?:截止|截至|时间)?\s*[:：]?\s*$")
+
+
+def reply_date(text: str, phrase: TimePhrase) -> datetime | None:
+    """``phrase`` as a meeting's reply date (the end of its day without a clock time), or None
+    when nothing marks it as one."""
+    before = text[max(0, phrase.span[0] - 8) : phrase.span[0]]
+    if not (phrase.is_deadline or _REPLY_NEAR.search(before)):
+        return None
+    if phrase.time_of_day is None:
+        return phrase.at.replace(hour=23, minute=59, second=59, microsecond=0)
+    return phrase.at
+
+
+_REASON_LABEL = re.compile(
+    r"^(?:退回|不予采用|请假)?(?:理由|原因|事由|缘由|意见|备注|说明)\s*(?:[:：]|是|为)\s*"
+)
+
+
+def reason(text: str) -> str:
+    """A comment or a reason without its label: ``原因：住院手术`` → ``住院手术``."""
+    return _REASON_LABEL.sub("", text.strip(" ,，。;；")).strip()
+
+
 def zone_of(now: datetime) -> ZoneInfo:
     """The zone ``now`` is in (the configured one), for showing a time back to the sender."""
     return now.tzinfo if isinstance(now.tzinfo, ZoneInfo) else SHANGHAI
+
+
+def found(text: str, now: datetime) -> frozenset[str]:
+    """The kinds of slot ``text`` holds, for scoring: ``sq``/``tz``/``hy``/``db`` numbers,
+    ``title`` (《…》), ``minutes``, ``day`` (a past day: 补卡), ``time`` (a coming time),
+    ``deadline``, ``group``, ``sendtime``."""
+    kinds = {number.kind.lower() for number in find_numbers(text)}
+    if re.search(r"《[^》]+》", text):
+        kinds.add("title")
+    if minutes_in(mask_titles(text)) is not None:
+        kinds.add("minutes")
+    if find_groups(text):
+        kinds.add("group")
+    if past_day(text, now)[0] is not None:
+        kinds.add("day")
+    for phrase in time_phrases(text, now):
+        kinds.add("deadline" if phrase.is_deadline else "time")
+    if send_time(text, now) is not None:
+        kinds.add("sendtime")
+    return frozenset(kinds)

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers.checkin_parse import (
-    CheckInQuery,
-    CheckInText,
-    MakeUpText,
+    CheckInIntent,
+    MakeUpIntent,
+    QueryIntent,
     parse_checkin,
     parse_checkin_query,
     parse_makeup,
@@ -23,8 +23,8 @@ NOW = datetime(2025, 11, 25, 10, 0, tzinfo=SHANGHAI)  # a Tuesday
 
 def ci(
     material: str = "", *titles: str, minutes: int | None = None, note: str | None = None
-) -> CheckInText:
-    return CheckInText(titles=titles, minutes=minutes, note=note, material=material)
+) -> CheckInIntent:
+    return CheckInIntent(titles=titles, minutes=minutes, note=note, material=material)
 
 
 def mk(
@@ -33,8 +33,8 @@ def mk(
     *titles: str,
     minutes: int | None = None,
     note: str | None = None,
-) -> MakeUpText:
-    return MakeUpText(date=day, titles=titles, minutes=minutes, note=note, material=material)
+) -> MakeUpIntent:
+    return MakeUpIntent(date=day, titles=titles, minutes=minutes, note=note, material=material)
 
 
 CHECK_INS = [
@@ -151,7 +151,7 @@ NOT_CHECK_INS = [
 
 
 @pytest.mark.parametrize(("text", "expected"), CHECK_INS)
-def test_check_ins(text: str, expected: CheckInText) -> None:
+def test_check_ins(text: str, expected: CheckInIntent) -> None:
     assert parse_checkin(text) == expected
 
 
@@ -191,38 +191,38 @@ def test_not_check_ins(text: str) -> None:
         ("打卡 读书", None),
     ],
 )
-def test_make_ups(text: str, expected: MakeUpText | None) -> None:
+def test_make_ups(text: str, expected: MakeUpIntent | None) -> None:
     assert parse_makeup(text, NOW) == expected
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("我的打卡", CheckInQuery("mine")),
-        ("我的打卡记录", CheckInQuery("mine")),
-        ("查询我的打卡", CheckInQuery("mine")),
-        ("@履职助手 我的打卡", CheckInQuery("mine")),
-        ("我的本周打卡情况", CheckInQuery("mine")),
-        ("打卡统计", CheckInQuery("stats")),
-        ("打卡排行榜", CheckInQuery("stats")),
-        ("打卡统计 第3学习小组", CheckInQuery("stats", "第3学习小组")),
-        ("本周打卡情况", CheckInQuery("group_week")),
-        ("打卡情况", CheckInQuery("group_week")),
-        ("本周打卡情况 第3学习小组", CheckInQuery("group_week", "第3学习小组")),
-        ("本周打卡情况：第三学习小组", CheckInQuery("group_week", "第三学习小组")),
-        ("第3学习小组本周打卡情况", CheckInQuery("group_week", "第3学习小组")),
-        ("查看第3学习小组的打卡情况", CheckInQuery("group_week", "第3学习小组")),
-        ("第3学习小组本周打卡情况怎么样？", CheckInQuery("group_week", "第3学习小组")),
-        ("这周打卡进度", CheckInQuery("group_week")),
-        ("学习打卡情况", CheckInQuery("group_week")),
-        ("第3学习小组未打卡名单", CheckInQuery("group_week", "第3学习小组")),
+        ("我的打卡", QueryIntent("mine")),
+        ("我的打卡记录", QueryIntent("mine")),
+        ("查询我的打卡", QueryIntent("mine")),
+        ("@履职助手 我的打卡", QueryIntent("mine")),
+        ("我的本周打卡情况", QueryIntent("mine")),
+        ("打卡统计", QueryIntent("stats")),
+        ("打卡排行榜", QueryIntent("stats")),
+        ("打卡统计 第3学习小组", QueryIntent("stats", "第3学习小组")),
+        ("本周打卡情况", QueryIntent("group_week")),
+        ("打卡情况", QueryIntent("group_week")),
+        ("本周打卡情况 第3学习小组", QueryIntent("group_week", "第3学习小组")),
+        ("本周打卡情况：第三学习小组", QueryIntent("group_week", "第3学习小组")),
+        ("第3学习小组本周打卡情况", QueryIntent("group_week", "第3学习小组")),
+        ("查看第3学习小组的打卡情况", QueryIntent("group_week", "第3学习小组")),
+        ("第3学习小组本周打卡情况怎么样？", QueryIntent("group_week", "第3学习小组")),
+        ("这周打卡进度", QueryIntent("group_week")),
+        ("学习打卡情况", QueryIntent("group_week")),
+        ("第3学习小组未打卡名单", QueryIntent("group_week", "第3学习小组")),
         ("打卡", None),
         ("打卡 读《论语》", None),
         ("怎么打卡", None),
         ("请大家关注本周打卡情况，尽快完成学习任务并按时提交", None),
     ],
 )
-def test_queries(text: str, expected: CheckInQuery | None) -> None:
+def test_queries(text: str, expected: QueryIntent | None) -> None:
     assert parse_checkin_query(text) == expected
 
 
