@@ -5,9 +5,10 @@ value, or None) with a handler that receives that value; handlers never re-parse
 tried in the order ``handlers.ROUTERS`` lists them, the fallback last. An open dialog of the
 sender in that chat gets the message first.
 
-Parse once: the dispatcher normalizes a message once (:func:`handlers.textnorm.clean_message`)
-and hands every parser, dialog and the confirmation step that same :class:`Clean` text; a
-parser returns the one value its handler takes.
+Parse once: the dispatcher normalizes a message once, with the normalizer a router brings
+(``Router.clean``; the features bring :func:`handlers.textnorm.clean_message`), and hands every
+parser, dialog and the confirmation step that same text; a parser returns the one value its
+handler takes.
 
 The dispatcher knows nothing of HTTP or WeCom; tests drive it with a Tx and an Incoming.
 """
@@ -85,6 +86,8 @@ class Router:
         self.routes: list[Route] = []
         self.dialogs: dict[str, DialogFn] = {}
         self.amend: AmendFn | None = None  # reads a one-slot correction of a reading
+        # The grammar's normalizer, run once per message (the features own the grammar).
+        self.clean: Callable[[str], str] | None = None
 
     def message(
         self, parse: ParseFn, *, roles: Sequence[str] | None = None, denied: str = ""
@@ -217,10 +220,7 @@ class Dispatcher:
         self.routers = list(routers)
         self.dialogs: dict[str, DialogFn] = {}
         self._by_type: dict[type, Route] | None = None
-        # Imported here: handlers import this module; normalizing is the parsers' grammar.
-        from handlers.textnorm import clean_message
-
-        self.clean = clean_message
+        self.clean = next((r.clean for r in self.routers if r.clean is not None), str)
         self.amend = next((r.amend for r in self.routers if r.amend is not None), None)
         for router in self.routers:
             self.dialogs.update(router.dialogs)

@@ -24,7 +24,7 @@ from bot.dispatcher import (
 )
 from handlers.meetings import meeting_line
 from handlers.notices_common import number, preview, when
-from handlers.textnorm import normalize
+from handlers.textnorm import clean_message, normalize
 from handlers.understand import grammar
 from handlers.understand.amend import amend
 from handlers.understand.answers import answer
@@ -107,3 +107,4 @@ def amend_reading(
 
 
 late.amend = amend_reading
+early.clean = clean_message  # parse once: every parser gets the message normalized once
