@@ -26,7 +26,7 @@ from bot.commands import (
     serve,
     simulate,
 )
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
 
 COMMANDS = (

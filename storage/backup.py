@@ -74,7 +74,9 @@ def sqlite_counts(path: Path) -> dict[str, int]:
                 "AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
         ]
-        return {name: int(db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]) for name in names}
+        return {
+            name: int(db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]) for name in names
+        }
 
 
 def sqlite_revision(path: Path) -> str | None:

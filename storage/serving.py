@@ -85,7 +85,8 @@ def _flock(path: Path, *, exclusive: bool) -> IO[Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a+b")  # noqa: SIM115 - held open for as long as the lock is held
     try:
-        fcntl.flock(handle.fileno(), (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        fcntl.flock(handle.fileno(), mode | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
         raise DatabaseInUse(str(path)) from None

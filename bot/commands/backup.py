@@ -68,7 +68,8 @@ def run_backup(config: Config, args: argparse.Namespace) -> int:
             return fail(
                 "没有找到 pg_dump。请安装 PostgreSQL 客户端（Debian：apt-get install "
                 "postgresql-client，版本不低于数据库服务器），或请数据库管理员每天运行 "
-                "pg_dump --format=custom 并保存 [reports] media_dir 目录（见 docs/operations.md）。"
+                "pg_dump --format=custom 并保存 [reports] media_dir 目录"
+                "（见 docs/operations.md）。"
             )
 
     async def go() -> BackupDone:
@@ -157,4 +158,3 @@ def _counts(tables: dict[str, int]) -> str:
 
 def _size(count: int) -> str:
     return f"{count / 1048576:.1f} MB" if count >= 1048576 else f"{count / 1024:.0f} KB"
-

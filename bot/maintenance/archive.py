@@ -17,6 +17,7 @@ manifest has been compared with what was read.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -113,7 +114,8 @@ def archives_in(folder: Path) -> list[Path]:
     """The archives in ``folder``, oldest first (their names sort by time)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.name.startswith(PREFIX) and p.name.endswith(SUFFIX))
+    names = (p for p in folder.iterdir() if p.name.startswith(PREFIX))
+    return sorted(p for p in names if p.name.endswith(SUFFIX))
 
 
 def media_files(root: Path) -> Iterator[tuple[str, Path]]:
@@ -226,21 +228,29 @@ def unpack(archive: Path, into: Path) -> Unpacked:
     seen: dict[str, tuple[int, str]] = {}
     manifest_raw: bytes | None = None
     try:
-        with tarfile.open(archive, "r|gz") as tar:
-            for member in tar:
-                name = _safe_name(member)
-                source = tar.extractfile(member)
-                assert source is not None  # _safe_name let regular files only through
-                if name == MANIFEST:
-                    manifest_raw = source.read(1 << 24)
-                    continue
-                seen[name] = _extract(source, into / name)
+        # gzip's own reader checks the stream's CRC and length at its end; tarfile's does not,
+        # and it takes a garbled header for the end of the archive. So: read through gzip, and
+        # to the very end, whatever tarfile thought.
+        with gzip.open(archive, "rb") as stream:
+            with tarfile.open(fileobj=stream, mode="r|") as tar:
+                for member in tar:
+                    name = _safe_name(member)
+                    source = tar.extractfile(member)
+                    assert source is not None  # _safe_name let regular files only through
+                    if name == MANIFEST:
+                        manifest_raw = source.read(1 << 24)
+                        continue
+                    seen[name] = _extract(source, into / name)
+            while stream.read(CHUNK):
+                pass
     except ArchiveError:
         raise
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise ArchiveError(f"备份文件已损坏或不完整，无法读取（{_reason(exc)}）。") from None
     if manifest_raw is None:
-        raise ArchiveError("这不是 Lüzhi 的备份文件，或者文件不完整：里面没有清单（manifest.json）。")
+        raise ArchiveError(
+            "这不是 Lüzhi 的备份文件，或者文件不完整：里面没有清单（manifest.json）。"
+        )
     manifest = Manifest.from_json(manifest_raw)
     _compare(manifest, seen)
     unpacked = Unpacked(manifest, into)

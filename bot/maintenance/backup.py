@@ -117,9 +117,10 @@ async def _copy_database(
             raise BackupError(f"数据库的副本检查未通过（{problem}），请检查数据库文件。")
         counts = await asyncio.to_thread(sqlite_counts, copy)
         revision = await asyncio.to_thread(sqlite_revision, copy)
-        return Manifest(
-            __version__, local.isoformat(), "sqlite", revision, counts
-        ), (SQLITE_FILE, copy)
+        return Manifest(__version__, local.isoformat(), "sqlite", revision, counts), (
+            SQLITE_FILE,
+            copy,
+        )
     copy = work / "lvzhi.pgdump"
     counts, revision = await pg_snapshot_dump(db, copy)
     return Manifest(__version__, local.isoformat(), "postgresql", revision, counts), (
