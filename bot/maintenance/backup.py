@@ -10,6 +10,7 @@ when none succeeded for two days (:mod:`bot.maintenance.alerts`).
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import shutil
 import tempfile
@@ -97,7 +98,7 @@ async def make_backup(
                 manifest=manifest,
             )
     except OSError as exc:
-        raise BackupError(f"无法写入备份文件 {dest}：{exc.strerror or exc}") from exc
+        raise BackupError(f"无法写入备份文件 {dest}：{os_reason(exc)}") from exc
     try:
         async with db.transaction() as tx:
             await tx.planner.mark(f"{SUCCESS_MARK}{now.isoformat()}", now)
@@ -127,6 +128,20 @@ async def _copy_database(
         PG_FILE,
         copy,
     )
+
+
+def os_reason(exc: OSError) -> str:
+    """An operating-system error in words an operator reads (Chinese), with its code."""
+    reasons = {
+        errno.ENOSPC: "磁盘空间不足",
+        errno.EACCES: "没有写入权限",
+        errno.EPERM: "没有写入权限",
+        errno.EROFS: "磁盘是只读的",
+        errno.EEXIST: "备份目录的位置被一个文件占用",
+        errno.ENOTDIR: "备份目录的位置被一个文件占用",
+        errno.ENOENT: "目录不存在",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc)) + f"（{exc.strerror}）"
 
 
 # -- restore ---------------------------------------------------------------------------------
