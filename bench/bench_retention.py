@@ -18,7 +18,7 @@ How it measures (in-process, loopback-free, bounded):
    on disk), and at the end the real ``make_backup`` archives each database: time and size.
 
 Run: ``python bench/bench_retention.py [--members 3000] [--weeks 52] [--json FILE]``; quick
-mode for the smoke test: ``--members 120 --weeks 6``.
+mode for the smoke test: ``--quick`` (120 members, 16 weeks).
 """
 
 from __future__ import annotations
@@ -270,7 +270,10 @@ async def main() -> int:
     parser.add_argument("--members", type=int, default=3000)
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--quick", action="store_true", help="120 members, 16 weeks (smoke)")
     args = parser.parse_args()
+    if args.quick:
+        args.members, args.weeks = 120, 16
     assert args.members % PER_GROUP == 0, f"--members must be a multiple of {PER_GROUP}"
     print(machine_line())
     with tempfile.TemporaryDirectory(prefix="lvzhi-bench-retention-") as scratch:
