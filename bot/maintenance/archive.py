@@ -320,12 +320,22 @@ def verify(archive: Path) -> Manifest:
         return unpack(archive, Path(folder)).manifest
 
 
-def keep_newest(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the ``keep`` newest archives in ``folder``; those deleted."""
+def keep_newest(folder: Path, keep: int, *, now: float | None = None) -> list[Path]:
+    """Delete all but the ``keep`` newest archives in ``folder``, and what a backup killed
+    midway left there more than a day ago (``*.part``, ``.lvzhi-backup-*`` work folders);
+    the archives deleted."""
     found = archives_in(folder)
     gone = found[: max(0, len(found) - keep)]
     for path in gone:
         path.unlink(missing_ok=True)
+    stale = (now if now is not None else time.time()) - 86400
+    for path in [*folder.glob(PREFIX + "*.part"), *folder.glob(".lvzhi-backup-*")]:
+        if path.stat().st_mtime >= stale:
+            continue  # perhaps a backup under way in another process
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     return gone
 
 
