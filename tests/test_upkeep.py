@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.maintenance.archive import archives_in, verify
+from bot.maintenance.archive import archives_in, keep_newest, verify
 from bot.maintenance.backup import BackupDone
 from bot.maintenance.daily import DailyUpkeep
 from tests.conftest import make_config
@@ -116,3 +116,27 @@ async def test_no_backup_when_turned_off(sqlite_url: str, tmp_path: Path) -> Non
         assert await bot.tick() == []
     assert "backup" not in done and "retention" in done
     assert not (tmp_path / "backups").exists()
+
+
+def test_keep_newest_also_clears_what_a_killed_backup_left(tmp_path: Path) -> None:
+    import os
+
+    names = [f"lvzhi-backup-2025112{d}-030000.tar.gz" for d in range(5)]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    stale_part = tmp_path / "lvzhi-backup-20251120-030000.tar.gz.part"
+    fresh_part = tmp_path / "lvzhi-backup-20251125-030000.tar.gz.part"
+    stale_work = tmp_path / ".lvzhi-backup-abc"
+    for path in (stale_part, fresh_part):
+        path.write_bytes(b"half")
+    stale_work.mkdir()
+    (stale_work / "lvzhi.db").write_bytes(b"copy")
+    now = 1_800_000_000.0
+    for path in (stale_part, stale_work):
+        os.utime(path, (now - 2 * 86400, now - 2 * 86400))
+    os.utime(fresh_part, (now - 60, now - 60))
+
+    gone = keep_newest(tmp_path, 2, now=now)
+
+    assert [p.name for p in gone] == names[:3]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*names[3:], fresh_part.name])
