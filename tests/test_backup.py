@@ -389,6 +389,11 @@ async def test_db_upgrade_from_the_oldest_migration_backs_up_first_and_keeps_eve
         encoding="utf-8",
     )
 
+    # A backup by hand keeps the schema it finds (it does not migrate first).
+    code, _, err = await run_cli(config_path, "backup", "-o", str(tmp_path / "manual.tar.gz"))
+    assert code == 0, err
+    assert verify(tmp_path / "manual.tar.gz").revision == "0001"
+
     code, out, err = await run_cli(config_path, "db", "upgrade")
 
     assert code == 0, err

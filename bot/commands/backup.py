@@ -14,7 +14,7 @@ from bot.config import Config
 from bot.maintenance.archive import ArchiveError, Manifest, verify
 from bot.maintenance.backup import BackupDone, make_backup, restore
 from bot.maintenance.retention import LABELS, prune
-from bot.runtime import command_database
+from bot.runtime import command_database, open_database
 from storage.backup import BackupError, pg_dump_available
 from storage.serving import DatabaseInUse
 
@@ -73,8 +73,13 @@ def run_backup(config: Config, args: argparse.Namespace) -> int:
             )
 
     async def go() -> BackupDone:
-        async with command_database(config) as db:
+        # Not migrated first (unlike other commands): a backup keeps the schema it finds, so
+        # that one taken before an upgrade restores to what ran before it.
+        db = open_database(config)
+        try:
             return await make_backup(config, db, SystemClock().now(), args.output)
+        finally:
+            await db.dispose()
 
     try:
         done = asyncio.run(go())
