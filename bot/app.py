@@ -16,7 +16,7 @@ from bot.config import Config
 from bot.console import setup_console
 from bot.delivery.base import Sender
 from bot.health import healthz
-from bot.runtime import open_runtime
+from bot.runtime import open_runtime, serving_lock
 from bot.wechat.callback import add_wechat_routes
 from bot.wecom.callback import add_callback_routes
 
@@ -32,9 +32,10 @@ def create_app(
     app[CONFIG] = config
 
     async def runtime_context(app: web.Application) -> AsyncIterator[None]:
-        async with open_runtime(
-            config, clock=clock, sender=sender, wall_clock=wall_clock
-        ) as runtime:
+        async with (
+            serving_lock(config),
+            open_runtime(config, clock=clock, sender=sender, wall_clock=wall_clock) as runtime,
+        ):
             app[RUNTIME] = runtime
             yield
 

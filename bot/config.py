@@ -232,6 +232,42 @@ class DutyConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BackupConfig:
+    """``lvzhi serve`` backs up by itself once a day (``lvzhi backup`` does it by hand)."""
+
+    enabled: bool = True
+    # Where the daily archives go. Empty: a ``backups`` folder beside the SQLite file (on
+    # PostgreSQL, ./backups).
+    dir: str = ""
+    # How many archives to keep (the newest); older ones are deleted after a new one is made.
+    keep: int = 7
+    # When (local time, HH:MM) the daily backup runs; a server that was down then runs it as
+    # soon as it is up again that day.
+    time: str = "03:00"
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionConfig:
+    """How long the operational tables keep their rows (days). The office's records —
+    check-ins, reports and their history, notices, meetings, tasks, the audit log — are
+    never pruned. ``lvzhi prune`` runs it by hand; ``serve`` after the daily backup."""
+
+    enabled: bool = True
+    # Accepted callbacks (inbound_messages). At least 1 day: longer than the callback
+    # freshness window (3 h), so a replayed callback is refused by its stale timestamp once
+    # its de-duplication row is gone.
+    inbound_days: int = 90
+    # Deliveries that ended (sent, dead, expired) this long ago.
+    deliveries_days: int = 90
+    # The rate gates' send log (only the last minute matters to a gate) and ended cool-downs.
+    send_log_days: int = 7
+    # Conversations (drafts, confirmations) that expired this long ago.
+    dialogs_days: int = 7
+    # Operator alerts (the console's overview shows the recent ones).
+    alerts_days: int = 365
+
+
+@dataclass(frozen=True, slots=True)
 class LogConfig:
     level: str = "INFO"
 
@@ -250,6 +286,8 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     duty: DutyConfig = field(default_factory=DutyConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     @property
@@ -420,6 +458,7 @@ def _validate(config: Config) -> None:
     _validate_scheduler(config)
     _validate_reports(config.reports)
     _validate_console(config.console)
+    _validate_backup(config.backup, config.retention)
     if config.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("[log] level", "must be DEBUG, INFO, WARNING or ERROR")
 
@@ -504,6 +543,23 @@ def _validate_reports(reports: ReportsConfig) -> None:
         raise ConfigError("[reports] media_fetch_seconds", "must be more than 0")
     if reports.max_attachment_bytes <= 0:
         raise ConfigError("[reports] max_attachment_bytes", "must be more than 0")
+
+
+def _is_hh_mm(value: str) -> bool:
+    hour, _, minute = value.partition(":")
+    return hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60
+
+
+def _validate_backup(backup: BackupConfig, retention: RetentionConfig) -> None:
+    if not _is_hh_mm(backup.time):
+        raise ConfigError("[backup] time", f"must be HH:MM, got {backup.time!r}")
+    if backup.keep < 1:
+        raise ConfigError("[backup] keep", "must be at least 1")
+    for key in ("inbound_days", "deliveries_days", "send_log_days", "dialogs_days"):
+        if getattr(retention, key) < 1:
+            raise ConfigError(f"[retention] {key}", "must be at least 1 (day)")
+    if retention.alerts_days < 1:
+        raise ConfigError("[retention] alerts_days", "must be at least 1 (day)")
 
 
 def _validate_console(console: ConsoleConfig) -> None:

@@ -26,6 +26,8 @@ from bot.delivery.outbox import queue
 from bot.delivery.sandbox import SandboxSender
 from bot.delivery.worker import ConfirmedSends, DeliveryWorker
 from bot.dispatcher import Dispatcher
+from bot.maintenance.daily import CHECK_SECONDS as UPKEEP_CHECK_SECONDS
+from bot.maintenance.daily import BackupAlertSource, DailyUpkeep
 from bot.media import MediaSource, SandboxMediaSource
 from bot.pipeline import Pipeline
 from bot.planner import Planner, load_calendar
@@ -35,6 +37,7 @@ from handlers import plan_sources, routers, startup_checks
 from handlers.reports_media import DirectoryMediaStore, fetch_pending_media
 from storage import Database
 from storage.migrate import upgrade
+from storage.serving import serving
 
 if TYPE_CHECKING:
     from bot.wecom.sender import WeComSender
@@ -114,6 +117,18 @@ async def command_database(config: Config) -> AsyncIterator[Database]:
 
 
 @contextlib.asynccontextmanager
+async def serving_lock(config: Config) -> AsyncIterator[None]:
+    """Held by a running server for its lifetime, so that ``lvzhi restore`` refuses to run
+    meanwhile (:mod:`storage.serving`); raises ``DatabaseInUse`` during a restore."""
+    db = open_database(config)
+    try:
+        async with serving(db):
+            yield
+    finally:
+        await db.dispose()
+
+
+@contextlib.asynccontextmanager
 async def open_runtime(
     config: Config,
     *,
@@ -174,12 +189,13 @@ async def open_runtime(
         pipeline.identify_channel("wechat", identifier(config.wechat))
         calendar = await load_calendar(db)
         pipeline.calendar = calendar
-        planner = Planner(
-            db, plan_sources(), config, clock, calendar, queue=queue, on_queued=worker.wake
-        )
+        sources = [*plan_sources(), BackupAlertSource()]
+        planner = Planner(db, sources, config, clock, calendar, queue=queue, on_queued=worker.wake)
         planner.every("calendar", CALENDAR_RELOAD_SECONDS, calendar_job(db, calendar))
         fetch_media = media_job(config, db, wecom, clock)
         planner.every("media", config.reports.media_fetch_seconds, fetch_media)
+        # Backups and retention keep real time, also while the simulator's 快进 moves ``clock``.
+        planner.every("upkeep", UPKEEP_CHECK_SECONDS, DailyUpkeep(config, db, wall_clock).run)
         runtime = Runtime(
             config,
             clock,

@@ -14,6 +14,7 @@ from storage.repos.inbound import AlertRepo, DialogRepo, InboundRepo
 from storage.repos.members import GroupRepo, MemberRepo
 from storage.repos.notices import MeetingRepo, NoticeRepo, TaskRepo
 from storage.repos.reports import ReportRepo
+from storage.repos.retention import RetentionRepo
 from storage.repos.roster import RosterRepo
 from storage.repos.wechat import CustomerGroupRepo, WeChatRepo
 
@@ -47,6 +48,7 @@ class Tx:
         self.wechat = WeChatRepo(session, dialect)
         self.customer_groups = CustomerGroupRepo(session, dialect)
         self.console_views = ConsoleViews(session, dialect)
+        self.retention = RetentionRepo(session, dialect)
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -101,3 +101,17 @@ def test_quick_benchmarks_hold_their_invariants(tmp_path: Path) -> None:
         (scale,) = rows(out["scale"])
         assert scale["processes"] == 2
         assert scale["statuses"] == {"200": scale["requests"]} == {"200": 60}
+
+
+def test_retention_benchmark_keeps_every_check_in_and_a_smaller_file(tmp_path: Path) -> None:
+    """``bench_retention.py --quick``: 120 members, 16 weeks, with and without retention."""
+    out = tmp_path / "retention.json"
+    with reaped() as runs:
+        runs["retention"] = start("bench_retention.py", "--quick", "--json", str(out))
+        finish(runs["retention"])
+    without, with_ = rows(out)
+    assert without["counts"]["checkins"] == with_["counts"]["checkins"] == 90 * 16
+    assert with_["counts"]["send_log"] < without["counts"]["send_log"]
+    assert with_["counts"]["inbound_messages"] < without["counts"]["inbound_messages"]
+    assert with_["sizes"][-1][1] < without["sizes"][-1][1]
+    assert with_["archive_bytes"] > 0 and without["archive_bytes"] > 0

@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot import __version__
 from bot.app import create_app
 from bot.appkeys import RUNTIME
 from bot.clock import Clock, FakeClock, SystemClock
@@ -27,6 +28,7 @@ from bot.delivery.worker import DeliveryWorker, Job
 from bot.messages import Outgoing
 from bot.wecom.sender import WeComSender
 from storage import Database
+from storage.migrate import head_revision
 from storage.models import Alert, Delivery
 from tests.fakewecom import FakeWeCom
 
@@ -316,13 +318,19 @@ async def test_ip_not_trusted_is_dead_with_a_config_alert_and_healthz_503(
             response = await client.get("/healthz")
             body = await response.json()
         assert response.status == 503
-        assert body == {"status": "degraded", "reasons": ["wecom_config_error"]}
+        assert body == {
+            "status": "degraded",
+            "reasons": ["wecom_config_error"],
+            "version": __version__,
+            "schema": head_revision(),
+        }
         assert fake.counts["message/send"] == 1  # a configuration error is not retried
 
 
 async def test_healthz_tells_no_details_to_anyone(sqlite_url: str) -> None:
-    """Unauthenticated: a status and reason codes only, never an alert's text (it names
-    members); the console's overview, signed in, has the details."""
+    """Unauthenticated: a status, reason codes, the version and the schema revision only,
+    never an alert's text (it names members); the console's overview, signed in, has the
+    details."""
     async with FakeWeCom() as fake:
         config = build_config(
             {"database": {"url": sqlite_url}, "wecom": fake.wecom_settings(), "delivery": FAST},
@@ -338,7 +346,12 @@ async def test_healthz_tells_no_details_to_anyone(sqlite_url: str) -> None:
             response = await client.get("/healthz")
             text = await response.text()
         assert response.status == 200
-        assert await response.json() == {"status": "ok", "reasons": []}
+        assert await response.json() == {
+            "status": "ok",
+            "reasons": [],
+            "version": __version__,
+            "schema": head_revision(),
+        }
         assert "left-the-corp" not in text and "81013" not in text
 
 

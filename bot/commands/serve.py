@@ -8,7 +8,9 @@ import logging
 from aiohttp import web
 
 from bot.app import create_app
+from bot.commands.members import fail
 from bot.config import Config
+from storage.serving import DatabaseInUse
 
 log = logging.getLogger("lvzhi")
 
@@ -25,5 +27,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
     port = args.port or config.server.port
     mode = "sandbox (no WeCom credentials)" if config.sandbox else "WeCom"
     log.info("履职助手 starting on http://%s:%d in %s mode", host, port, mode)
-    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    try:
+        web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    except DatabaseInUse:
+        return fail("这个数据库正在恢复备份（lvzhi restore），请等恢复完成后再启动。")
     return 0

@@ -318,3 +318,14 @@ class PlannerRepo(Repo):
             select(PlannerMark.key).where(PlannerMark.key.in_(wanted))
         )
         return set(rows)
+
+    async def first_and_last(self, prefix: str) -> tuple[datetime | None, datetime | None]:
+        """When the earliest and the latest mark whose key starts with ``prefix`` were made."""
+        row = (
+            await self.session.execute(
+                select(func.min(PlannerMark.at), func.max(PlannerMark.at)).where(
+                    PlannerMark.key.startswith(prefix, autoescape=True)
+                )
+            )
+        ).one()
+        return row[0], row[1]

@@ -1,0 +1,1 @@
+"""Keeping an installation for years: backups and restores, retention, the daily run."""
