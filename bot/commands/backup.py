@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from datetime import datetime
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.commands.members import fail
+from bot.commands.common import fail
 from bot.config import Config
 from bot.maintenance.archive import ArchiveError, Manifest, verify
 from bot.maintenance.backup import BackupDone, make_backup, restore
@@ -45,20 +44,23 @@ PG_EXPLAINED = (
 )
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("backup", help="back up the database and attachments (one archive)")
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, help="archive to write (default: dated)")
     parser.add_argument("--verify", type=Path, metavar="FILE", help="check an archive only")
     parser.set_defaults(run=run_backup)
-    parser = sub.add_parser("restore", help="restore a backup archive (server stopped)")
+
+
+def register_restore(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("archive", type=Path)
     parser.set_defaults(run=run_restore)
-    parser = sub.add_parser("prune", help="delete old operational rows ([retention])")
+
+
+def register_prune(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
     parser.set_defaults(run=run_prune)
 
 
-def run_backup(config: Config, args: argparse.Namespace) -> int:
+async def run_backup(config: Config, args: argparse.Namespace) -> int:
     if args.verify:
         return _verify(args.verify)
     on_postgres = not config.database.url.startswith("sqlite")
@@ -82,7 +84,7 @@ def run_backup(config: Config, args: argparse.Namespace) -> int:
             await db.dispose()
 
     try:
-        done = asyncio.run(go())
+        done = await go()
     except BackupError as exc:
         return fail(f"备份失败：{exc}")
     media = len(done.manifest.media_files)
@@ -105,9 +107,9 @@ def _verify(path: Path) -> int:
     return 0
 
 
-def run_restore(config: Config, args: argparse.Namespace) -> int:
+async def run_restore(config: Config, args: argparse.Namespace) -> int:
     try:
-        done = asyncio.run(restore(config, args.archive, SystemClock().now()))
+        done = await restore(config, args.archive, args.clock.now())
     except DatabaseInUse:
         return fail(
             "lvzhi serve 正在使用这个数据库，不能恢复。请先停止服务"
@@ -130,12 +132,12 @@ def run_restore(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_prune(config: Config, args: argparse.Namespace) -> int:
+async def run_prune(config: Config, args: argparse.Namespace) -> int:
     async def go() -> dict[str, int]:
         async with command_database(config) as db:
             return await prune(db, config, SystemClock().now(), dry_run=args.dry_run)
 
-    counts = asyncio.run(go())
+    counts = await go()
     verb = "将删除" if args.dry_run else "已删除"
     for kind, count in counts.items():
         print(f"{LABELS[kind]}：{verb} {count} 行")

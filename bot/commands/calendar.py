@@ -4,15 +4,14 @@ one year's days, an office's overrides, imports and confirmations (:mod:`bot.wor
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import json
-import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.calendar_file import ArrangementError, describe, missing_statutory, read_arrangement
+from bot.commands.common import fail
 from bot.config import Config
 from bot.planner import load_calendar
 from bot.runtime import command_database
@@ -26,8 +25,7 @@ SOURCE_WORDS = {
 }
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cal = sub.add_parser("calendar", help="the holiday calendar (法定节假日/调休)")
+def register(cal: argparse.ArgumentParser) -> None:
     actions = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
     actions.add_parser("status", help="where each year comes from").set_defaults(run=run_status)
     show = actions.add_parser("show", help="one year's days off and 调休 workdays")
@@ -55,22 +53,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     confirm.set_defaults(run=run_confirm)
 
 
-def _fail(message: str) -> int:
-    print(f"lvzhi: {message}", file=sys.stderr)
-    return 1
+async def _calendar(config: Config) -> WorkCalendar:
+    async with command_database(config) as db:
+        return await load_calendar(db)
 
 
-def _calendar(config: Config) -> WorkCalendar:
-    async def go() -> WorkCalendar:
-        async with command_database(config) as db:
-            return await load_calendar(db)
-
-    return asyncio.run(go())
-
-
-def run_status(config: Config, _: argparse.Namespace) -> int:
-    calendar = _calendar(config)
-    this_year = datetime.now(config.time.zone).year
+async def run_status(config: Config, args: argparse.Namespace) -> int:
+    calendar = await _calendar(config)
+    this_year = args.clock.now().astimezone(config.time.zone).year
     official = sorted(y for y in calendar.years if calendar.source(y) == "official")
     if official:
         print(f"官方日历（chinesecalendar）：{official[0]}—{official[-1]}年")
@@ -100,8 +90,8 @@ def year_view(calendar: WorkCalendar, year: int) -> dict[str, Any]:
     }
 
 
-def run_show(config: Config, args: argparse.Namespace) -> int:
-    calendar = _calendar(config)
+async def run_show(config: Config, args: argparse.Namespace) -> int:
+    calendar = await _calendar(config)
     if args.json:
         print(json.dumps(year_view(calendar, args.year), ensure_ascii=False))
         return 0
@@ -136,7 +126,7 @@ def _runs(days: list[SpecialDay]) -> list[str]:
     return lines
 
 
-def run_set(config: Config, args: argparse.Namespace) -> int:
+async def run_set(config: Config, args: argparse.Namespace) -> int:
     async def go() -> None:
         async with command_database(config) as db:
             await load_calendar(db)  # seed first so the override is not shadowed later
@@ -144,28 +134,28 @@ def run_set(config: Config, args: argparse.Namespace) -> int:
                 await tx.calendar.set_day(args.day, args.kind, args.name)
                 await _audit(
                     tx,
-                    config,
+                    args.clock.now(),
                     "calendar.set",
                     "calendar_day",
                     args.day.isoformat(),
                     kind=args.kind,
                 )
 
-    asyncio.run(go())
+    await go()
     kind = "放假" if args.kind == "holiday" else "上班（调休）"
     print(f"已设置 {args.day}：{kind} {args.name}".rstrip())
     return 0
 
 
-def run_import(config: Config, args: argparse.Namespace) -> int:
+async def run_import(config: Config, args: argparse.Namespace) -> int:
     try:
         data = args.file.read_bytes()
     except OSError as exc:
-        return _fail(f"读不了文件 {args.file}：{exc.strerror}")
+        return fail(f"读不了文件 {args.file}：{exc.strerror}")
     try:
         plan = read_arrangement(args.file.name, data, source=args.source, force=args.force)
     except ArrangementError as exc:
-        return _fail(f"{args.file.name}：{exc}")
+        return fail(f"{args.file.name}：{exc}")
     holidays, workdays = plan.holidays, plan.workdays
     summary = f"{plan.year}年：放假 {len(holidays)} 天，调休上班 {len(workdays)} 天"
     if args.dry_run:
@@ -178,52 +168,53 @@ def run_import(config: Config, args: argparse.Namespace) -> int:
             async with db.transaction() as tx:
                 await tx.calendar.replace_year(plan.year, plan.days, plan.source)
                 await _audit(
-                    tx, config, "calendar.import", "calendar_year", plan.year, source=plan.source
+                    tx,
+                    args.clock.now(),
+                    "calendar.import",
+                    "calendar_year",
+                    plan.year,
+                    source=plan.source,
                 )
 
-    asyncio.run(go())
+    await go()
     noted = f"（依据：{plan.source}）" if plan.source else ""
     print(f"已导入{summary}{noted}。运行中的服务 5 分钟内按新安排提醒。")
     return 0
 
 
-def run_confirm(config: Config, args: argparse.Namespace) -> int:
+async def run_confirm(config: Config, args: argparse.Namespace) -> int:
     year: int = args.year
-
-    async def go() -> int:
-        async with command_database(config) as db:
-            calendar = await load_calendar(db)
-            if calendar.source(year) != "provisional":
-                print(f"{year}年已有{SOURCE_WORDS[calendar.source(year)]}的安排，无需确认。")
-                return 0
-            async with db.read() as tx:
-                entered = await tx.calendar.entered_days(year)
-            if args.provisional:
-                return await _confirm(db, config, year, "provisional")
-            if not entered:
-                return _fail(
-                    f"{year}年还没有录入任何放假或调休日，不能确认为正式安排（否则春节等"
-                    f"法定假日会被当作工作日）。请先用 lvzhi calendar import 文件 或 "
-                    f"lvzhi calendar set 录入国务院通知的安排；若确要沿用按放假办法推算的"
-                    f"临时日历，请加 --provisional。"
-                )
-            days = [SpecialDay(d.day, d.kind, d.name) for d in entered]
-            missing = missing_statutory(year, days)
-            if missing:
-                listed = "、".join(f"{describe(d.day)}（{d.name}）" for d in missing)
-                return _fail(
-                    f"{year}年已录入 {len(days)} 天，但法定假日 {listed} 还不是放假日；"
-                    f"确认后它们会被当作工作日。请先录入，或加 --provisional 沿用临时日历。"
-                )
-            return await _confirm(db, config, year, "manual", len(days))
-
-    return asyncio.run(go())
+    async with command_database(config) as db:
+        calendar = await load_calendar(db)
+        if calendar.source(year) != "provisional":
+            print(f"{year}年已有{SOURCE_WORDS[calendar.source(year)]}的安排，无需确认。")
+            return 0
+        async with db.read() as tx:
+            entered = await tx.calendar.entered_days(year)
+        if args.provisional:
+            return await _confirm(db, args.clock.now(), year, "provisional")
+        if not entered:
+            return fail(
+                f"{year}年还没有录入任何放假或调休日，不能确认为正式安排（否则春节等"
+                f"法定假日会被当作工作日）。请先用 lvzhi calendar import 文件 或 "
+                f"lvzhi calendar set 录入国务院通知的安排；若确要沿用按放假办法推算的"
+                f"临时日历，请加 --provisional。"
+            )
+        days = [SpecialDay(d.day, d.kind, d.name) for d in entered]
+        missing = missing_statutory(year, days)
+        if missing:
+            listed = "、".join(f"{describe(d.day)}（{d.name}）" for d in missing)
+            return fail(
+                f"{year}年已录入 {len(days)} 天，但法定假日 {listed} 还不是放假日；"
+                f"确认后它们会被当作工作日。请先录入，或加 --provisional 沿用临时日历。"
+            )
+        return await _confirm(db, args.clock.now(), year, "manual", len(days))
 
 
-async def _confirm(db: Database, config: Config, year: int, source: str, days: int = 0) -> int:
+async def _confirm(db: Database, at: datetime, year: int, source: str, days: int = 0) -> int:
     async with db.transaction() as tx:
         await tx.calendar.confirm_year(year, source)
-        await _audit(tx, config, "calendar.confirm", "calendar_year", year, source=source)
+        await _audit(tx, at, "calendar.confirm", "calendar_year", year, source=source)
     if source == "provisional":
         print(f"已确认{year}年沿用临时日历（法定假日和周末，不含调休），不再提醒录入。")
     else:
@@ -232,10 +223,10 @@ async def _confirm(db: Database, config: Config, year: int, source: str, days: i
 
 
 async def _audit(
-    tx: Any, config: Config, action: str, entity: str, entity_id: Any, **detail: Any
+    tx: Any, at: datetime, action: str, entity: str, entity_id: Any, **detail: Any
 ) -> None:
     await tx.audit.record(
-        at=datetime.now(config.time.zone),
+        at=at,
         actor="cli",
         action=action,
         entity=entity,

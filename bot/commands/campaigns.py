@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from datetime import datetime
 
+from bot.commands.common import fail
 from bot.config import Config
 from bot.runtime import command_database
 from handlers.checkin import describe_campaign, save_campaign
@@ -16,8 +14,7 @@ from handlers.periods import CADENCE_NAMES, as_cadence
 CADENCE_WORDS = {"daily": "每天", "weekly": "每周", "monthly": "每月"}
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("campaigns", help="study check-in campaigns (打卡活动)")
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
     actions.add_parser("list", help="list campaigns").set_defaults(run=run_list)
     start = actions.add_parser("start", help="start or change a group's campaign")
@@ -43,12 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     stop.set_defaults(run=run_stop)
 
 
-def _fail(message: str) -> int:
-    print(f"lvzhi: {message}", file=sys.stderr)
-    return 1
-
-
-def run_list(config: Config, _: argparse.Namespace) -> int:
+async def run_list(config: Config, _: argparse.Namespace) -> int:
     async def go() -> list[str]:
         async with command_database(config) as db, db.read() as tx:
             lines = []
@@ -67,12 +59,12 @@ def run_list(config: Config, _: argparse.Namespace) -> int:
                 )
             return lines
 
-    lines = asyncio.run(go())
+    lines = await go()
     print("\n".join(lines) if lines else "还没有打卡活动。")
     return 0
 
 
-def run_start(config: Config, args: argparse.Namespace) -> int:
+async def run_start(config: Config, args: argparse.Namespace) -> int:
     words = [f"开启打卡 {args.group} {CADENCE_WORDS[args.cadence]}"]
     words += [f"{r}提醒" for r in args.remind]
     if args.summary:
@@ -81,48 +73,41 @@ def run_start(config: Config, args: argparse.Namespace) -> int:
     if not isinstance(command, CampaignCommand) or len(command.reminders) < max(
         1, len(args.remind)
     ):
-        return _fail("看不懂提醒或汇总时间，例如：--remind 周五20:00 --summary 周一09:00")
-
-    async def go() -> int:
-        async with command_database(config) as db:
-            async with db.transaction() as tx:
-                group = await tx.groups.by_name(args.group)
-                if group is None:
-                    return _fail(f"没有名为「{args.group}」的群。")
-                campaign = await save_campaign(
-                    tx,
-                    group,
-                    command,
-                    now=datetime.now(config.time.zone),
-                    actor="cli",
-                    skip_holidays=False if args.no_skip_holidays else None,
-                    makeup_days=args.makeup_days,
-                    makeup_per_month=args.makeup_per_month,
-                )
-                print(describe_campaign(group, campaign))
-            return 0
-
-    return asyncio.run(go())
+        return fail("看不懂提醒或汇总时间，例如：--remind 周五20:00 --summary 周一09:00")
+    async with command_database(config) as db:
+        async with db.transaction() as tx:
+            group = await tx.groups.by_name(args.group)
+            if group is None:
+                return fail(f"没有名为「{args.group}」的群。")
+            campaign = await save_campaign(
+                tx,
+                group,
+                command,
+                now=args.clock.now().astimezone(config.time.zone),
+                actor="cli",
+                skip_holidays=False if args.no_skip_holidays else None,
+                makeup_days=args.makeup_days,
+                makeup_per_month=args.makeup_per_month,
+            )
+            print(describe_campaign(group, campaign))
+        return 0
 
 
-def run_stop(config: Config, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        async with command_database(config) as db:
-            async with db.transaction() as tx:
-                group = await tx.groups.by_name(args.group)
-                campaign = await tx.campaigns.for_group(group.id) if group else None
-                if group is None or campaign is None or not campaign.active:
-                    return _fail(f"「{args.group}」没有进行中的打卡活动。")
-                campaign.active = False
-                campaign.updated_at = datetime.now(config.time.zone)
-                await tx.audit.record(
-                    at=campaign.updated_at,
-                    actor="cli",
-                    action="campaign.stop",
-                    entity="campaign",
-                    entity_id=campaign.id,
-                )
-            print(f"已关闭{args.group}的打卡活动。")
-            return 0
-
-    return asyncio.run(go())
+async def run_stop(config: Config, args: argparse.Namespace) -> int:
+    async with command_database(config) as db:
+        async with db.transaction() as tx:
+            group = await tx.groups.by_name(args.group)
+            campaign = await tx.campaigns.for_group(group.id) if group else None
+            if group is None or campaign is None or not campaign.active:
+                return fail(f"「{args.group}」没有进行中的打卡活动。")
+            campaign.active = False
+            campaign.updated_at = args.clock.now().astimezone(config.time.zone)
+            await tx.audit.record(
+                at=campaign.updated_at,
+                actor="cli",
+                action="campaign.stop",
+                entity="campaign",
+                entity_id=campaign.id,
+            )
+        print(f"已关闭{args.group}的打卡活动。")
+        return 0

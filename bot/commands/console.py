@@ -15,9 +15,8 @@ import getpass
 import os
 import re
 import sys
-from datetime import UTC, datetime
 
-from bot.commands.members import ACTOR, fail, format_table, with_database
+from bot.commands.common import ACTOR, fail, format_table, with_database
 from bot.config import Config
 from bot.console.auth import MAX_USERNAME, normalise_username
 from bot.console.security import Passwords, password_problem
@@ -30,8 +29,7 @@ ACCOUNT_ROLES = ("secretary", "admin")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("console", help="web console accounts (管理后台)")
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="console_command", required=True, metavar="ACTION")
 
     # No abbreviations: "--password SECRET" must fail, not pass as "--password-env SECRET".
@@ -68,7 +66,7 @@ def read_password(env: str | None) -> str:
     return password
 
 
-def run_add_user(config: Config, args: argparse.Namespace) -> int:
+async def run_add_user(config: Config, args: argparse.Namespace) -> int:
     username = normalise_username(args.username)
     if (
         not username
@@ -97,7 +95,7 @@ def run_add_user(config: Config, args: argparse.Namespace) -> int:
                         "不能开通管理后台（先用 lvzhi members set-role 设为秘书或管理员）"
                     )
                 member_id = member.id
-            now = datetime.now(UTC)
+            now = args.clock.now()
             user = await tx.console.add_user(
                 ConsoleUser(
                     username=username,
@@ -120,10 +118,10 @@ def run_add_user(config: Config, args: argparse.Namespace) -> int:
         print(f"已开通管理后台账号 {username}（{ROLE_LABELS[args.role]}）")
         return 0
 
-    return with_database(config, work)
+    return await with_database(config, work)
 
 
-def run_list_users(config: Config, args: argparse.Namespace) -> int:
+async def run_list_users(config: Config, args: argparse.Namespace) -> int:
     async def work(db: Database) -> int:
         async with db.read() as tx:
             users = await tx.console.users()
@@ -146,4 +144,4 @@ def run_list_users(config: Config, args: argparse.Namespace) -> int:
         print(format_table(["用户名", "角色", "名册成员", "状态", "最近登录(UTC)"], body))
         return 0
 
-    return with_database(config, work)
+    return await with_database(config, work)

@@ -7,10 +7,9 @@ so that a failed or regretted upgrade is undone with ``lvzhi restore``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from bot.clock import SystemClock
-from bot.commands.members import fail
+from bot.commands.common import fail
 from bot.config import Config
 from bot.maintenance.backup import BackupDone, make_backup
 from bot.runtime import open_database
@@ -18,8 +17,7 @@ from storage.backup import BackupError, sqlite_path
 from storage.migrate import current_revision, head_revision, upgrade
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("db", help="database schema")
+def register(parser: argparse.ArgumentParser) -> None:
     db_sub = parser.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="back up, then apply all migrations")
     up.add_argument("--no-backup", action="store_true", help="do not back up first")
@@ -34,7 +32,7 @@ def database_exists(config: Config) -> bool:
     return sqlite_path(config.database.url).exists()
 
 
-def run_upgrade(config: Config, args: argparse.Namespace) -> int:
+async def run_upgrade(config: Config, args: argparse.Namespace) -> int:
     async def go() -> tuple[str | None, str | None, BackupDone | None]:
         db = open_database(config)
         try:
@@ -48,7 +46,7 @@ def run_upgrade(config: Config, args: argparse.Namespace) -> int:
             await db.dispose()
 
     try:
-        before, after, backup = asyncio.run(go())
+        before, after, backup = await go()
     except BackupError as exc:
         return fail(
             f"升级前的备份没有成功，数据库没有改动：{exc}。"
@@ -63,7 +61,7 @@ def run_upgrade(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_current(config: Config, _: argparse.Namespace) -> int:
+async def run_current(config: Config, _: argparse.Namespace) -> int:
     async def go() -> str | None:
         db = open_database(config)
         try:
@@ -71,5 +69,5 @@ def run_current(config: Config, _: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
-    print(asyncio.run(go()) or "数据库还是空的（尚未建表），运行 lvzhi db upgrade 建表。")
+    print(await go() or "数据库还是空的（尚未建表），运行 lvzhi db upgrade 建表。")
     return 0

@@ -8,11 +8,9 @@ or not at all (to a temporary name first, then renamed), so an office never open
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 from bot.config import Config
@@ -20,8 +18,7 @@ from bot.runtime import command_database
 from handlers.exports import EXPORTS
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("export", help="the office's yearly spreadsheets (xlsx)")
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "kind",
         choices=sorted(EXPORTS),
@@ -34,8 +31,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(run=run)
 
 
-def run(config: Config, args: argparse.Namespace) -> int:
-    now = datetime.now(config.time.zone)
+async def run(config: Config, args: argparse.Namespace) -> int:
+    now = args.clock.now().astimezone(config.time.zone)
     year = args.year or now.year
     if not 2000 <= year <= now.year:
         print(f"lvzhi: 年份须在 2000 至 {now.year} 之间（--year {year}）。", file=sys.stderr)
@@ -50,7 +47,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
             return await export.build(db, config, year, now=now)
 
     started = time.perf_counter()
-    data = asyncio.run(go())
+    data = await go()
     partial = path.with_name(path.name + ".part")
     try:
         partial.write_bytes(data)

@@ -15,10 +15,9 @@ import argparse
 import json
 import os
 import re
-from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-from bot.commands.members import ACTOR, fail, format_table, with_database
+from bot.commands.common import ACTOR, fail, format_table, with_database
 from bot.config import Config
 from bot.delivery.routing import group_channel
 from bot.errors import NotFound, UserFacingError
@@ -31,8 +30,7 @@ _ROBOT_KEY = re.compile(r"[A-Za-z0-9_-]{8,128}")
 _CHAT_ID = re.compile(r"\S{1,64}")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("groups", help="groups and their WeCom channels")
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="groups_command", required=True, metavar="ACTION")
 
     lst = actions.add_parser("list", help="list the groups")
@@ -68,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 # -- list ---------------------------------------------------------------------------------------
 
 
-def run_list(config: Config, args: argparse.Namespace) -> int:
+async def run_list(config: Config, args: argparse.Namespace) -> int:
     async def work(db: Database) -> int:
         async with db.read() as tx:
             groups = await tx.groups.all()
@@ -105,7 +103,7 @@ def run_list(config: Config, args: argparse.Namespace) -> int:
             print(f"{table}\n共 {len(records)} 个群")
         return 0
 
-    return with_database(config, work)
+    return await with_database(config, work)
 
 
 def _customer_fields(group: Group) -> dict[str, str | None]:
@@ -130,7 +128,7 @@ def _channel_label(
 # -- create -------------------------------------------------------------------------------------
 
 
-def run_create(config: Config, args: argparse.Namespace) -> int:
+async def run_create(config: Config, args: argparse.Namespace) -> int:
     name = " ".join(args.name.split())
     if not name or len(name) > 64:
         return fail("群名不能为空，最多64个字")
@@ -139,7 +137,7 @@ def run_create(config: Config, args: argparse.Namespace) -> int:
         async with db.transaction() as tx:
             if await tx.groups.by_name(name) is not None:
                 raise UserFacingError(f"已经有名为「{name}」的群")
-            now = datetime.now(UTC)
+            now = args.clock.now()
             group, _ = await tx.groups.get_or_create(name, args.kind, now)
             await tx.audit.record(
                 at=now,
@@ -152,7 +150,7 @@ def run_create(config: Config, args: argparse.Namespace) -> int:
         print(f"已新建{GROUP_KIND_LABELS[args.kind]}群「{name}」")
         return 0
 
-    return with_database(config, work)
+    return await with_database(config, work)
 
 
 # -- attach / detach ----------------------------------------------------------------------------
@@ -194,9 +192,9 @@ def _channel_detail(group: Group) -> dict[str, str | None]:
     } | _customer_fields(group)
 
 
-def run_attach(config: Config, args: argparse.Namespace) -> int:
+async def run_attach(config: Config, args: argparse.Namespace) -> int:
     if args.customer_group is not None or args.owner is not None:
-        return attach_customer_group(config, args)
+        return await attach_customer_group(config, args)
     try:
         robot_key = robot_key_from(args) if args.app_chat is None else None
     except UserFacingError as exc:
@@ -220,7 +218,7 @@ def run_attach(config: Config, args: argparse.Namespace) -> int:
             after = _channel_detail(group)
             if after != before:
                 await tx.audit.record(
-                    at=datetime.now(UTC),
+                    at=args.clock.now(),
                     actor=ACTOR,
                     action="group.attach",
                     entity="group",
@@ -233,10 +231,10 @@ def run_attach(config: Config, args: argparse.Namespace) -> int:
             print(f"「{group.name}」已绑定群机器人 {mask_secret(robot_key or '')}")
         return 0
 
-    return with_database(config, work)
+    return await with_database(config, work)
 
 
-def attach_customer_group(config: Config, args: argparse.Namespace) -> int:
+async def attach_customer_group(config: Config, args: argparse.Namespace) -> int:
     """``--customer-group CHATID --owner USERID``: reach the group through a 客户群."""
     chat_id = (args.customer_group or "").strip()
     owner = (args.owner or "").strip()
@@ -254,7 +252,7 @@ def attach_customer_group(config: Config, args: argparse.Namespace) -> int:
             before = _channel_detail(group)
             await tx.customer_groups.attach(group, chat_id=chat_id, owner=owner)
             await tx.audit.record(
-                at=datetime.now(UTC),
+                at=args.clock.now(),
                 actor=ACTOR,
                 action="group.attach",
                 entity="group",
@@ -268,10 +266,10 @@ def attach_customer_group(config: Config, args: argparse.Namespace) -> int:
         )
         return 0
 
-    return with_database(config, work)
+    return await with_database(config, work)
 
 
-def run_detach(config: Config, args: argparse.Namespace) -> int:
+async def run_detach(config: Config, args: argparse.Namespace) -> int:
     async def work(db: Database) -> int:
         async with db.transaction() as tx:
             group = await _group(tx, args.name)
@@ -282,7 +280,7 @@ def run_detach(config: Config, args: argparse.Namespace) -> int:
             await tx.groups.set_channel(group, app_chat_id="", robot_key="")
             await tx.customer_groups.detach(group)
             await tx.audit.record(
-                at=datetime.now(UTC),
+                at=args.clock.now(),
                 actor=ACTOR,
                 action="group.detach",
                 entity="group",
@@ -292,4 +290,4 @@ def run_detach(config: Config, args: argparse.Namespace) -> int:
         print(f"「{group.name}」已解除绑定，发往该群的消息将无法送达，直到重新绑定。")
         return 0
 
-    return with_database(config, work)
+    return await with_database(config, work)

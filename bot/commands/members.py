@@ -9,32 +9,26 @@ actor "cli". A problem is one Chinese line on stderr and exit code 1.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
-import sys
-import unicodedata
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
-
+from bot.commands.common import (
+    ACTOR,
+    fail,
+    format_table,
+    with_database,
+)
 from bot.config import Config
 from bot.errors import NotFound, UserFacingError
 from bot.labels import ROLE_LABELS
 from bot.roster import Rejection, RosterFile, read_roster
 from bot.roster_columns import FIELD_LABELS, normalise_role
-from bot.runtime import command_database
 from storage import Database
 from storage.repos.roster import ImportReport, RowRejection
 
-ACTOR = "cli"
-UPGRADE_HINT = "（是否已运行 lvzhi db upgrade？）"
 
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("members", help="the member roster (名册)")
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="members_command", required=True, metavar="ACTION")
 
     imp = actions.add_parser("import", help="import a roster spreadsheet (.xlsx or .csv)")
@@ -54,59 +48,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     role.set_defaults(run=run_set_role)
 
 
-def with_database(config: Config, work: Callable[[Database], Awaitable[int]]) -> int:
-    """Run ``work`` on the database and turn every expected failure into one Chinese line.
-
-    On SQLite the schema is migrated first, as ``lvzhi serve`` does; PostgreSQL is migrated
-    deliberately with ``lvzhi db upgrade``.
-    """
-
-    # Alembic announces every check at INFO; on the command line only a real problem matters.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-    async def go() -> int:
-        async with command_database(config) as db:
-            return await work(db)
-
-    try:
-        return asyncio.run(go())
-    except EXPECTED_FAILURES as exc:
-        return failed(config, exc)
-
-
-# What a command may run into that is not a bug: said in one line, exit code 1.
-EXPECTED_FAILURES = (UserFacingError, OSError, SQLAlchemyError)
-
-
-def failed(config: Config, exc: Exception) -> int:
-    """Say in one Chinese line why a command failed (one of :data:`EXPECTED_FAILURES`)."""
-    if isinstance(exc, UserFacingError):
-        return fail(exc.message)
-    if isinstance(exc, OSError):
-        return fail(f"无法连接数据库：{exc.strerror or exc}")
-    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
-    # On PostgreSQL a missing table means the schema was never migrated.
-    on_postgres = not config.database.url.startswith("sqlite")
-    hint = UPGRADE_HINT if isinstance(exc, ProgrammingError) and on_postgres else ""
-    return fail(f"数据库错误：{detail}{hint}")
-
-
-def fail(message: str) -> int:
-    print(f"lvzhi: {message}", file=sys.stderr)
-    return 1
-
-
 # -- import -------------------------------------------------------------------------------------
 
 
-def run_import(config: Config, args: argparse.Namespace) -> int:
+async def run_import(config: Config, args: argparse.Namespace) -> int:
     try:
         roster = read_roster(args.file)  # before opening the database: a bad file touches nothing
     except UserFacingError as exc:
         return fail(exc.message)
 
     async def work(db: Database) -> int:
-        now = datetime.now(UTC)
+        now = args.clock.now()
         session = db.read() if args.dry_run else db.transaction()
         async with session as tx:
             report = await tx.roster.apply_roster(
@@ -115,7 +67,7 @@ def run_import(config: Config, args: argparse.Namespace) -> int:
         print(format_import(roster, report))
         return 0
 
-    return with_database(config, work)
+    return await with_database(config, work)
 
 
 def format_import(roster: RosterFile, report: ImportReport) -> str:
@@ -157,7 +109,7 @@ def _show(value: object) -> str:
 # -- list ---------------------------------------------------------------------------------------
 
 
-def run_list(config: Config, args: argparse.Namespace) -> int:
+async def run_list(config: Config, args: argparse.Namespace) -> int:
     async def work(db: Database) -> int:
         async with db.read() as tx:
             members = await tx.members.all()
@@ -182,7 +134,7 @@ def run_list(config: Config, args: argparse.Namespace) -> int:
             print(format_member_table(records))
         return 0
 
-    return with_database(config, work)
+    return await with_database(config, work)
 
 
 def format_member_table(records: Sequence[dict[str, str | None]]) -> str:
@@ -202,27 +154,10 @@ def format_member_table(records: Sequence[dict[str, str | None]]) -> str:
     return format_table(header, body) + f"\n共 {len(records)} 人"
 
 
-def display_width(text: str) -> int:
-    """Terminal columns: a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
-
-
-def format_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
-    widths = [
-        max(display_width(row[column]) for row in (header, *body)) for column in range(len(header))
-    ]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = (c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True))
-        return "  ".join(padded).rstrip()
-
-    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, body)])
-
-
 # -- set-role -----------------------------------------------------------------------------------
 
 
-def run_set_role(config: Config, args: argparse.Namespace) -> int:
+async def run_set_role(config: Config, args: argparse.Namespace) -> int:
     role = normalise_role(args.role)
     if role is None:
         return fail(
@@ -238,7 +173,7 @@ def run_set_role(config: Config, args: argparse.Namespace) -> int:
             if old == role:
                 print(f"{member.name}（{member.userid}）已经是{ROLE_LABELS[role]}，未改动。")
                 return 0
-            now = datetime.now(UTC)
+            now = args.clock.now()
             member.role, member.updated_at = role, now
             await tx.audit.record(
                 at=now,
@@ -252,4 +187,4 @@ def run_set_role(config: Config, args: argparse.Namespace) -> int:
         print(f"{member.name}（{member.userid}）的角色：{change}")
         return 0
 
-    return with_database(config, work)
+    return await with_database(config, work)

@@ -8,9 +8,8 @@ the notice and queues its deliveries exactly as ``通知 …：…`` in chat doe
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from bot.config import Config
 from bot.delivery.outbox import queue
@@ -21,8 +20,7 @@ from handlers.notices_common import number, preview, split_names, when
 from handlers.timephrase import parse_datetime
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("notices", help="notices (通知): send one, list recent ones")
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="notices_command", required=True, metavar="ACTION")
     send = actions.add_parser("send", help="broadcast a notice to groups, members or 全体委员")
     send.add_argument("--to", required=True, help="names: 第3学习小组、第5学习小组 or 全体委员")
@@ -35,9 +33,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
 
 
-def run_send(config: Config, args: argparse.Namespace) -> int:
+async def run_send(config: Config, args: argparse.Namespace) -> int:
     zone = config.time.zone
-    now = datetime.now(zone)
+    now = args.clock.now().astimezone(zone)
     send_at = None
     if args.at:
         send_at = parse_datetime(args.at, now)
@@ -68,14 +66,14 @@ def run_send(config: Config, args: argparse.Namespace) -> int:
             )
 
     try:
-        print(asyncio.run(go()))
+        print(await go())
     except UserFacingError as exc:
         print(f"lvzhi: {exc.message}", file=sys.stderr)
         return 1
     return 0
 
 
-def run_list(config: Config, _: argparse.Namespace) -> int:
+async def run_list(config: Config, _: argparse.Namespace) -> int:
     async def go() -> list[str]:
         async with command_database(config) as db:
             async with db.read() as tx:
@@ -91,5 +89,5 @@ def run_list(config: Config, _: argparse.Namespace) -> int:
                 )
             return lines or ["还没有通知。"]
 
-    print("\n".join(asyncio.run(go())))
+    print("\n".join(await go()))
     return 0

@@ -11,8 +11,7 @@ from bot.dispatcher import Dispatcher, ParseContext, as_json
 from handlers import routers
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("parse", help="show how a message is understood (JSON)")
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", choices=("member", "secretary", "admin"), default="member")
     parser.add_argument("--now", help="ISO-8601 time the message was sent (default: now)")
     parser.add_argument("--group", action="store_true", help="the message was sent in a group")
@@ -30,7 +29,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
             return 2
         now = now.replace(tzinfo=zone) if now.tzinfo is None else now.astimezone(zone)
     else:
-        now = datetime.now(zone)
+        now = args.clock.now().astimezone(zone)
     dispatcher = Dispatcher(routers())
     value = dispatcher.parse_for_role(
         " ".join(args.text), ParseContext(args.role, now, args.group)

@@ -10,11 +10,10 @@ and ``fetch-media`` (fetch attachments' WeCom media before it expires; see
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
+from bot.commands.common import fail
 from bot.config import Config
 from bot.delivery.outbox import queue
 from bot.errors import UserFacingError
@@ -42,8 +41,7 @@ from handlers.reports_workflow import (
 )
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("reports", help="opinion reports (社情民意)")
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="reports_command", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="list reports")
     listing.add_argument("--state", choices=STATES)
@@ -71,12 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fetch.set_defaults(run=run_fetch_media)
 
 
-def _fail(message: str) -> int:
-    print(f"lvzhi: {message}", file=sys.stderr)
-    return 1
-
-
-def run_list(config: Config, args: argparse.Namespace) -> int:
+async def run_list(config: Config, args: argparse.Namespace) -> int:
     async def go() -> list[str]:
         async with command_database(config) as db, db.read() as tx:
             rows = await tx.reports.listing(state=args.state, year=args.year)
@@ -89,51 +82,47 @@ def run_list(config: Config, args: argparse.Namespace) -> int:
                 )
             return lines
 
-    lines = asyncio.run(go())
+    lines = await go()
     print("\n".join(lines) if lines else "没有符合条件的社情民意。")
     return 0
 
 
-def run_show(config: Config, args: argparse.Namespace) -> int:
+async def run_show(config: Config, args: argparse.Namespace) -> int:
     number = parse_number(args.number)
     if number is None:
-        return _fail(f"看不懂编号「{args.number}」，例如 SQ-2025-0042。")
-
-    async def go() -> int:
-        async with command_database(config) as db, db.read() as tx:
-            report = await tx.reports.by_number(number)
-            if report is None:
-                return _fail(f"没有社情民意 {number}。")
-            submitters = await tx.reports.submitters(report.id)
-            names = "、".join(m.name + ("" if r == "lead" else "（联名）") for m, r in submitters)
-            print(f"{report.number}《{report.title}》")
-            print(f"类别：{report.category}　状态：{STATE_NAMES[report.state]}　提交人：{names}")
-            versions = await tx.reports.versions(report.id)
-            if len(versions) > 1:  # every submission, the first first
-                for version in versions:
-                    when = version.submitted_at.astimezone(config.time.zone)
-                    print(
-                        f"第{version.version}版（{when:%Y-%m-%d %H:%M}）：《{version.title}》"
-                        f"{version.content}"
-                    )
-            else:
-                print(f"内容：{report.content}")
-            print("办理过程：")
-            for step in await history_steps(tx, await tx.reports.history(report.id)):
-                at = step.at.astimezone(config.time.zone).strftime("%Y-%m-%d %H:%M")
-                detail = f" {step.detail}" if step.detail else ""
-                comment = f"：{step.comment}" if step.comment else ""
-                print(f"· {at} {step.actor} {step.action}{detail} → {step.state}{comment}")
-            for item in await tx.reports.attachments(report.id):
-                kind = ATTACHMENT_KINDS.get(item.kind, item.kind)
-                state = ATTACHMENT_STATES.get(item.status, item.status)
+        return fail(f"看不懂编号「{args.number}」，例如 SQ-2025-0042。")
+    async with command_database(config) as db, db.read() as tx:
+        report = await tx.reports.by_number(number)
+        if report is None:
+            return fail(f"没有社情民意 {number}。")
+        submitters = await tx.reports.submitters(report.id)
+        names = "、".join(m.name + ("" if r == "lead" else "（联名）") for m, r in submitters)
+        print(f"{report.number}《{report.title}》")
+        print(f"类别：{report.category}　状态：{STATE_NAMES[report.state]}　提交人：{names}")
+        versions = await tx.reports.versions(report.id)
+        if len(versions) > 1:  # every submission, the first first
+            for version in versions:
+                when = version.submitted_at.astimezone(config.time.zone)
                 print(
-                    f"附件 {item.id}：{kind}，{state}"
-                    + (f"（{item.stored_ref}）" if item.stored_ref else "")
+                    f"第{version.version}版（{when:%Y-%m-%d %H:%M}）：《{version.title}》"
+                    f"{version.content}"
                 )
-            return 0
-
-    return asyncio.run(go())
+        else:
+            print(f"内容：{report.content}")
+        print("办理过程：")
+        for step in await history_steps(tx, await tx.reports.history(report.id)):
+            at = step.at.astimezone(config.time.zone).strftime("%Y-%m-%d %H:%M")
+            detail = f" {step.detail}" if step.detail else ""
+            comment = f"：{step.comment}" if step.comment else ""
+            print(f"· {at} {step.actor} {step.action}{detail} → {step.state}{comment}")
+        for item in await tx.reports.attachments(report.id):
+            kind = ATTACHMENT_KINDS.get(item.kind, item.kind)
+            state = ATTACHMENT_STATES.get(item.status, item.status)
+            print(
+                f"附件 {item.id}：{kind}，{state}"
+                + (f"（{item.stored_ref}）" if item.stored_ref else "")
+            )
+        return 0
 
 
 CLI_ACTIONS = [a for a in TRANSITIONS if a not in ("submit", "resubmit")]
@@ -149,14 +138,14 @@ def act_command(number: str, verb: str, words: list[str]) -> ReviewCommand | Non
     return parse_review(" ".join([chat_verb, number, *words]))
 
 
-def run_act(config: Config, args: argparse.Namespace) -> int:
+async def run_act(config: Config, args: argparse.Namespace) -> int:
     number = parse_number(args.number)
     if number is None:
-        return _fail(f"看不懂编号「{args.number}」，例如 SQ-2025-0042。")
+        return fail(f"看不懂编号「{args.number}」，例如 SQ-2025-0042。")
     command = act_command(number, args.action, args.words)
     if command is None:
         verbs = "、".join(v for v, a in REVIEW_ACTIONS.items() if a in CLI_ACTIONS)
-        return _fail(f"没有「{args.action}」这个操作。可用：{verbs}（或其英文名）。")
+        return fail(f"没有「{args.action}」这个操作。可用：{verbs}（或其英文名）。")
     action = command.action
     comment = args.comment or command.comment or ""
     level = args.level or command.level or ""
@@ -165,37 +154,33 @@ def run_act(config: Config, args: argparse.Namespace) -> int:
     elif action == "endorse":
         level = endorse_level(level) or ""
     target = args.target or command.target or (args.level if action == "endorse" else "")
-
-    async def go() -> int:
-        async with command_database(config) as db:
-            now = datetime.now(config.time.zone)
-            async with db.transaction() as tx:
-                report = await tx.reports.by_number(number, lock=True)
-                if report is None:
-                    return _fail(f"没有社情民意 {number}。")
-                try:
-                    check_details(action, comment, level, target or None)
-                    _, notes = await apply_action(
-                        tx,
-                        report,
-                        action,
-                        actor=Actor("cli"),
-                        now=now,
-                        comment=comment,
-                        level=level,
-                        target=target,
-                    )
-                except UserFacingError as exc:
-                    return _fail(exc.message)
-                for note in notes:
-                    await queue(tx, note.out, key=note.key, now=now.astimezone(UTC))
-                print(f"{report.number} → {STATE_NAMES[report.state]}；已通知 {len(notes)} 人。")
-                return 0
-
-    return asyncio.run(go())
+    async with command_database(config) as db:
+        now = args.clock.now().astimezone(config.time.zone)
+        async with db.transaction() as tx:
+            report = await tx.reports.by_number(number, lock=True)
+            if report is None:
+                return fail(f"没有社情民意 {number}。")
+            try:
+                check_details(action, comment, level, target or None)
+                _, notes = await apply_action(
+                    tx,
+                    report,
+                    action,
+                    actor=Actor("cli"),
+                    now=now,
+                    comment=comment,
+                    level=level,
+                    target=target,
+                )
+            except UserFacingError as exc:
+                return fail(exc.message)
+            for note in notes:
+                await queue(tx, note.out, key=note.key, now=now.astimezone(UTC))
+            print(f"{report.number} → {STATE_NAMES[report.state]}；已通知 {len(notes)} 人。")
+            return 0
 
 
-def run_stats(config: Config, args: argparse.Namespace) -> int:
+async def run_stats(config: Config, args: argparse.Namespace) -> int:
     async def go() -> None:
         async with command_database(config) as db, db.read() as tx:
             facts = await tx.reports.year_facts(args.year)
@@ -205,11 +190,11 @@ def run_stats(config: Config, args: argparse.Namespace) -> int:
             write_xlsx(stats, facts, args.xlsx)
             print(f"已导出到 {args.xlsx}")
 
-    asyncio.run(go())
+    await go()
     return 0
 
 
-def run_fetch_media(config: Config, _: argparse.Namespace) -> int:
+async def run_fetch_media(config: Config, _: argparse.Namespace) -> int:
     """Fetch now what the server would fetch at its next ``media_fetch_seconds``."""
 
     async def go() -> str:
@@ -222,5 +207,5 @@ def run_fetch_media(config: Config, _: argparse.Namespace) -> int:
             f"待重试 {run.retrying} 个。"
         )
 
-    print(asyncio.run(go()))
+    print(await go())
     return 0

@@ -8,15 +8,14 @@ import logging
 from aiohttp import web
 
 from bot.app import create_app
-from bot.commands.members import fail
+from bot.commands.common import fail
 from bot.config import Config
 from storage.serving import DatabaseInUse
 
 log = logging.getLogger("lvzhi")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("serve", help="run the bot")
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="override [server] host")
     parser.add_argument("--port", type=int, help="override [server] port")
     parser.set_defaults(run=run)

@@ -10,7 +10,6 @@ runs the planner and the worker as ``lvzhi serve`` would have between two times
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 import uuid
@@ -23,14 +22,15 @@ from bot.messages import Incoming
 from bot.runtime import open_runtime
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("simulate", help="send a message as a member (sandbox mode)")
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", required=True, help="the member's WeCom userid")
     parser.add_argument("--group", help="send it in this group (by name) instead of 1:1")
     parser.add_argument("--at", help="handle it as if sent at this ISO-8601 time")
     parser.add_argument("text", nargs="+", help="the message (words are joined with spaces)")
     parser.set_defaults(run=run)
-    tick = sub.add_parser("tick", help="let simulated time pass: reminders, summaries (sandbox)")
+
+
+def register_tick(tick: argparse.ArgumentParser) -> None:
     tick.add_argument("--until", required=True, help="ISO-8601 time to stop at")
     tick.add_argument("--from", dest="start", help="ISO-8601 time to start at (default: now)")
     tick.set_defaults(run=run_tick)
@@ -55,7 +55,7 @@ def parse_when(text: str, config: Config) -> datetime:
     return when.replace(tzinfo=config.time.zone) if when.tzinfo is None else when
 
 
-def run(config: Config, args: argparse.Namespace) -> int:
+async def run(config: Config, args: argparse.Namespace) -> int:
     if not _sandbox_only(config, "simulate"):
         return 1
     try:
@@ -63,7 +63,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"lvzhi: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(simulate(config, args.user, args.group, " ".join(args.text), clock))
+    return await simulate(config, args.user, args.group, " ".join(args.text), clock)
 
 
 async def simulate(
@@ -124,7 +124,7 @@ def target(message: SandboxMessage) -> str:
     return f"{message.address.label}{mentions}"
 
 
-def run_tick(config: Config, args: argparse.Namespace) -> int:
+async def run_tick(config: Config, args: argparse.Namespace) -> int:
     if not _sandbox_only(config, "tick"):
         return 1
     try:
@@ -133,7 +133,7 @@ def run_tick(config: Config, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"lvzhi: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(tick(config, start, until))
+    return await tick(config, start, until)
 
 
 async def tick(config: Config, start: datetime, until: datetime) -> int:
