@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from bot.dispatcher import Router
 from bot.planner import PlanSource
-from handlers import checkin, duty, fallback, help, meetings, notices, reports, tasks, wechat
+from handlers import (
+    activities,
+    checkin,
+    duty,
+    fallback,
+    help,
+    meetings,
+    notices,
+    proposals,
+    reports,
+    tasks,
+    wechat,
+)
 from handlers.checkin_plan import CalendarWarningSource, CheckInSource
 from handlers.meetings_plan import MeetingSource
 from handlers.notices_plan import NoticeSource
+from handlers.proposals.plan import ProposalSource
 from handlers.reports_plan import DraftExpirySource, ReviewNudgeSource
 from handlers.tasks_plan import TaskSource
 from handlers.understand import routes as understanding
@@ -19,6 +32,8 @@ def routers() -> list[Router]:
         help.router,
         understanding.early,
         wechat.router,
+        proposals.router,
+        activities.router,
         reports.router,
         checkin.router,
         notices.router,
@@ -37,6 +52,7 @@ def plan_sources() -> list[PlanSource]:
         NoticeSource(),
         MeetingSource(),
         TaskSource(),
+        ProposalSource(),
         ReviewNudgeSource(),
         DraftExpirySource(),
     ]

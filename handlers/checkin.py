@@ -231,9 +231,7 @@ async def check_in(value: CheckInIntent, ctx: Context) -> None:
                 shareable=True,
             )
             return
-        none = (
-            f"{group.name}目前没有进行中的打卡活动" if group else "您所在的小组目前没有打卡活动"
-        )
+        none = f"{group.name}目前没有进行中的打卡活动" if group else "您所在的小组目前没有打卡活动"
         ctx.reply(
             f"已记录您的学习{_study_summary(value)}。{none}，本次作为个人学习记录保存。",
             shareable=True,

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from bot.config import Config
 from bot.planner import load_calendar
 from handlers.duty import DutyRecord, year_records
-from handlers.duty_facts import FACTS, YearWindow
+from handlers.duty_facts import FACTS, YearWindow, fact_label
 from handlers.duty_rules import ScoringRules, load_rules
 from handlers.sheets import DECIMAL, Column, add_table, new_workbook, to_bytes
 from storage import Database
@@ -160,7 +160,7 @@ def _rules_sheet(book: Workbook, rules: ScoringRules) -> None:
     ]
     rows: list[list[Any]] = [["规则", rules.name, rules.source, "", rules.max_total]]
     for item in rules.items:
-        facts = "＋".join(FACTS[f] for f in item.facts)
+        facts = "＋".join(fact_label(f) for f in item.facts)
         if item.at_least is not None:
             rows.append(
                 [
@@ -174,7 +174,7 @@ def _rules_sheet(book: Workbook, rules: ScoringRules) -> None:
         else:
             rows.append(["计分项", item.label, facts, f"每次 {item.points:g} 分", item.cap])
     for req in rules.requirements:
-        facts = "＋".join(FACTS[f] for f in req.facts)
+        facts = "＋".join(fact_label(f) for f in req.facts)
         rows.append(["基本要求", req.label, facts, f"不少于 {req.at_least:g}", None])
     for grade in rules.grades:
         rows.append(["等次", grade.name, "得分", f"不低于 {grade.at_least:g}", None])
