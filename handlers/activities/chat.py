@@ -20,6 +20,7 @@ from handlers.activities.parse import (
     ActivityQuery,
     ActivityReview,
     ActivityText,
+    kind_of,
     parse_activity,
     parse_query,
     parse_review,
@@ -41,11 +42,11 @@ def number(activity_id: int) -> str:
     return f"HD-{activity_id}"
 
 
-def pick_kind(written: str | None, text: str, kinds: Sequence[str]) -> str:
+def pick_kind(written: str, text: str, kinds: Sequence[str]) -> str:
     """The office's kind for an activity: one it names (``类型：``, or its words), else the
     built-in kind read from the words if the office has it, else the catch-all (其他, or the
     last kind listed)."""
-    if written is not None and written in kinds:
+    if written in kinds:
         return written
     named = next((k for k in kinds if k in text), None)
     if named is not None:
@@ -207,7 +208,7 @@ async def confirm_meeting(ctx: Context, meeting_id: int, kind_word: str | None) 
     if meeting is None:
         raise UserFacingError(f"没有找到会议 HY-{meeting_id}。")
     kinds = ctx.config.activities.kinds
-    kind = pick_kind(kind_word, kind_word or meeting.kind, kinds)
+    kind = pick_kind(kind_word or kind_of(meeting.kind), kind_word or meeting.kind, kinds)
     if kind_word and kind_word not in kinds:
         raise UserFacingError(f"没有「{kind_word}」这个履职类型。可选：{'、'.join(kinds)}。")
     done = await ctx.tx.activities.for_meeting(meeting.id)

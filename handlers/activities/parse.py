@@ -32,6 +32,8 @@ _HEAD = re.compile(
     re.DOTALL,
 )
 _KIND_LABEL = re.compile(r"(?:类型|类别|活动类型)\s*[:：]\s*(?P<k>[\u4e00-\u9fff]{2,6})")
+_CONTENT_LABEL = re.compile(r"(?:内容|活动内容|事项)\s*[:：]\s*")
+_DATE_LABEL = re.compile(r"(?:日期|时间|活动日期|活动时间)\s*[:：]\s*")
 _HD = r"HD\s*[-_—]?\s*(?P<id>\d{1,9})"
 _REVIEW = re.compile(
     rf"^(?P<verb>确认履职|确认登记|确认|退回履职|退回登记|退回)\s*{_HD}(?P<rest>.*)$",
@@ -47,10 +49,11 @@ _MINE = re.compile(r"^(?:查看|查询)?我的(?:履职登记|履职活动|活�
 
 @dataclass(frozen=True, slots=True)
 class ActivityText:
-    """A member's activity: ``kind`` as read (None: the office's catch-all), ``date``."""
+    """A member's activity: ``kind`` as read (其他 when nothing names one), ``date`` (None
+    when not written: the handler asks), ``text``."""
 
     intent: ClassVar[str] = "activity"
-    kind: str | None
+    kind: str
     date: date | None
     text: str
 
@@ -75,27 +78,34 @@ class ActivityQuery:
     intent: ClassVar[str] = "activity_query"
 
 
-def kind_of(text: str) -> str | None:
+def kind_of(text: str) -> str:
+    """The kind written (``类型：调研``) or named by the words; else 其他 (the catch-all)."""
     label = _KIND_LABEL.search(text)
     if label is not None:
         return label["k"]
-    return next((kind for kind, words in KIND_WORDS if re.search(words, text)), None)
+    return next((kind for kind, words in KIND_WORDS if re.search(words, text)), "其他")
 
 
 def read_activity(body: str, now: datetime) -> ActivityText | None:
     """The date, kind and text of an activity written anywhere in ``body`` (normalized)."""
+    kind = kind_of(body)
+    body = _KIND_LABEL.sub(" ", body)
+    said = _CONTENT_LABEL.search(body)
+    if said is not None:  # 日期：… 内容：…: the date before, the text after
+        body, text = body[: said.start()], body[said.end() :]
     phrases = find_time_phrases(body, now, prefer="past")
     day = phrases[0].day if phrases else None
-    text = body
-    if phrases:
-        start, end = phrases[0].span
-        text = body[:start] + " " + body[end:]
-    text = _KIND_LABEL.sub(" ", text)
+    if said is None:
+        text = body
+        if phrases:
+            start, end = phrases[0].span
+            text = body[:start] + " " + body[end:]
+    text = _DATE_LABEL.sub(" ", text)
     text = re.sub(r"^[\s,，。:：;；]+|[\s,，。;；]+$", "", re.sub(r"\s+", " ", text))
     text = re.sub(r"^(?:在|于)\s*", "", text)
     if len(text) < 2:
         return None
-    return ActivityText(kind_of(body), day, widen_punct(text)[:TEXT_LIMIT])
+    return ActivityText(kind, day, widen_punct(text)[:TEXT_LIMIT])
 
 
 def parse_activity(text: str, now: datetime) -> ActivityText | None:
@@ -105,7 +115,7 @@ def parse_activity(text: str, now: datetime) -> ActivityText | None:
         return None
     rest = head["rest"].strip()
     if not rest:
-        return ActivityText(None, None, "")  # the handler says what to write
+        return ActivityText("其他", None, "")  # the handler says what to write
     return read_activity(rest, now)
 
 

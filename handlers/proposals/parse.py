@@ -65,9 +65,10 @@ class ProposalText:
 
 @dataclass(frozen=True, slots=True)
 class ProposalStart:
-    """``提交提案``: write one over several messages."""
+    """``提交提案``: write one over several messages (shown as a ``proposal`` with nothing
+    written yet: ``lvzhi parse`` gives ``{"intent": "proposal"}``)."""
 
-    intent: ClassVar[str] = "proposal_start"
+    intent: ClassVar[str] = "proposal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,27 +154,43 @@ def format_number(fmt: str, year: int, seq: int) -> str:
 
 # -- a proposal in one message --------------------------------------------------------------------
 
-_HEAD = re.compile(r"^(?:【提案】|#提案#|\[提案\]|提案(?:内容)?\s*:)\s*(?P<t>.*)$")
+_HEAD = re.compile(
+    r"^(?:【提案】|#提案#|\[提案\]|提案标题\s*:(?=\s*\S)"
+    r"|(?:提交|新建|递交|提)?(?:一件|一个|个|件)?(?:集体|个人|联名)?提案(?:内容)?"
+    r"(?:\s*:|\s+(?=关于|案由|题目|标题)))\s*(?P<t>.*)$"
+)
+_COLON_LABELS = (
+    r"案由|标题|题目|案据|情况|背景|现状|存在问题|问题|理由|办法|建议|对策|措施|意见建议|具体建议"
+    r"|联名人?|联名委员|附议人?|附议委员|提案人|内容|正文"
+)
+# Written without a colon too (题目 关于…, 联名委员 杨光明 者永昌): only words that do not
+# begin ordinary sentences (建议…, 情况… do).
+_BARE_LABELS = r"案由|标题|题目|联名人?|联名委员|附议人?|附议委员|提案人|内容|正文"
 _LABEL = re.compile(
-    r"^(?P<label>案由|标题|题目|案据|情况|背景|现状|存在问题|问题|理由|办法|建议|对策|措施|意见建议"
-    r"|具体建议|联名人?|联名委员|附议人|内容|正文)\s*:\s*(?P<value>.*)$"
+    rf"^(?P<label>{_COLON_LABELS})\s*:\s*(?P<value>.*)$|^(?P<bare>{_BARE_LABELS})\s+(?P<v2>\S.*)$"
 )
 _LABEL_IN_LINE = re.compile(
-    r"\s+(?=(?:案由|案据|情况|背景|现状|存在问题|办法|建议|对策|措施|联名人?|联名委员|内容|正文)\s*:)"
+    rf"\s*;\s*(?=(?:{_COLON_LABELS})\s*:)|\s+(?=(?:{_COLON_LABELS})\s*:)"
+    rf"|\s+(?=(?:{_BARE_LABELS})\s+\S)"
 )
 _KEYS = {
     **dict.fromkeys(("案由", "标题", "题目"), "title"),
     **dict.fromkeys(("案据", "情况", "背景", "现状", "存在问题", "问题", "理由"), "situation"),
+    "提案人": "proposer",
     **dict.fromkeys(("办法", "建议", "对策", "措施", "意见建议", "具体建议"), "suggestion"),
-    **dict.fromkeys(("联名", "联名人", "联名委员", "附议人"), "cosigners"),
+    **dict.fromkeys(("联名", "联名人", "联名委员", "附议", "附议人", "附议委员"), "cosigners"),
     **dict.fromkeys(("内容", "正文"), "content"),
 }
 _SPLIT_NAMES = re.compile(r"[、,;\s/和及]+")
 
 
+_NOBODY = frozenset({"无", "没有", "暂无", "无联名", "无附议"})
+
+
 def parse_names(value: str) -> tuple[str, ...]:
-    names = [n.strip("。.委员") for n in _SPLIT_NAMES.split(normalize(value))]
-    return tuple(dict.fromkeys(n for n in names if n))
+    """``张三、李四 王五`` → the names, in order, without repeats; ``无`` → none."""
+    names = [re.sub(r"委员$", "", n.strip("。.")) for n in _SPLIT_NAMES.split(normalize(value))]
+    return tuple(dict.fromkeys(n for n in names if n and n not in _NOBODY))
 
 
 def parse_proposal(text: str) -> ProposalText | None:
@@ -182,15 +199,15 @@ def parse_proposal(text: str) -> ProposalText | None:
     head = _HEAD.match(lines[0])
     if head is not None:
         first = head["t"].strip()
-        lines = ([f"案由:{first}"] if first and not _LABEL.match(first) else [first]) + lines[1:]
+        if first and not _LABEL.match(first):
+            title, rest = _title_and_rest(first)
+            rest = rest if not rest or _LABEL.match(rest) else f"内容:{rest}"
+            first = f"案由:{title} {rest}".strip()
+        lines = [first, *lines[1:]]
     elif not re.match(r"^案由\s*:", lines[0]):
         return None
     fields: dict[str, list[str]] = {
-        "title": [],
-        "situation": [],
-        "suggestion": [],
-        "cosigners": [],
-        "content": [],
+        key: [] for key in ("title", "situation", "suggestion", "cosigners", "content", "proposer")
     }
     current = "content"
     for line in _split_labels(lines):
@@ -199,15 +216,31 @@ def parse_proposal(text: str) -> ProposalText | None:
             if line:
                 fields[current if current != "title" else "content"].append(line)
             continue
-        current = _KEYS[label["label"]]
-        if label["value"].strip():
-            fields[current].append(label["value"].strip())
-        if current == "cosigners":
+        current = _KEYS[label["label"] or label["bare"]]
+        if current == "title" and fields["title"]:
+            current = "situation"  # 案由 after a title: the reasons (as many write it)
+        value = (label["value"] if label["label"] else label["v2"]).strip()
+        if value:
+            fields[current].append(value)
+        if current in ("cosigners", "proposer"):
             current = "content"
     title = widen_punct(" ".join(fields["title"]).strip(" 。"))
     if not title:
         return None
     return _proposal(title, fields)
+
+
+def _title_and_rest(line: str) -> tuple[str, str]:
+    """A heading line ``关于……的提案。建议……``: the title ends at the first 。 or ;."""
+    title, _, rest = re.sub(r"[。;]", "\n", line, count=1).partition("\n")
+    spaced = _SPACED_TITLE.match(title)  # 关于……的提案 个人提案 无联名
+    if spaced is not None:
+        title, rest = spaced[1], f"{spaced[2]} {rest}"
+    return title.strip(), _REMARKS.sub("", rest).strip()
+
+
+_SPACED_TITLE = re.compile(r"^(关于\S{2,80}?(?:提案|建议|议案))\s+(.*)$")
+_REMARKS = re.compile(r"(?:个人|集体|联名)提案|无(?:联名|附议)人?")
 
 
 def _proposal(title: str, fields: dict[str, list[str]]) -> ProposalText:
@@ -233,15 +266,15 @@ def _proposal(title: str, fields: dict[str, list[str]]) -> ProposalText:
 def _split_labels(lines: list[str]) -> list[str]:
     out: list[str] = []
     for line in lines:
-        out.extend(_LABEL_IN_LINE.split(line))
+        out.extend(part.strip(" ;") for part in _LABEL_IN_LINE.split(line))
     return out
 
 
 # -- members' other words -------------------------------------------------------------------------
 
 _START = re.compile(
-    r"^(?:我要|我想|想)?(?:提交|提|写|填写?|新建|起草|撰写|上报|报送)?(?:一个|一件|一份|个|件|份)?"
-    r"(?:政协)?提案(?:草稿)?$"
+    r"^(?:我要|我想|想|开始|现在)?(?:提交|提|写|填写?|新建|起草|撰写|上报|报送)?"
+    r"(?:一个|一件|一份|个|件|份)?(?:政协)?提案(?:草稿)?$"
 )
 _MINE = re.compile(r"^(?:查看|查询|查)?我的(?:政协)?提案(?:列表|进度|情况|办理情况)?$")
 _QUERY = re.compile(
@@ -336,8 +369,8 @@ def review_value(action: str, number: str, rest: str) -> ProposalReview:
     if action == "reject":
         convert = _CONVERT.search(rest)
         to = {"社情民意": "report", "来信": "letter"}[convert["to"]] if convert else None
-        comment = _CONVERT.sub("", rest).strip(" ,，。;；") if convert else rest
-        return ProposalReview(action, number, widen_punct(comment) or None, convert=to)
+        # The reason as written, conversion words included (建议转为社情民意信息 is a reason).
+        return ProposalReview(action, number, widen_punct(rest) or None, convert=to)
     if action == "merge":
         into = _INTO.search(rest)
         other = canonical(_inner(into)) if into else None
