@@ -1,8 +1,8 @@
 """The office's yearly spreadsheets (xlsx), for ``lvzhi export`` and the web console.
 
-:data:`EXPORTS` is the contract both use: ``EXPORTS["members"|"checkins"|"reports"]`` is an
-:class:`Export` with a Chinese ``title``, a ``filename(year)`` and ``await build(db, config,
-year)`` returning the workbook's bytes. Every sheet has the same look (:mod:`handlers.sheets`).
+:data:`EXPORTS` is the contract both use: ``EXPORTS[key]`` (members, checkins, reports,
+proposals) is an :class:`Export` with a Chinese ``title``, a ``filename(year)`` and
+``await build(db, config, year)`` returning the workbook's bytes. Every sheet has the same look (:mod:`handlers.sheets`).
 
 * ``members`` 委员履职档案: one row per member (委员, active) with 界别, 专委会, 学习小组, every
   fact of the record, the score and grade by the rules in force and the requirements not met;
@@ -12,6 +12,8 @@ year)`` returning the workbook's bytes. Every sheet has the same look (:mod:`han
   then one sheet per group, a member per row and a period per column (✓, 补 for a make-up).
 * ``reports`` 社情民意办理情况: every report of the year with its state and dates, every step
   of its history (办理记录), and the yearly statistics of :mod:`handlers.reports_stats`.
+* ``proposals`` 提案办理情况: every proposal of the year, its history, and the figures by
+  主办单位, by answer classification and by 满意度 (:mod:`handlers.export_proposals`).
 
 Each is built in its own module (``handlers/export_*.py``); ``build`` reads inside one read
 transaction and writes the workbook in write-only mode (3,000 members in about 2 s).
@@ -26,6 +28,7 @@ from datetime import datetime
 from bot.config import Config
 from handlers.export_checkins import build_checkins
 from handlers.export_members import build_members
+from handlers.export_proposals import build_proposals
 from handlers.export_reports import build_reports
 from storage import Database
 
@@ -55,4 +58,5 @@ EXPORTS: Mapping[str, Export] = {
     "members": Export("members", "委员履职档案", build_members),
     "checkins": Export("checkins", "学习打卡统计", build_checkins),
     "reports": Export("reports", "社情民意办理情况", build_reports),
+    "proposals": Export("proposals", "提案办理情况", build_proposals),
 }

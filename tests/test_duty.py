@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -138,7 +139,11 @@ async def _check_workbooks(db: Database, ledger: Ledger, config: Config) -> None
     sheet = book.worksheets[0]
     assert sheet.title == f"{YEAR}年委员履职档案"
     assert sheet.freeze_panes == "C2"
-    assert book.sheetnames[1:] == ["按界别", "按专委会", "各项得分", "评分规则"]
+    assert book.sheetnames[1:] == ["按界别", "按专委会", "各项得分", "评分规则", "履职活动"]
+    activities = list(book["履职活动"].iter_rows(values_only=True))[1:]
+    confirmed = Counter(row[0] for row in activities if row[5] == "已确认")
+    for m in range(1, MEMBERS + 1):
+        assert confirmed[ledger.names[m]] == ledger.facts[m]["activities"], m
     header, *body = list(sheet.iter_rows(values_only=True))
     members, (total, average) = body[:-2], body[-2:]
     assert header[:5] == ("序号", "姓名", "界别", "专委会", "学习小组")
@@ -207,7 +212,7 @@ async def _check_workbooks(db: Database, ledger: Ledger, config: Config) -> None
 
 def test_export_contract() -> None:
     """What the web console relies on (handlers/exports.py's docstring)."""
-    assert set(EXPORTS) == {"members", "checkins", "reports"}
+    assert set(EXPORTS) == {"members", "checkins", "reports", "proposals"}
     for key, export in EXPORTS.items():
         assert export.key == key
         assert export.title and all("\u4e00" <= ch <= "\u9fff" for ch in export.title)
