@@ -2,7 +2,8 @@
 
 :data:`EXPORTS` is the contract both use: ``EXPORTS[key]`` (members, checkins, reports,
 proposals) is an :class:`Export` with a Chinese ``title``, a ``filename(year)`` and
-``await build(db, config, year)`` returning the workbook's bytes. Every sheet has the same look (:mod:`handlers.sheets`).
+``await build(db, config, year)`` returning the workbook's bytes. Every sheet has the same
+look (:mod:`handlers.sheets`).
 
 * ``members`` 委员履职档案: one row per member (委员, active) with 界别, 专委会, 学习小组, every
   fact of the record, the score and grade by the rules in force and the requirements not met;
