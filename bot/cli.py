@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.commands import (
+    activities,
     calendar,
     campaigns,
     console,
@@ -20,6 +21,7 @@ from bot.commands import (
     members,
     notices,
     parse,
+    proposals,
     reports,
     serve,
     simulate,
@@ -36,6 +38,8 @@ COMMANDS = (
     calendar,
     notices,
     reports,
+    proposals,
+    activities,
     export,
     console,
     simulate,
