@@ -369,7 +369,7 @@ async def rate(value: Satisfaction, ctx: Context) -> None:
             f"请写明不满意的理由，例如「不满意 {proposal.number} 答复没有具体措施」。"
         )
     action = "dissatisfied" if value.level == "unsatisfied" else "rate"
-    _, notes = await apply_action(
+    entry, notes = await apply_action(
         ctx.tx,
         proposal,
         action,
@@ -379,14 +379,17 @@ async def rate(value: Satisfaction, ctx: Context) -> None:
         step=Step(comment=value.reason or "", level=value.level),
     )
     send_all(ctx, notes)
-    await _tell_office(ctx, proposal, value)
+    await _tell_office(ctx, proposal, value, entry.id)
     if action == "dissatisfied":
         ctx.reply(f"已记下您对 {proposal.number} 的评价：不满意。提案已转重新办理，结果会通知您。")
     else:
         ctx.reply(f"已记下您对 {proposal.number} 的评价：{LEVELS[value.level]}。谢谢！")
 
 
-async def _tell_office(ctx: Context, proposal: Proposal, value: Satisfaction) -> None:
+async def _tell_office(
+    ctx: Context, proposal: Proposal, value: Satisfaction, entry_id: int
+) -> None:
+    """The secretaries learn each rating once (key: the rating's history row)."""
     why = f"，理由：{value.reason}" if value.reason else ""
     level = LEVELS[value.level]
     text = f"【提案满意度】{proposal.number}《{proposal.title}》提案人评价：{level}{why}"
@@ -395,7 +398,7 @@ async def _tell_office(ctx: Context, proposal: Proposal, value: Satisfaction) ->
     else:
         text += f"\n可发送「办结 {proposal.number}」办结。"
     for member in await ctx.tx.members.by_role("secretary", "admin"):
-        key = f"proposal-rating:{proposal.id}:{proposal.updated_at.isoformat()}:{member.userid}"
+        key = f"proposal-rating:{proposal.id}:{entry_id}:{member.userid}"
         if member.userid:
             ctx.send(key, Outgoing(text, to_member=member_address(member)))
 
