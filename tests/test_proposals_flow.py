@@ -1,6 +1,6 @@
-"""提案 in chat, through the pipeline: a proposal's whole life (附议, 立案, 重点, 领办, 交办, 答复,
-不满意 → 重新办理, 满意, 办结), 不予立案 → 转为社情民意, the refusals, privacy, each step told once,
-the three-colour chasers — on SQLite and (when configured) PostgreSQL."""
+"""提案 in chat, through the pipeline: a proposal's whole life (附议, 立案, 重点, 领办, 交办,
+答复, 不满意 → 重新办理, 满意, 办结), 不予立案 → 转为社情民意, the refusals, privacy, each step
+told once, the three-colour chasers — on SQLite and (when configured) PostgreSQL."""
 
 from __future__ import annotations
 
@@ -154,7 +154,8 @@ async def test_not_accepted_and_turned_into_an_opinion_report(cfg: Config) -> No
         assert await bot.say("mishu", f"不予立案 {NO} 属于个案诉求 转为社情民意") == [
             f"{NO}《关于修缮某村道路的建议》已不予立案，现为「不予立案」。"
             "已转为社情民意 SQ-2025-0001。已通知提案人（1 人）。",
-            f"【提案】《关于修缮某村道路的建议》（{NO}）不予立案，理由：属于个案诉求 转为社情民意\n"
+            f"【提案】《关于修缮某村道路的建议》（{NO}）不予立案，"
+            "理由：属于个案诉求 转为社情民意\n"
             "已转为社情民意 SQ-2025-0001，可发送「查询 SQ-2025-0001」查看。",
         ]
         [mine] = await bot.say("m3", "我的社情民意")
