@@ -165,7 +165,7 @@ async def review(value: ActivityReview, ctx: Context) -> None:
         raise UserFacingError(f"没有找到履职登记 {number(value.activity)}。")
     if activity.state != "pending":
         raise UserFacingError(
-            f"履职登记 {number(activity.id)} 已{STATE_NAMES[activity.state]}，无需再处理。"
+            f"履职登记 {number(activity.id)} {STATE_NAMES[activity.state]}，无需再处理。"
         )
     if value.action == "return" and not value.comment:
         raise UserFacingError(
