@@ -128,7 +128,11 @@ async def attach(text: str, ctx: Context, dialog: DialogState) -> None:
     await ctx.end_dialog()
     count = len(activity.attachments)
     if text.strip(" 。.!！") in DONE_WORDS:
-        ctx.reply(f"好的，{number(activity.id)} 共 {count} 个附件。")
+        ctx.reply(
+            f"好的，{number(activity.id)} 共 {count} 个附件。"
+            if count
+            else f"好的，{number(activity.id)} 没有附件。"
+        )
         return
     ctx.reply(
         f"{number(activity.id)} 的附件已结束添加（共 {count} 个）。"
