@@ -10,6 +10,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from tests.conftest import make_config
 from tests.harness import Bot, running_bot, shanghai
+from tests.test_reports_dialog import send_media
 
 GROUP = "第3学习小组"
 NO = "TA-2025-0001"
@@ -265,3 +266,37 @@ async def test_the_three_colour_chasers_of_each_step(cfg: Config) -> None:
         await bot.say("m1", f"基本满意 {NO}")
         sent = await bot.fast_forward(shanghai(2025, 12, 30, 10, 0))
         assert not [m for _, m in sent if m.text.startswith("【提案满意度】")]
+
+
+async def test_attachments_with_the_proposal_and_with_the_answer(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.say("m1", "提交提案")
+        await bot.say("m1", TITLE)
+        assert await send_media(bot, "m1", "image", "photo-1") == [
+            "已添加附件（共 1 个）。\n请发送案据：基本情况和存在的问题。"
+        ]
+        await bot.say("m1", "快递进村难。")
+        await bot.say("m1", "整合网点。")
+        [done] = await bot.say("m1", "确认提交")
+        assert "附件 1 个已保存。" in done
+        await bot.say("mishu", f"立案 {NO}")
+        await bot.say("mishu", f"交办 {NO} 市交通运输局")
+        [answer, *_] = await bot.say("mishu", f"答复 {NO} A 已建成寄递站，答复函见附件")
+        assert answer == (
+            f"{NO}《{TITLE}》已答复，现为「已答复」。已通知提案人（1 人）。\n"
+            "请发送答复附件（图片或文件），发完回复「完成」。"
+        )
+        assert await send_media(bot, "mishu", "file", "reply-1", "答复函.pdf") == [
+            "已添加答复附件（共 1 个），发完回复「完成」。"
+        ]
+        assert await bot.say("mishu", "完成") == [f"好的，{NO} 的答复附件共 1 个。"]
+        [shown] = await bot.say("m1", f"查询 {NO}")
+        assert "附件：提交 1 个，答复 1 个" in shown
+        async with bot.db.read() as tx:
+            kept = await tx.proposals.attachments(1)
+        assert [(a.stage, a.media_id, a.filename) for a in kept] == [
+            ("submit", "photo-1", ""),
+            ("answer", "reply-1", "答复函.pdf"),
+        ]

@@ -48,7 +48,7 @@ from handlers.proposals.workflow import (
 from handlers.reports_dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of, resolve_cosigners
 from handlers.reports_workflow import Actor
 from storage.models import DialogState
-from storage.models_proposals import Proposal, ProposalHistory
+from storage.models_proposals import Proposal, ProposalAttachment, ProposalHistory
 
 router = Router("proposals")
 OFFICE = sorted(OFFICE_ROLES)
@@ -303,6 +303,10 @@ async def describe(ctx: Context, proposal: Proposal) -> str:
     if proposal.lead_unit:
         co_units = f"　协办：{proposal.co_units}" if proposal.co_units else ""
         lines.append(f"主办单位：{proposal.lead_unit}{co_units}")
+    attachments = await ctx.tx.proposals.attachments(proposal.id)
+    if attachments:
+        sent = sum(a.stage == "submit" for a in attachments)
+        lines.append(f"附件：提交 {sent} 个，答复 {len(attachments) - sent} 个")
     if proposal.due_at and proposal.state in DUE:
         due = proposal.due_at.astimezone(ctx.zone)
         lines.append(f"{DUE[proposal.state][0]}期限：{due.year}年{due.month}月{due.day}日")
@@ -440,9 +444,55 @@ async def review(value: ProposalReview, ctx: Context) -> None:
         extra = f"已转为社情民意 {proposal.converted_to}。"
     elif value.action == "reject" and proposal.converted_to:
         extra = "已转来信办理。"
+    ask = ""
+    if value.action == "answer" and "附件" in (value.comment or ""):
+        await ctx.start_dialog(ANSWER_DIALOG, "attach", {"proposal": proposal.id})
+        ask = "\n请发送答复附件（图片或文件），发完回复「完成」。"
     ctx.reply(
         f"{proposal.number}《{proposal.title}》已{ACTION_NAMES[value.action]}，"
-        f"现为「{STATE_NAMES[proposal.state]}」。{extra}{told}"
+        f"现为「{STATE_NAMES[proposal.state]}」。{extra}{told}{ask}"
+    )
+
+
+ANSWER_DIALOG = "proposal_answer"
+DONE_WORDS = frozenset({"完成", "好了", "没有了", "没了", "就这些", "结束"})
+
+
+@router.dialog(ANSWER_DIALOG)
+async def answer_attachment(text: str, ctx: Context, dialog: DialogState) -> None:
+    """The unit's answer document (答复函) and other files, sent after an 答复 that mentions
+    附件: kept with the proposal (stage ``answer``)."""
+    proposal = await ctx.tx.proposals.get(int(dialog.data["proposal"]))
+    if proposal is None:
+        await ctx.end_dialog()
+        raise UserFacingError("这件提案已不存在。")
+    kept = [a for a in await ctx.tx.proposals.attachments(proposal.id) if a.stage == "answer"]
+    if ctx.incoming.msg_type in MEDIA_TYPES:
+        media = media_of(ctx.incoming.msg_type, ctx.incoming.raw)
+        if media is None:
+            raise UserFacingError("没能读取这个附件，请重新发送。")
+        if len(kept) >= MAX_ATTACHMENTS:
+            raise UserFacingError(f"每次答复最多 {MAX_ATTACHMENTS} 个附件。")
+        await ctx.tx.proposals.add_attachment(
+            ProposalAttachment(
+                proposal_id=proposal.id,
+                stage="answer",
+                kind=media["kind"],
+                media_id=media["media_id"],
+                filename=media["filename"],
+                received_at=ctx.now,
+            )
+        )
+        await ctx.start_dialog(ANSWER_DIALOG, "attach", {"proposal": proposal.id})
+        ctx.reply(f"已添加答复附件（共 {len(kept) + 1} 个），发完回复「完成」。")
+        return
+    await ctx.end_dialog()
+    if text.strip(" 。.!！") in DONE_WORDS:
+        ctx.reply(f"好的，{proposal.number} 的答复附件共 {len(kept)} 个。")
+        return
+    ctx.reply(
+        f"{proposal.number} 的答复附件已结束添加（共 {len(kept)} 个）。"
+        "您刚才的消息没有处理，请重新发送一次。"
     )
 
 
