@@ -43,6 +43,8 @@ COMMANDS = {
     "calendar": Command("the holiday calendar (法定节假日/调休)", "calendar:register"),
     "notices": Command("notices (通知): send one, list recent ones", "notices:register"),
     "reports": Command("opinion reports (社情民意)", "reports:register"),
+    "proposals": Command("proposals (提案)", "proposals:register"),
+    "activities": Command("registered activities (履职登记)", "activities:register"),
     "export": Command("the office's yearly spreadsheets (xlsx)", "export:register"),
     "console": Command("web console accounts (管理后台)", "console:register"),
     "simulate": Command("send a message as a member (sandbox mode)", "simulate:register"),

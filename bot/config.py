@@ -196,6 +196,30 @@ class ReportsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ProposalsConfig:
+    """提案: the number's format, each step's deadline in days, the answer's classification."""
+
+    # {year} and {seq} (with an optional format, {seq:04d}); the office's own prefix.
+    number_format: str = "TA-{year}-{seq:04d}"
+    review_days: int = 15  # 审查 (立案 / 不予立案 / 并案) after submission
+    assign_days: int = 7  # 交办 after 立案
+    answer_days: int = 90  # the unit's 答复 after 交办 (and again after 重新办理)
+    rating_days: int = 15  # the proposer's 满意度 after 答复
+    # The three colours of 三色督办 for a step's deadline (as [notices] does for tasks).
+    blue_window_days: float = 14.0
+    yellow_window_days: float = 7.0
+    # The answer's classification: a code, a space, its name; the first is the best.
+    classifications: tuple[str, ...] = ("A 已解决/采纳", "B 列入计划", "C 留作参考")
+
+
+@dataclass(frozen=True, slots=True)
+class ActivitiesConfig:
+    """履职登记: the kinds of activity a member may register."""
+
+    kinds: tuple[str, ...] = ("调研", "视察", "界别活动", "委员工作室", "协商发言", "培训", "其他")
+
+
+@dataclass(frozen=True, slots=True)
 class DialogConfig:
     timeout_minutes: int = 30
 
@@ -284,6 +308,8 @@ class Config:
     dialog: DialogConfig = field(default_factory=DialogConfig)
     notices: NoticesConfig = field(default_factory=NoticesConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    proposals: ProposalsConfig = field(default_factory=ProposalsConfig)
+    activities: ActivitiesConfig = field(default_factory=ActivitiesConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     duty: DutyConfig = field(default_factory=DutyConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
@@ -457,6 +483,7 @@ def _validate(config: Config) -> None:
     _validate_notices(config.notices)
     _validate_scheduler(config)
     _validate_reports(config.reports)
+    _validate_proposals(config.proposals, config.activities)
     _validate_console(config.console)
     _validate_backup(config.backup, config.retention)
     if config.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -548,6 +575,34 @@ def _validate_reports(reports: ReportsConfig) -> None:
 def _is_hh_mm(value: str) -> bool:
     hour, _, minute = value.partition(":")
     return hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60
+
+
+def _validate_proposals(proposals: ProposalsConfig, activities: ActivitiesConfig) -> None:
+    fmt = proposals.number_format
+    try:
+        sample = fmt.format(year=2025, seq=1)
+    except (KeyError, IndexError, ValueError):
+        raise ConfigError(
+            "[proposals] number_format", "may use only {year} and {seq} (e.g. TA-{year}-{seq:04d})"
+        ) from None
+    if "{year" not in fmt or "{seq" not in fmt or not 3 <= len(sample) <= 24:
+        raise ConfigError(
+            "[proposals] number_format", "must contain {year} and {seq}, at most 24 characters"
+        )
+    for key in ("review_days", "assign_days", "answer_days", "rating_days"):
+        if getattr(proposals, key) < 1:
+            raise ConfigError(f"[proposals] {key}", "must be at least 1")
+    if proposals.yellow_window_days > proposals.blue_window_days:
+        raise ConfigError("[proposals] yellow_window_days", "must not exceed blue_window_days")
+    codes = [c.split(" ", 1)[0] for c in proposals.classifications]
+    if not codes or any(" " not in c.strip() for c in proposals.classifications):
+        raise ConfigError(
+            "[proposals] classifications", 'each is "CODE name", e.g. "A 已解决/采纳"'
+        )
+    if len(set(codes)) != len(codes):
+        raise ConfigError("[proposals] classifications", "codes must differ")
+    if not activities.kinds or len(set(activities.kinds)) != len(activities.kinds):
+        raise ConfigError("[activities] kinds", "must list at least one kind, each once")
 
 
 def _validate_backup(backup: BackupConfig, retention: RetentionConfig) -> None:

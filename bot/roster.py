@@ -334,3 +334,40 @@ def _problem(
         if len(texts.get(field, "")) > MAX_TEXT_LENGTH:
             return f"{FIELD_LABELS[field]}过长（最多{MAX_TEXT_LENGTH}个字）"
     return None
+
+
+def read_table(path: str | Path) -> list[Sequence[object]]:
+    """The cells of a spreadsheet's first sheet (or a CSV) under the same limits as a roster
+    (size, rows, columns, the archive's inflated size): for other imports (履职登记)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (*EXCEL_SUFFIXES, ".csv"):
+        raise RosterError(f"只能导入 .xlsx 或 .csv 文件：{path.name}")
+    if not path.is_file():
+        raise RosterError(f"找不到文件：{path}")
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise RosterError(f"文件过大（{path.name} 超过 {MAX_FILE_BYTES // (1024 * 1024)} MB）")
+        if suffix == ".csv":
+            return read_csv_rows(path.read_bytes())
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        _check_archive(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+                raise RosterError(
+                    f"无法打开 Excel 文件 {path.name}：文件损坏或不是 .xlsx"
+                ) from None
+            try:
+                sheet = workbook.worksheets[0]
+                if hasattr(sheet, "reset_dimensions"):
+                    sheet.reset_dimensions()
+                return bounded_rows(sheet.iter_rows(values_only=True))
+            finally:
+                workbook.close()
+    except OSError as exc:
+        raise RosterError(f"无法读取文件 {path.name}：{exc.strerror or exc}") from None

@@ -9,10 +9,23 @@ from collections.abc import Callable
 from bot.config import Config
 from bot.dispatcher import Router
 from bot.planner import PlanSource
-from handlers import checkin, duty, fallback, help, meetings, notices, reports, tasks, wechat
+from handlers import (
+    activities,
+    checkin,
+    duty,
+    fallback,
+    help,
+    meetings,
+    notices,
+    proposals,
+    reports,
+    tasks,
+    wechat,
+)
 from handlers.checkin_plan import CalendarWarningSource, CheckInSource
 from handlers.meetings_plan import MeetingSource
 from handlers.notices_plan import NoticeSource
+from handlers.proposals.plan import ProposalSource
 from handlers.reports_plan import DraftExpirySource, ReviewNudgeSource
 from handlers.tasks_plan import TaskSource
 from handlers.understand import routes as understanding
@@ -23,6 +36,8 @@ def routers() -> list[Router]:
         help.router,
         understanding.early,
         wechat.router,
+        proposals.router,
+        activities.router,
         reports.router,
         checkin.router,
         notices.router,
@@ -41,6 +56,7 @@ def plan_sources() -> list[PlanSource]:
         NoticeSource(),
         MeetingSource(),
         TaskSource(),
+        ProposalSource(),
         ReviewNudgeSource(),
         DraftExpirySource(),
     ]

@@ -195,10 +195,21 @@ def fact_lines(f: DutyFacts) -> list[str]:
     notices = f"通知 确认 {f.notices_acked}/{f.notices}"
     if f.notices_acked:
         notices += f"，24小时内 {f.notices_acked_24h}"
-    return [
+    lines = [
         study,
         f"社情民意 提交 {f.reports_submitted} 篇，采用 {f.reports_adopted}，"
         f"获批示 {f.reports_endorsed}，联名 {f.reports_cosigned}",
+    ]
+    if f.proposals or f.proposals_cosigned:  # shown once there is one (提案 came later)
+        lines.append(
+            f"提案 提交 {f.proposals} 件，立案 {f.proposals_accepted}，重点 {f.proposals_key}，"
+            f"联名 {f.proposals_cosigned}，满意 {f.proposals_satisfied}"
+        )
+    if f.activities:
+        kinds = "、".join(f"{kind} {n}" for kind, n in f.activity_kinds)
+        lines.append(f"履职活动 {f.activities} 次（{kinds}）")
+    return [
+        *lines,
         notices,
         f"会议 出席 {f.meetings_attended}，请假 {f.meetings_excused}，未回执 {f.meetings_missed}",
         f"督办 按时完成 {f.tasks_on_time}，逾期完成 {f.tasks_late}，未完成 {f.tasks_not_done}",
@@ -215,7 +226,7 @@ def record_text(
     if record.facts.empty and window.as_of >= window.end:
         return (
             f"{who} {window.year}年没有履职记录（{_as_of(window)}）：这一年履职助手没有记下"
-            f"打卡、社情民意、通知、会议或督办。"
+            f"打卡、社情民意、提案、履职活动、通知、会议或督办。"
         )
     head = f"{who} {window.year}年履职档案（{_as_of(window)}）"
     lines = [head, *fact_lines(record.facts)]

@@ -17,6 +17,11 @@
   请假, 未回执 (no answer at all).
 * 督办 tasks whose deadline falls in Y: done by the deadline, done after it, not done although
   it has passed. A task still running is not counted.
+* 提案 proposals numbered in Y: 提交 as proposer (``proposals``), 联名 as a co-proposer who
+  confirmed it (附议), and of the member's own: ever 立案 (the history), 重点, and rated
+  满意 or 基本满意 by the member (the last rating).
+* 履职登记 activities on a day in Y, confirmed by the office (pending and returned ones do
+  not count): ``activities`` in all, ``activities.调研`` … by kind (the office's kinds).
 """
 
 from __future__ import annotations
@@ -55,7 +60,24 @@ FACTS: dict[str, str] = {
     "tasks_on_time": "按时完成",
     "tasks_late": "逾期完成",
     "tasks_not_done": "未完成",
+    "proposals": "提案提交",
+    "proposals_accepted": "提案立案",
+    "proposals_key": "重点提案",
+    "proposals_cosigned": "提案联名",
+    "proposals_satisfied": "提案满意",
+    "activities": "履职活动",
 }
+# A fact per kind of activity: ``activities.调研`` (any kind the office lists).
+ACTIVITY_PREFIX = "activities."
+
+
+def fact_label(key: str) -> str:
+    """The Chinese name of a fact (``activities.调研`` → 履职活动·调研)."""
+    if key.startswith(ACTIVITY_PREFIX):
+        return f"{FACTS['activities']}·{key.removeprefix(ACTIVITY_PREFIX)}"
+    return FACTS[key]
+
+
 # Above this many members the queries read everyone and the record keeps those asked for:
 # one scan is cheaper than a long IN list (and stays under SQLite's parameter limit).
 FILTER_LIMIT = 500
@@ -114,11 +136,20 @@ class DutyFacts:
     tasks_on_time: int = 0
     tasks_late: int = 0
     tasks_not_done: int = 0
+    proposals: int = 0
+    proposals_accepted: int = 0
+    proposals_key: int = 0
+    proposals_cosigned: int = 0
+    proposals_satisfied: int = 0
+    activities: int = 0
+    activity_kinds: tuple[tuple[str, int], ...] = ()  # (kind, confirmed count)
     checkins_on_due: int = 0  # the due periods checked in (the rate's numerator)
     notice_ack_hours: float | None = None  # average, shown but not a scoring fact
     checkin_unit: str = field(default="次")  # 周/天/个月: what a streak counts
 
     def value(self, key: str) -> float:
+        if key.startswith(ACTIVITY_PREFIX):
+            return float(dict(self.activity_kinds).get(key.removeprefix(ACTIVITY_PREFIX), 0))
         return float(getattr(self, key))
 
     @property
@@ -210,7 +241,10 @@ def _facts(
     notices: NoticeCounts | None,
     meetings: dict[str, int],
     tasks: TaskCounts | None,
+    proposals: dict[str, int] | None = None,
+    activities: dict[str, int] | None = None,
 ) -> DutyFacts:
+    p, a = proposals or {}, activities or {}
     t = tally or _CheckInTally()
     n = notices or NoticeCounts(0, 0, 0, 0.0)
     k = tasks or TaskCounts(0, 0, 0)
@@ -236,6 +270,13 @@ def _facts(
         tasks_on_time=k.on_time,
         tasks_late=k.late,
         tasks_not_done=k.not_done,
+        proposals=p.get("submitted", 0),
+        proposals_accepted=p.get("accepted", 0),
+        proposals_key=p.get("key", 0),
+        proposals_cosigned=p.get("cosigned", 0),
+        proposals_satisfied=p.get("satisfied", 0),
+        activities=sum(a.values()),
+        activity_kinds=tuple(sorted(a.items())),
         notice_ack_hours=round(n.ack_hours_total / n.acked, 1) if n.acked else None,
         checkin_unit=t.unit,
     )
@@ -258,9 +299,17 @@ async def collect_facts(
     notices = await tx.duty.notice_counts(window.start, window.as_of, ids)
     meetings = await tx.duty.meeting_counts(window.start, window.as_of, ids)
     tasks = await tx.duty.task_counts(window.start, window.end, window.as_of, ids)
+    proposals = await tx.proposals.duty_counts(window.year, ids)
+    activities = await tx.activities.duty_counts(window.first_day, window.last_day, ids)
     return {
         m: _facts(
-            tallies.get(m), reports.get(m, {}), notices.get(m), meetings.get(m, {}), tasks.get(m)
+            tallies.get(m),
+            reports.get(m, {}),
+            notices.get(m),
+            meetings.get(m, {}),
+            tasks.get(m),
+            proposals.get(m),
+            activities.get(m),
         )
         for m in wanted
     }

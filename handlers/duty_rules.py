@@ -27,7 +27,8 @@ A rules file (``[duty] rules_file``; without one, :data:`DEFAULT_RULES` applies)
     name = "优秀"
     at_least = 90
 
-A total below zero counts as zero. Facts are the keys of :data:`handlers.duty_facts.FACTS`;
+A total below zero counts as zero. Facts are the keys of :data:`handlers.duty_facts.FACTS`,
+and ``activities.调研`` (one kind of activity, as the office names its kinds);
 the built-in default is :mod:`handlers.duty_default_rules`. The rules are read when a record
 is scored, so editing the file re-scores every record at once; the facts themselves are never
 touched. Mistakes are :class:`bot.errors.ConfigError` with one line naming the file, the entry
@@ -44,7 +45,7 @@ from typing import Any
 
 from bot.errors import ConfigError
 from handlers.duty_default_rules import DEFAULT_RULES
-from handlers.duty_facts import FACTS, DutyFacts
+from handlers.duty_facts import ACTIVITY_PREFIX, FACTS, DutyFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +260,8 @@ def _facts(entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise ConfigError(f"{where}.fact", "must be a fact name or a list of fact names")
     for name in names:
+        if name.startswith(ACTIVITY_PREFIX) and len(name) > len(ACTIVITY_PREFIX):
+            continue  # one kind of activity (the office's kinds: [activities] kinds)
         if name not in FACTS:
             raise ConfigError(
                 f"{where}.fact", f"unknown fact {name!r} (one of: {', '.join(FACTS)})"

@@ -14,10 +14,12 @@ from openpyxl import Workbook
 from bot.config import Config
 from bot.planner import load_calendar
 from handlers.duty import DutyRecord, year_records
-from handlers.duty_facts import FACTS, YearWindow
+from handlers.duty_facts import FACTS, YearWindow, fact_label
 from handlers.duty_rules import ScoringRules, load_rules
-from handlers.sheets import DECIMAL, Column, add_table, new_workbook, to_bytes
+from handlers.sheets import DATE, DECIMAL, Column, add_table, new_workbook, to_bytes
 from storage import Database
+from storage.models import Member
+from storage.models_proposals import Activity
 
 MEMBER_COLUMNS = (
     Column("序号", 6),
@@ -35,13 +37,54 @@ async def build_members(db: Database, config: Config, year: int, now: datetime) 
     async with db.read() as tx:
         members = await tx.duty.roster()
         records = await year_records(tx, window, calendar, rules, members)
+        activities = await tx.activities.year_rows(window.first_day, window.last_day)
     book = new_workbook()
     _members_sheet(book, records, window)
     for title, key in (("按界别", "sector"), ("按专委会", "committee")):
         _breakdown_sheet(book, title, key, records, rules)
     _points_sheet(book, records, rules)
     _rules_sheet(book, rules)
+    _activities_sheet(book, activities, config)
     return to_bytes(book)
+
+
+def _activities_sheet(
+    book: Workbook, activities: Sequence[tuple[Activity, Member]], config: Config
+) -> None:
+    """履职活动: every registered activity of the year (confirmed ones count in the record)."""
+    states = {"pending": "待确认", "confirmed": "已确认", "returned": "已退回"}
+    sources = {
+        "chat": "本人登记",
+        "console": "后台录入",
+        "import": "批量导入",
+        "meeting": "会议出席",
+    }
+    columns = [
+        Column("姓名"),
+        Column("界别"),
+        Column("日期", format=DATE),
+        Column("类型"),
+        Column("内容"),
+        Column("状态"),
+        Column("来源"),
+        Column("附件"),
+        Column("意见"),
+    ]
+    rows = [
+        [
+            m.name,
+            m.sector,
+            a.day,
+            a.kind,
+            a.text,
+            states.get(a.state, a.state),
+            sources.get(a.source, a.source),
+            len(a.attachments),
+            a.comment,
+        ]
+        for a, m in activities
+    ]
+    add_table(book, "履职活动", columns, rows, freeze_columns=1)
 
 
 def _members_sheet(book: Workbook, records: Sequence[DutyRecord], window: YearWindow) -> None:
@@ -160,7 +203,7 @@ def _rules_sheet(book: Workbook, rules: ScoringRules) -> None:
     ]
     rows: list[list[Any]] = [["规则", rules.name, rules.source, "", rules.max_total]]
     for item in rules.items:
-        facts = "＋".join(FACTS[f] for f in item.facts)
+        facts = "＋".join(fact_label(f) for f in item.facts)
         if item.at_least is not None:
             rows.append(
                 [
@@ -174,7 +217,7 @@ def _rules_sheet(book: Workbook, rules: ScoringRules) -> None:
         else:
             rows.append(["计分项", item.label, facts, f"每次 {item.points:g} 分", item.cap])
     for req in rules.requirements:
-        facts = "＋".join(FACTS[f] for f in req.facts)
+        facts = "＋".join(fact_label(f) for f in req.facts)
         rows.append(["基本要求", req.label, facts, f"不少于 {req.at_least:g}", None])
     for grade in rules.grades:
         rows.append(["等次", grade.name, "得分", f"不低于 {grade.at_least:g}", None])

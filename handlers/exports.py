@@ -1,7 +1,7 @@
 """The office's yearly spreadsheets (xlsx), for ``lvzhi export`` and the web console.
 
 :data:`EXPORTS` is the contract both use: ``EXPORTS[key]`` (members, checkins, reports,
-meetings) is an :class:`Export` with a Chinese ``title``, a ``filename(year)`` and
+meetings, proposals) is an :class:`Export` with a Chinese ``title``, a ``filename(year)`` and
 ``await build(db, config, year)`` returning the workbook's bytes. Every sheet has the same
 look (:mod:`handlers.sheets`).
 
@@ -15,6 +15,8 @@ look (:mod:`handlers.sheets`).
   of its history (办理记录), and the yearly statistics of :mod:`handlers.reports_stats`.
 * ``meetings`` 会议出勤情况: every meeting of the year with its headcount, then every
   invitation: the member, 参加/请假/未回复, the reason for a leave and when they answered.
+* ``proposals`` 提案办理情况: every proposal of the year, its history, and the figures by
+  主办单位, by answer classification and by 满意度 (:mod:`handlers.export_proposals`).
 
 Each is built in its own module (``handlers/export_*.py``); ``build`` reads inside one read
 transaction and writes the workbook in write-only mode (3,000 members in about 2 s).
@@ -30,6 +32,7 @@ from bot.config import Config
 from handlers.export_checkins import build_checkins
 from handlers.export_meetings import build_meetings
 from handlers.export_members import build_members
+from handlers.export_proposals import build_proposals
 from handlers.export_reports import build_reports
 from storage import Database
 
@@ -60,4 +63,5 @@ EXPORTS: Mapping[str, Export] = {
     "checkins": Export("checkins", "学习打卡统计", build_checkins),
     "reports": Export("reports", "社情民意办理情况", build_reports),
     "meetings": Export("meetings", "会议出勤情况", build_meetings),
+    "proposals": Export("proposals", "提案办理情况", build_proposals),
 }

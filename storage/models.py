@@ -318,5 +318,6 @@ __all__ = [
 ]
 import storage.models_console  # noqa: E402
 import storage.models_notices  # noqa: E402
+import storage.models_proposals  # noqa: E402
 import storage.models_reports  # noqa: E402
 import storage.models_wechat  # noqa: E402, F401

@@ -13,6 +13,7 @@ from storage.repos.duty import DutyRepo
 from storage.repos.inbound import AlertRepo, DialogRepo, InboundRepo
 from storage.repos.members import GroupRepo, MemberRepo
 from storage.repos.notices import MeetingRepo, NoticeRepo, TaskRepo
+from storage.repos.proposals import ActivityRepo, ProposalRepo
 from storage.repos.reports import ReportRepo
 from storage.repos.retention import RetentionRepo
 from storage.repos.roster import RosterRepo
@@ -43,6 +44,8 @@ class Tx:
         self.meetings = MeetingRepo(session, dialect)
         self.tasks = TaskRepo(session, dialect)
         self.reports = ReportRepo(session, dialect)
+        self.proposals = ProposalRepo(session, dialect)
+        self.activities = ActivityRepo(session, dialect)
         self.duty = DutyRepo(session, dialect)
         self.console = ConsoleRepo(session, dialect)
         self.wechat = WeChatRepo(session, dialect)

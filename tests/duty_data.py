@@ -9,8 +9,9 @@ Shape: members in study groups of 30, each group with a weekly campaign (no holi
 so every week of 2025 is required; some campaigns start in March; one stopped on 1 September),
 check-ins with a per-member habit, personal study records, 社情民意 with co-submitters and
 histories (some adopted, some endorsed), notices with acknowledgments after a random delay,
-meetings with 回执, and tasks done on time, late or not at all — plus facts of 2024 and 2026
-that must not count.
+meetings with 回执, tasks done on time, late or not at all, 提案 with co-proposers (some not
+yet confirmed), histories and ratings, and 履职登记 of several kinds (confirmed, pending or
+returned) — plus facts of 2024 and 2026 that must not count.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from storage.models_notices import (
     Task,
     TaskAssignee,
 )
+from storage.models_proposals import Activity, Proposal, ProposalHistory, ProposalSigner
 from storage.models_reports import Report, ReportHistory, ReportSubmitter
 
 SECTORS = ("中共界", "民革界", "经济界", "教育界", "医药卫生界", "少数民族界")
@@ -89,9 +91,13 @@ async def generate(db: Database, members: int, seed: int = 7) -> Ledger:
     _notices(rows, ledger, rng, ids)
     _meetings(rows, ledger, rng, ids)
     _tasks(rows, ledger, rng, ids)
+    more = random.Random(seed + 1)  # its own stream: the facts above stay as they were
+    _proposals(rows, ledger, more, ids)
+    _activities(rows, ledger, more, ids)
     order = (
         Member, Group, GroupMember, Campaign, CheckIn, Report, ReportSubmitter, ReportHistory,
         Notice, NoticeRecipient, Meeting, MeetingInvitee, Task, TaskAssignee,
+        Proposal, ProposalSigner, ProposalHistory, Activity,
     )  # fmt: skip
     async with db.write_engine.begin() as conn:
         for model in order:
@@ -377,3 +383,99 @@ def _tasks(
             if deadline.year == YEAR:
                 ledger.add(m, "tasks")
                 ledger.add(m, f"tasks_{outcome}")
+
+
+_PATHS = (
+    ("submit",),
+    ("submit", "accept"),
+    ("submit", "reject"),
+    ("submit", "accept", "assign", "answer"),
+    ("submit", "accept", "assign", "answer", "rate"),
+    ("submit", "accept", "assign", "answer", "dissatisfied", "assign", "answer", "rate", "close"),
+)
+_TO = {
+    "submit": "submitted", "accept": "accepted", "reject": "rejected", "assign": "assigned",
+    "answer": "answered", "rate": "rated", "dissatisfied": "reopened", "close": "closed",
+}  # fmt: skip
+
+
+def _proposals(
+    rows: dict[Any, list[dict[str, Any]]], ledger: Ledger, rng: random.Random, ids: list[int]
+) -> None:
+    seq = {YEAR - 1: 0, YEAR: 0}
+    for m in ids:
+        for _ in range(rng.choice((0, 1, 1, 2))):
+            year = YEAR if rng.random() < 0.85 else YEAR - 1
+            seq[year] += 1
+            pid = len(rows[Proposal]) + 1
+            sent = at(year, rng.randint(1, 11), rng.randint(1, 28), 10, 0)
+            path = rng.choice(_PATHS)
+            rating = rng.choice(("satisfied", "basic", "unsatisfied")) if "rate" in path else ""
+            if rating == "unsatisfied":
+                rating = "basic"  # a final rating after 重新办理 is never 不满意 here
+            key = "accept" in path and rng.random() < 0.3
+            rows[Proposal].append(
+                {
+                    "id": pid, "number": f"TA-{year}-{seq[year]:04d}", "year": year,
+                    "seq": seq[year], "title": f"关于第{pid}件提案的建议", "situation": "……",
+                    "suggestion": "……", "submitter_id": m, "sector": ledger.sectors[m],
+                    "state": _TO[path[-1]], "state_since": sent + timedelta(days=len(path)),
+                    "due_at": None, "key": key, "leader": "", "lead_unit": "",
+                    "co_units": "", "classification": "", "satisfaction": rating,
+                    "merged_into": "", "converted_to": "", "submitted_at": sent,
+                    "updated_at": sent + timedelta(days=len(path)),
+                }
+            )  # fmt: skip
+            rows[ProposalSigner].append(
+                {"proposal_id": pid, "member_id": m, "role": "lead", "confirmed_at": sent}
+            )
+            co = rng.sample([x for x in ids if x != m], k=rng.choice((0, 1, 2)))
+            confirmed = [c for c in co if rng.random() < 0.7]
+            for c in co:
+                when = sent + timedelta(hours=2) if c in confirmed else None
+                rows[ProposalSigner].append(
+                    {"proposal_id": pid, "member_id": c, "role": "co", "confirmed_at": when}
+                )
+            previous = "draft"
+            for n, action in enumerate(path):
+                rows[ProposalHistory].append(
+                    {
+                        "id": len(rows[ProposalHistory]) + 1, "proposal_id": pid,
+                        "action": action, "from_state": previous, "to_state": _TO[action],
+                        "actor": "cli", "actor_id": None, "at": sent + timedelta(days=n),
+                        "comment": "", "level": "", "target": "",
+                    }
+                )  # fmt: skip
+                previous = _TO[action]
+            if year == YEAR:
+                ledger.add(m, "proposals")
+                ledger.add(m, "proposals_accepted", "accept" in path)
+                ledger.add(m, "proposals_key", key)
+                ledger.add(m, "proposals_satisfied", rating in ("satisfied", "basic"))
+                for c in confirmed:
+                    ledger.add(c, "proposals_cosigned")
+
+
+ACTIVITY_KINDS = ("调研", "视察", "界别活动", "培训")
+
+
+def _activities(
+    rows: dict[Any, list[dict[str, Any]]], ledger: Ledger, rng: random.Random, ids: list[int]
+) -> None:
+    for m in ids:
+        for _ in range(rng.choice((0, 1, 2, 3, 5))):
+            year = rng.choice((YEAR, YEAR, YEAR, YEAR - 1, YEAR + 1))
+            day = date(year, rng.randint(1, 12), rng.randint(1, 28))
+            kind = rng.choice(ACTIVITY_KINDS)
+            state = rng.choice(("confirmed", "confirmed", "pending", "returned"))
+            rows[Activity].append(
+                {
+                    "id": len(rows[Activity]) + 1, "member_id": m, "kind": kind, "day": day,
+                    "text": f"参加{kind}", "state": state, "source": "import",
+                    "meeting_id": None, "attachments": [], "created_at": at(YEAR, 1, 1, 9, 0),
+                    "reviewed_at": None, "reviewer": "", "comment": "",
+                }
+            )  # fmt: skip
+            if year == YEAR and state == "confirmed":
+                ledger.add(m, "activities")
+                ledger.add(m, f"activities.{kind}")

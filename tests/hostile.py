@@ -150,9 +150,13 @@ aware_now = st.datetimes(
 # -- which functions are parsers -------------------------------------------------------------
 
 PARSER_MODULES = ("timephrase", "textnorm")
+# Features that are packages keep their parsers in a ``parse`` module.
+PACKAGE_PARSERS = ("proposals.parse", "activities.parse")
 # Public functions of those modules that do not take member text, and why.
 NOT_MEMBER_TEXT = {
     "nudge_offsets": "reads [notices] task_nudge_offsets, already validated with the config",
+    "format_number": "reads [proposals] number_format, already validated with the config",
+    "year_seq": "takes a number find_number has read, never member text",
 }
 
 
@@ -205,6 +209,7 @@ def _parser_modules() -> list[types.ModuleType]:
         for info in pkgutil.iter_modules(handlers.__path__)
         if info.name.endswith("_parse") or info.name in PARSER_MODULES
     ]
+    names += PACKAGE_PARSERS
     return [importlib.import_module(f"handlers.{name}") for name in sorted(names)]
 
 

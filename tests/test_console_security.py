@@ -242,6 +242,11 @@ PAGE_FORMS = {
     "/console/notices/meeting/new": {"to": "第1学习小组", "starts": "明天下午3点", "text": "会"},
     "/console/exports/download": {"key": "reports", "year": "2025"},
     "/console/simulator": {"member": "zhangwei", "text": "帮助"},
+    "/console/proposals/act": {"number": "TA-2025-0001", "action": "accept"},
+    "/console/activities/act": {
+        "action": "bulk",
+        "table": "姓名,日期,类型,内容\n张伟,2025-11-20,调研,x",
+    },
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from handlers.exports import EXPORTS
 from storage import Database
 from storage.migrate import upgrade
 from tests.conftest import make_config
-from tests.duty_data import NOW, YEAR, Ledger, generate
+from tests.duty_data import ACTIVITY_KINDS, NOW, YEAR, Ledger, generate
 
 ROOT = Path(__file__).parent.parent
 DONGCHENG = ROOT / "examples" / "scoring-dongcheng.toml"
@@ -38,6 +39,8 @@ def expected_facts(ledger: Ledger, member: int) -> dict[str, int]:
     facts = {key: counted[key] for key in FACTS if key != "checkin_rate"}
     due = counted["checkins_due"]
     facts["checkin_rate"] = round(100 * counted["on_due"] / due) if due else 0
+    for kind in ACTIVITY_KINDS:  # one fact per kind of activity
+        facts[f"activities.{kind}"] = counted[f"activities.{kind}"]
     return facts
 
 
@@ -54,6 +57,8 @@ def dongcheng(f: dict[str, int]) -> tuple[float, str]:
         + min(5, 0.5 * f["notices_acked_24h"])
         + min(15, 3 * f["tasks_on_time"])
         - min(9, 3 * f["tasks_not_done"])
+        + min(10, 5 * f["proposals_accepted"])
+        + min(10, 2 * (f["activities.调研"] + f["activities.视察"]))
     )
     total = min(100, max(0, points))
     grade = (
@@ -63,14 +68,17 @@ def dongcheng(f: dict[str, int]) -> tuple[float, str]:
 
 
 def minhang(f: dict[str, int]) -> tuple[float, str]:
-    """examples/scoring-minhang.toml, restated: ≥3 activities and ≥1 opinion report."""
+    """examples/scoring-minhang.toml, restated: ≥3 activities (meetings attended and confirmed
+    registered activities), ≥1 opinion report and ≥1 proposal."""
+    activities = f["meetings_attended"] + f["activities"]
     total = (
-        min(40, 10 * f["meetings_attended"])
+        min(40, 10 * activities)
+        + min(20, 10 * f["proposals_accepted"])
         + min(30, 10 * f["reports_submitted"])
         + min(20, 10 * f["reports_adopted"])
         + min(10, 0.2 * f["checkins"])
     )
-    met = f["meetings_attended"] >= 3 and f["reports_submitted"] >= 1
+    met = activities >= 3 and f["reports_submitted"] >= 1 and f["proposals"] >= 1
     return round(min(100, total), 1), "达标" if met else "未达标"
 
 
@@ -89,14 +97,17 @@ async def test_facts_and_scores_under_two_rule_files(db: Database, db_url: str) 
             for rules in (DONGCHENG, MINHANG)
         }
     wrong = [
-        (r.member.id, key, getattr(r.facts, key), value)
+        (r.member.id, key, r.facts.value(key), value)
         for r in scored[DONGCHENG]
         for key, value in expected_facts(ledger, r.member.id).items()
-        if getattr(r.facts, key) != value
+        if r.facts.value(key) != value
     ]
     assert wrong == []
     assert sum(r.facts.reports_endorsed for r in scored[DONGCHENG]) > 0  # the generator did
     assert sum(r.facts.notices_acked_24h for r in scored[DONGCHENG]) > 0  # its job
+    for fact in ("proposals_accepted", "proposals_key", "proposals_cosigned", "activities"):
+        assert sum(r.facts.value(fact) for r in scored[DONGCHENG]) > 0, fact
+    assert sum(r.facts.proposals_satisfied for r in scored[DONGCHENG]) > 0
     for rules, scheme, grades in (
         (DONGCHENG, dongcheng, {"优秀", "良好", "合格", "不合格"}),
         (MINHANG, minhang, {"达标", "未达标"}),
@@ -128,7 +139,11 @@ async def _check_workbooks(db: Database, ledger: Ledger, config: Config) -> None
     sheet = book.worksheets[0]
     assert sheet.title == f"{YEAR}年委员履职档案"
     assert sheet.freeze_panes == "C2"
-    assert book.sheetnames[1:] == ["按界别", "按专委会", "各项得分", "评分规则"]
+    assert book.sheetnames[1:] == ["按界别", "按专委会", "各项得分", "评分规则", "履职活动"]
+    activities = list(book["履职活动"].iter_rows(values_only=True))[1:]
+    confirmed = Counter(row[0] for row in activities if row[5] == "已确认")
+    for m in range(1, MEMBERS + 1):
+        assert confirmed[ledger.names[m]] == ledger.facts[m]["activities"], m
     header, *body = list(sheet.iter_rows(values_only=True))
     members, (total, average) = body[:-2], body[-2:]
     assert header[:5] == ("序号", "姓名", "界别", "专委会", "学习小组")
@@ -197,7 +212,7 @@ async def _check_workbooks(db: Database, ledger: Ledger, config: Config) -> None
 
 def test_export_contract() -> None:
     """What the web console relies on (handlers/exports.py's docstring)."""
-    assert set(EXPORTS) == {"members", "checkins", "reports", "meetings"}
+    assert set(EXPORTS) == {"members", "checkins", "reports", "meetings", "proposals"}
     for key, export in EXPORTS.items():
         assert export.key == key
         assert export.title and all("\u4e00" <= ch <= "\u9fff" for ch in export.title)

@@ -110,7 +110,7 @@ async def test_my_record_and_the_secretary_s_queries(cfg: Config) -> None:
         (last_year,) = await bot.say("zhangwei", "我的履职 2024")
         assert last_year == (
             "张伟 2024年没有履职记录（全年）：这一年履职助手没有记下"
-            "打卡、社情民意、通知、会议或督办。"
+            "打卡、社情民意、提案、履职活动、通知、会议或督办。"
         )
 
 

@@ -82,6 +82,8 @@ async def test_every_export_writes_member_text_as_text(
             "会议通知 全体委员：12月3日下午3点在三楼会议室召开=HYPERLINK座谈会，请于12月1日前回复",
         )
         await say(runtime, "zhangwei", "请假 -cmd|' /C calc'!A0")
+        await say(runtime, "zhangwei", "提案：=cmd|' /C calc'!A0\n案据：=1+1\n建议：@SUM(1,2)")
+        await say(runtime, "zhangwei", "确认提交")
         async with runtime.db.read() as tx:
             assert await tx.reports.year_facts(2025)  # the reports exist
         await add_account(runtime.db, "admin", role="admin")
@@ -111,5 +113,6 @@ async def test_every_export_writes_member_text_as_text(
     assert_inert(files["reports"], HOSTILE_NAME, "=cmd|' /C calc'!A0", "+cmd|' /C calc'!A0")
     assert_inert(files["stats"], "=cmd|' /C calc'!A0")
     assert_inert(files["meetings"], HOSTILE_NAME, "=HYPERLINK座谈会", "-cmd|' /C calc'!A0")
+    assert_inert(files["proposals"], HOSTILE_NAME, "=cmd|' /C calc'!A0")
     for data in downloads.values():
         assert_inert(data, HOSTILE_NAME)

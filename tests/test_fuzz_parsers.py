@@ -79,7 +79,14 @@ HELP_EXAMPLES = help_examples()
 
 def test_every_parser_module_is_covered() -> None:
     modules = {parser.name.split(".")[0] for parser in PARSERS}
-    assert {"timephrase", "textnorm", "checkin_parse", "reports_parse"} <= modules
+    assert {
+        "timephrase",
+        "textnorm",
+        "checkin_parse",
+        "reports_parse",
+        "proposals",
+        "activities",
+    } <= modules
     assert len(PARSERS) >= 30
 
 

@@ -3,7 +3,8 @@ functions), so that a leak fails here and not in a review.
 
 * ``storage/`` imports nothing of ours.
 * The kernel (what features are written against: dispatcher, messages, errors, planner, clock,
-  config, work calendar, quiet hours, media, labels) imports only itself and storage.
+  config, work calendar, quiet hours, media, labels, roster columns) imports only itself and
+  storage.
 * ``handlers/`` (the features) import the kernel and storage only.
 * The edge (``bot/wecom``, ``bot/wechat``, ``bot/pipeline.py``) and delivery never import
   the features; the pipeline knows no channel (each registers its identify hook).
@@ -30,6 +31,7 @@ KERNEL = {
     "bot.quiet",
     "bot.media",
     "bot.labels",
+    "bot.roster_columns",  # cleaning what offices type in spreadsheets (names, mobiles, dates)
 }
 CHANNELS = ("bot.wecom", "bot.wechat")
 # Leaks still to mend (issue 18): features reading WeCom's XML themselves instead of the

@@ -9,6 +9,7 @@ member's report by number: tests/test_reports_flow.py::test_privacy_…)
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -77,6 +78,9 @@ async def test_a_member_trying_every_secretary_command_is_refused(cfg: Config) -
         commands = office_commands()
         assert len(commands) >= 15
         for command in commands:
+            # A person types a command every few seconds: more than 30 answers to one member
+            # within a minute would wait for the rate gate (≤ 30 per minute per member).
+            bot.clock.advance(timedelta(seconds=3))
             sent = await bot.say_and_collect("zhangwei", command)
             assert sent, f"no answer to {command!r}"
             assert {(m.address.kind, m.address.value) for m in sent} == {("member", "zhangwei")}, (

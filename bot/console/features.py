@@ -9,6 +9,7 @@ from bot.console import (
     members,
     notices,
     overview,
+    proposals,
     report_actions,
     reports,
     simulator,
@@ -23,6 +24,7 @@ def install_features(console: ConsoleRegistry) -> None:
     overview.install(console)
     reports.install(console)
     report_actions.install(console)
+    proposals.install(console)
     notices.install(console)
     meetings.install(console)
     tasks.install(console)

@@ -359,3 +359,80 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
 )
+
+# -- proposals (提案) and registered activities (履职登记), issue 20 ---------------------------
+# Appended, not woven in: the rules below are scored with the ones above by weight, then order.
+
+# 几个人 / 几位 / 几名 ask a number as 几次 / 几篇 do.
+QUESTION = _re(QUESTION.pattern + r"|几个人|几位|几名|几件")
+
+PROPOSAL_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("reject", _re(r"不予立案|不立案|不能立案")),
+    ("accept", _re(r"(?<!不予)(?<!不)(?<!不能)立案")),
+    ("merge", _re(r"并案|并入|合并办理|合并到|合并至")),
+    ("assign", _re(r"交办|转交|分办|转办|交由|交给|分送")),
+    ("answer", _re(r"答复|回复意见|办理结果")),
+    ("close", _re(r"办结|结案|办理完毕")),
+    ("key", _re(r"重点提案|列为重点|列入重点")),
+    ("lead", _re(r"领办")),
+)
+# A unit that handles a proposal (承办单位): 市卫健委, 州教育体育局, 县人社局 …
+UNIT = _re(
+    r"[\u4e00-\u9fff]{1,14}?(?:局|委员会|委|办公室|办|厅|部|中心|政府|院|所|站|公司|集团|银行|馆)"
+)
+PROPOSAL_START = _re(
+    r"(?:我|想|要|帮我|麻烦|开始|先)\S{0,8}(?:提|交|写|填|提交|起草|新建)\S{0,4}提案"
+    r"|提案\S{0,10}(?:我想|我要|想)\S{0,8}(?:提交|交|填|写)|提案\S{0,12}(?:开个头|带我|一步一步)"
+)
+ACTIVITY_CUE = _re(
+    r"履职登记|(?:帮我|麻烦|请|我要|我想)?(?:登记|录入|记录)(?:一下|一条|一个|一次|下)?(?:我的)?"
+    r"(?:履职活动|履职|活动)?"
+)
+
+RULES = (
+    *RULES,
+    Rule(
+        "proposal_review",
+        _re("|".join(p.pattern for _, p in PROPOSAL_VERBS)),
+        weight=4,
+        roles=OFFICE,
+        veto=_re(r"吗|了没|[?？]|怎么|如何|SQ"),
+    ),
+    Rule("satisfaction", _re(r"满意"), weight=4, veto=_re(r"吗|[?？]|怎么|如何")),
+    Rule(
+        "proposal",
+        _re(
+            r"(?=.*(?:提案|议案))(?=.*(?:关于|案由|题目|标题|联名|附议|提交|提|交|写|填|起草|开个头|新建))"
+        ),
+        weight=4,
+        veto=_re(
+            r"写得|获评|优秀|辛苦|支持|私下|的事|有关|提案委|恭喜|谢谢|感谢|(?:怎么|如何)写|范文|社情民意"
+        ),
+    ),
+    Rule(
+        "activity",
+        _re(
+            r"履职登记|登记\S{0,6}履职|(?:登记|记录)(?:一下|一条|一个|下).{0,30}"
+            r"(?:调研|视察|发言|参加|培训|走访|接待|活动|考察)"
+        ),
+        weight=4,
+        veto=_re(r"登记表|报名|怎么|如何"),
+    ),
+)
+
+TOPICS = (
+    (
+        "activity",
+        _re(
+            r"履职登记|登记\S{0,6}履职|(?:怎么|要|可以|能|需要|也要)\S{0,3}登记|补登|登记.{0,4}(?:吗|照片)"
+        ),
+    ),
+    (
+        "proposal",  # the feature named first is the one asked about (社情民意和提案… is 社情民意)
+        _re(
+            r"^(?!.*(?:社情民意|直通车).*提案)"
+            r".*(?:提案|案由|立案|承办单位|附议|满意度|答复.{0,6}满意|满意.{0,4}怎么办)"
+        ),
+    ),
+    *TOPICS,
+)

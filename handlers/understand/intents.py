@@ -32,6 +32,7 @@ from handlers.tasks_parse import TaskCommand, TaskDone, TaskStatus, TaskTickOff
 from handlers.textnorm import clean_message, normalize, widen_punct
 from handlers.timephrase import parse_deadline
 from handlers.understand import grammar, slots
+from handlers.understand.proposals import BUILDERS as proposal_builders
 from handlers.understand.reports import read_report
 
 QUESTION_ABOUT = tuple(name for name, _ in grammar.TOPICS)
@@ -42,7 +43,7 @@ class Question:
     """A question about a feature (怎么打卡？): answered with how to use it, never executed."""
 
     intent: ClassVar[str] = "question"
-    about: str  # checkin|makeup|report|notice|meeting|task|duty
+    about: str  # checkin|makeup|report|notice|meeting|task|duty|proposal|activity
     text: str
 
 
@@ -592,3 +593,4 @@ BUILDERS = {
     "rsvp": _rsvp,
     "ack": _ack,
 }
+BUILDERS.update(proposal_builders)  # issue 20: 提案, 满意度, 履职登记
