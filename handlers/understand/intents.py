@@ -52,7 +52,10 @@ def is_question(text: str) -> bool:
 
 
 def topic(text: str) -> str | None:
-    return next((name for name, pattern in grammar.TOPICS if pattern.search(text)), None)
+    about = next((name for name, pattern in grammar.TOPICS if pattern.search(text)), None)
+    if about == "checkin" and grammar.SIGHTSEEING.search(text):
+        return None  # 周末有人去梯田打卡吗: sightseeing, not the feature
+    return about
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +256,8 @@ def _notice_status(clean: str, raw: str, pctx: ParseContext) -> Any:
 _NAME = re.compile(r"[\u4e00-\u9fff]{2,3}")
 _NOT_NAMES = re.compile(
     r"销号|标记为?完成|勾掉|给[他她]们?|把|的|委员|任务|督办|和|及|都|吧|了"
+    # a preposition before a name: 给王芳、为赵丽 (at the start of a name, never inside one)
+    r"|(?:^|(?<=[\s、,，]))(?:给|帮|为|替)(?=[\u4e00-\u9fff]{2})"
     r"|(?:已经?)?(?:提交|报送|上报|完成|办完|做完|搞定|交)(?:了|过)?"
 )
 
@@ -325,7 +330,7 @@ def _review_value(action: str, number: str, rest: str, clean: str) -> ReviewComm
         return ReviewCommand(action, number, comment, endorse_level(word) if word else None, word)
     if action == "assign":
         target = re.search(
-            r"(?:转|交)(?:给|交|办|到)?\s*([\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司))",
+            r"(?:转|交)(?:给|交|办|到|由)?\s*([\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司))",
             clean,
         )
         return ReviewCommand(action, number, None, None, target[1] if target else None)
@@ -553,7 +558,7 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
         if len(rest) > 4 and not re.match(r"[\s,，。.!！~～;；]", rest):
             return None  # 参加这次培训收获很大: telling of something attended
         return Rsvp("attend", "", meeting)
-    after = clean[leave.end() :].strip(" ,，。!！~～")
+    after = clean[leave.end() :].strip(" ,，。!！~～:：")
     before = clean[: leave.start()].strip(" ,，。!！~～")
     before = re.sub(r"(?:实在|跟您|向您|和您|给您|我|本人|只能)+$", "", before).strip(" ,，")
     before = re.sub(r"^(?:收到|好的?|嗯|抱歉|不好意思)[,，\s]*|(?:但是|不过|可是)", "", before)

@@ -19,13 +19,18 @@ from handlers.textnorm import normalize, widen_punct
 
 _TITLE_LABEL = re.compile(
     r"(?:标题|题目)\s*(?:[:：]|是|为)\s*(?P<v>.+?)"
-    r"(?=\n|[;；]|\s*(?:类别|分类|内容|正文|联名)\s*(?:[:：]|是|就是|为)|$)",
+    r"(?=\n|[;；]|\s*(?:类别|分类|内容|正文|联名)\s*(?:[:：]|是|就是|为)|[,，。]\s*(?:属于|归为|是)?"
+    r"[\u4e00-\u9fff]{2,6}类|。|$)",
     re.S,
 )
 _TITLE_FREE = re.compile(r"关于[^\n。;；:：]{2,80}?(?:的)?(?:建议|问题|意见|思考|对策|报告|提案)")
 _CATEGORY_LABEL = re.compile(
     r"(?:类别|分类)\s*(?:[:：]|是|就是|为|\s)\s*(?P<v>[\u4e00-\u9fff]{2,6}?)(?:类)?(?:吧|呢)?"
     r"(?=\n|[\s;；,，。]|内容|正文|$)"
+)
+# 属于生态环境类 / 是社会治理类的: the category said in a sentence after the title.
+_CATEGORY_SAID = re.compile(
+    r"^[\s,，、。]*(?:属于|归为|归于|是|为)\s*(?P<v>[\u4e00-\u9fff]{2,6}?)类(?:的|别)?[\s,，。;；]*"
 )
 _CATEGORY_WORD = re.compile(
     r"[（(]?(?P<v>" + "|".join(c for c in CATEGORIES if c != "其他") + r")类?[)）]?"
@@ -57,6 +62,10 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
     if cat_label is not None:
         category = parse_category(cat_label["v"])
         unknown = None if category else cat_label["v"]
+    elif (said := _CATEGORY_SAID.match(clean[span[1] :])) is not None:
+        category = parse_category(said["v"])
+        unknown = None if category else said["v"]
+        span = (span[0], span[1] + said.end())
     else:
         after_title = clean[span[1] : span[1] + 12]
         word = _CATEGORY_WORD.match(after_title.lstrip(" ,，、。"))

@@ -158,10 +158,15 @@ def year_of(text: str, now: datetime) -> int | None:
     return None
 
 
-_AUDIENCE_JUNK = re.compile(r"^(?:给|向|发给|通知)+|(?:发个|发一个|发条|发送|发出|发|的)+$")
+# Words around addressees that name nobody: the sending verbs and 定时 (``定时``,
+# ``今晚八点推送``'s 推送, ``定时发布``), before or after the names.
+_SEND_WORDS = r"定时|发给|发送|发出|发布|推送|发个|发一个|发条|发"
+_AUDIENCE_JUNK = re.compile(rf"^(?:给|向|通知|{_SEND_WORDS})+|(?:{_SEND_WORDS}|的)+$")
 
 
-_NOBODY = frozenset({"内容", "发", "通知", "一下", "事项", "任务", "工作", "督办", "要求"})
+_NOBODY = frozenset(
+    {"内容", "发", "通知", "一下", "事项", "任务", "工作", "督办", "要求", "时间", "地点"}
+)
 
 
 def clean_audience(names: tuple[str, ...]) -> tuple[str, ...]:
