@@ -202,8 +202,12 @@ _PARTICLES = "的啊呀哈嘛呢了吧哦噢"
 
 
 # Saying yes or no in more words: 就是这个意思, 不是这个意思.
-YES_PHRASES = frozenset({"是这个意思", "就是这个意思", "就是这样", "是这样", "就这样"})
-NO_PHRASES = frozenset({"不是这个意思", "不是这样"})
+YES_PHRASES = frozenset(
+    {"是这个意思", "就是这个意思", "就是这样", "是这样", "就这样", "就是这个", "是这个"}
+)
+NO_PHRASES = frozenset(
+    {"不是这个意思", "不是这样", "理解错了", "你理解错了", "搞错了", "弄错了", "你搞错了"}
+)
 _FILLERS = re.compile(r"^(?:嗯+|哦+|噢+|啊+)$")
 
 
@@ -227,9 +231,9 @@ def _polarity(piece: str) -> str | None:
     """是 or 不是 for one piece of an answer, "" for a filler (嗯), None for anything else."""
     if _FILLERS.match(piece):
         return ""
-    half = len(piece) // 2
-    if len(piece) % 2 == 0 and piece[:half] == piece[half:]:
-        piece = piece[:half]  # 是的是的, 对对
+    repeated = re.fullmatch(r"(.+?)\1+", piece)
+    if repeated is not None:
+        piece = repeated[1]  # 是的是的, 对对对
     bare = piece.rstrip(_PARTICLES) or piece
     if piece in YES_WORDS or bare in YES_WORDS or piece in YES_PHRASES:
         return "是"

@@ -311,6 +311,7 @@ def _review(clean: str, raw: str, pctx: ParseContext) -> Any:
     return value
 
 
+_OFFICE = r"[\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司)"
 _REVIEW_WORDS = {
     "adopt": "采用", "reject": "不予采用", "return": "退回", "forward": "报送",
     "endorse": "批示", "assign": "转办", "answer": "反馈", "close": "办结",
@@ -329,10 +330,9 @@ def _review_value(action: str, number: str, rest: str, clean: str) -> ReviewComm
         comment = widen_punct(content[-1].strip()) or None
         return ReviewCommand(action, number, comment, endorse_level(word) if word else None, word)
     if action == "assign":
-        target = re.search(
-            r"(?:转|交)(?:给|交|办|到|由)?\s*([\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司))",
-            clean,
-        )
+        target = re.search(rf"(?:转|交)(?:给|交|办|到|由)?\s*({_OFFICE})", clean)
+        if target is None:  # 交办SQ-…给市住建局: the office after 给/到/由
+            target = re.search(rf"(?:给|到|由)\s*({_OFFICE})", clean)
         return ReviewCommand(action, number, None, None, target[1] if target else None)
     return ReviewCommand(action, number, comment)
 
@@ -469,7 +469,7 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     return Guess(value, reading)
 
 
-_TASK_CUE = re.compile(r"督办|布置\S{0,3}任务|纳入督办|^任务\s*:|交办|[,，]?\s*$")
+_TASK_CUE = re.compile(r"督办|布置\S{0,3}任务|纳入督办|^任务\s*[:\s]|交办|[,，]?\s*$")
 
 
 def _task(clean: str, raw: str, pctx: ParseContext) -> Any:

@@ -18,7 +18,7 @@ from handlers.reports_parse import (
 from handlers.textnorm import normalize, widen_punct
 
 _TITLE_LABEL = re.compile(
-    r"(?:标题|题目)\s*(?:[:：]|是|为)\s*(?P<v>.+?)"
+    r"(?:标题|题目)\s*(?:[:：]|是|为|(?=《))\s*(?P<v>《[^》\n]+》|.+?)"
     r"(?=\n|[;；]|\s*(?:类别|分类|内容|正文|联名)\s*(?:[:：]|是|就是|为)|[,，。]\s*(?:属于|归为|是)?"
     r"[\u4e00-\u9fff]{2,6}类|。|$)",
     re.S,
@@ -32,6 +32,8 @@ _CATEGORY_LABEL = re.compile(
 _CATEGORY_SAID = re.compile(
     r"^[\s,，、。]*(?:属于|归为|归于|是|为)\s*(?P<v>[\u4e00-\u9fff]{2,6}?)类(?:的|别)?[\s,，。;；]*"
 )
+# 【经济发展】 / （民生保障类） in the heading, before the title.
+_CATEGORY_MARKED = re.compile(r"[【\[（(](?P<v>[\u4e00-\u9fff]{2,6}?)类?[】\]）)]")
 _CATEGORY_WORD = re.compile(
     r"[（(]?(?P<v>" + "|".join(c for c in CATEGORIES if c != "其他") + r")类?[)）]?"
 )
@@ -52,7 +54,7 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
     label = _TITLE_LABEL.search(clean)
     free = _TITLE_FREE.search(clean)
     if label is not None:
-        title, span = label["v"].strip(" ,，。"), label.span()
+        title, span = label["v"].strip(" ,，。《》"), label.span()
     elif free is not None:
         title, span = free[0], free.span()
     else:
@@ -69,8 +71,12 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
     else:
         after_title = clean[span[1] : span[1] + 12]
         word = _CATEGORY_WORD.match(after_title.lstrip(" ,，、。"))
+        marked = _CATEGORY_MARKED.search(clean[: span[0]])  # 社情民意【经济发展】关于…
         if word is not None:
             category = word["v"]
+        elif marked is not None:
+            category = parse_category(marked["v"])
+            unknown = None if category else marked["v"]
     cosigners: tuple[str, ...] = ()
     cosign = _COSIGN.search(clean)
     if cosign is not None:
