@@ -74,6 +74,10 @@ NOT_A_QUESTION = _re(
     r"|(?:能不能|可不可以|能|可以|麻烦|请)?(?:帮|替|给)我(?:补|打|交|提交|报|登记|录)[^?？吗]{0,12}"
     r"(?:吗|嘛|么)?[?？]?"
 )
+# The words of a request to make up a day, around the day itself: 能帮我补上吗.
+REQUEST = _re(
+    r"(?:能不能|可不可以|能|可以|麻烦|请)?(?:帮|替|给)我(?=补)|(?<=补)(?:上|一下|个|一个)?(?:吗|嘛|么)[?？]?"
+)
 # Telling that one could not do something (没空打卡, 这几天出差没法打卡) or will do it later
 # (下周补): no query, no question about the feature, and a promise is no make-up yet.
 BUSY = _re(r"没空|没时间|没法|没办法|不了卡|顾不上|来不及|抽不出|太忙|忙死")

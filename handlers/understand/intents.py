@@ -376,7 +376,7 @@ _CHECKIN_CUE = re.compile(
     r"(?:了|啦|吧)?|第 ?[\d一二三四五六七八九十百]{1,4} ?天|麻烦(?:给我|帮我)?|帮我|给我"
 )
 _FILLER = re.compile(
-    r"^(?:(?:嗯+|那个|呃+|啊+|老师好|[\u4e00-\u9fff]{1,3}(?:老师|秘书)好?)[\s,，]*)+"
+    r"^(?:(?:嗯+|那个|呃+|啊+|老师好?|秘书好?|[\u4e00-\u9fff]{1,3}(?:老师|秘书)好?|我(?=[\s,，]))[\s,，]*)+"
 )
 _STUDY = re.compile(grammar._STUDY, re.IGNORECASE)
 
@@ -391,8 +391,10 @@ def _checkin(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _MAKEUP_CUE = re.compile(
-    r"(?:申请|帮我|麻烦|给我)*补(?:个|一个|一下|上|签|打)?(?:的)?卡|补签|补打卡|补(?:一下|一个|个|上)(?:吧)?"
-    r"|的(?:打)?卡|(?:忘记?|漏|没)(?:了|有)?打(?:上)?卡了?"
+    r"(?:能不能|可不可以|能|可以|请|申请|帮我|麻烦|给我)*补(?:个|一个|一下|上|签|打)?(?:的)?卡"
+    r"|补签|补打卡|补(?:一下|一个|个|上)(?:吧)?"
+    r"|的(?:打)?卡|(?:我的?)?(?:忘记?|漏|没)(?:了|有)?打(?:上)?卡?了?"
+    r"|(?<=卡)(?:吗|嘛|么)?[?？]|(?:能不能|可不可以|能|可以|请|麻烦)?(?:帮|替|给)我(?=补)"
 )
 
 
@@ -400,7 +402,8 @@ def _makeup(clean: str, raw: str, pctx: ParseContext) -> Any:
     day, _ = slots.past_day(clean, pctx.now)
     text = slots.month_day_words(clean)
     spans = [p.span for p in slots.time_phrases(text, pctx.now, prefer="past")]
-    rest = _MAKEUP_CUE.sub(" ", slots.cut(text, spans))
+    rest = _MAKEUP_CUE.sub(" ", grammar.REQUEST.sub(" ", slots.cut(text, spans)))
+    rest = re.sub(r"(?:^|(?<=\s))(?:补|吗|嘛|[?？])(?=\s|$)", " ", rest)  # 可以帮我补上周三的卡吗
     rest = _FILLER.sub("", rest.strip(" ,，。:：!！~～"))
     titles, minutes, note, material = slots.study_body(rest.strip())
     return MakeUpIntent(day, titles, minutes, note, material)
