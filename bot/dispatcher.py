@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import types
 import typing
 from collections.abc import Awaitable, Callable, Sequence
@@ -200,11 +201,45 @@ NO_WORDS = frozenset({"不是", "不对", "否", "不", "错了", "不要", "别
 _PARTICLES = "的啊呀哈嘛呢了吧哦噢"
 
 
+# Saying yes or no in more words: 就是这个意思, 不是这个意思.
+YES_PHRASES = frozenset(
+    {"是这个意思", "就是这个意思", "就是这样", "是这样", "就这样", "就是这个", "是这个"}
+)
+NO_PHRASES = frozenset(
+    {"不是这个意思", "不是这样", "理解错了", "你理解错了", "搞错了", "弄错了", "你搞错了"}
+)
+_FILLERS = re.compile(r"^(?:嗯+|哦+|噢+|啊+)$")
+
+
 def answer_word(text: str) -> str:
-    """A short answer as a yes/no word: ``不是的``, ``对的呀``, ``没错的`` → 不是, 对, 没错."""
+    """A short answer as a yes/no word: ``不是的``, ``对的呀``, ``没错的`` → 不是, 对, 没错; an
+    answer in several pieces that all say the same (``对 没错``, ``嗯嗯 是这个意思``, ``是的是的``,
+    ``不对 不是这个意思``) → 是 or 不是."""
     word = text.strip(" 。.!！~～,，")
     known = YES_WORDS | NO_WORDS | CANCEL_WORDS
-    return word if word in known else word.rstrip(_PARTICLES + " 。.!！~～") or word
+    if word in known:
+        return word
+    single = word.rstrip(_PARTICLES + " 。.!！~～") or word
+    if single in known:
+        return single
+    said = {_polarity(piece) for piece in re.split(r"[\s,，。.!！~～]+", word) if piece} - {""}
+    answer = said.pop() if len(said) == 1 else None
+    return answer or single
+
+
+def _polarity(piece: str) -> str | None:
+    """是 or 不是 for one piece of an answer, "" for a filler (嗯), None for anything else."""
+    if _FILLERS.match(piece):
+        return ""
+    repeated = re.fullmatch(r"(.+?)\1+", piece)
+    if repeated is not None:
+        piece = repeated[1]  # 是的是的, 对对对
+    bare = piece.rstrip(_PARTICLES) or piece
+    if piece in YES_WORDS or bare in YES_WORDS or piece in YES_PHRASES:
+        return "是"
+    if piece in NO_WORDS or bare in NO_WORDS or piece in NO_PHRASES:
+        return "不是"
+    return None
 
 
 CONFIRM_DIALOG = "confirm"

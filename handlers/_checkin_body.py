@@ -51,7 +51,7 @@ _NOTE = re.compile(
 )
 _STREAK = re.compile(r"^ ?(?:第 ?[\d零〇一二两三四五六七八九十百千]{1,6} ?天|[Dd]ay ?\d{1,5})")
 _DAY_WORD = re.compile(
-    r"^(?:今天|今日|今晚|今早|今晨)我?(?=(?:认真|继续|重新|又)?(?:学|读|阅|研|精|看|听|观|重|温)"
+    r"^(?:今天|今日|今晚|今早|今晨|当天|那天)我?(?=(?:认真|继续|重新|又)?(?:学|读|阅|研|精|看|听|观|重|温)"
     r"|[《〈 ,，:：])"
 )
 _VERB = re.compile(
@@ -118,13 +118,23 @@ def _scan_titles(text: str) -> tuple[str, tuple[str, ...], str]:
     return "".join(out), tuple(titles), "".join(masked)
 
 
-# Spoken durations: 一刻钟 (15), 五十来分钟 / 四十多分钟 (about 50 / 40), 一个多小时 (about 60).
+# Spoken durations: 一刻钟 (15), 五十来分钟 / 四十多分钟 (about 50 / 40), 一个多小时 (about 60);
+# written ones: 35′ (minutes, the prime sign) and a clock range studied, 6:20-7:00 (40).
 _ROUGH_DURATION = re.compile(
     rf"(?P<q>[一两三四\d])刻钟|(?P<m>{_NUM})(?:来|多) ?分钟|(?P<h>{_NUM}) ?个?多(?:小时|钟头)"
+    r"|(?<![\d.])(?P<prime>\d{1,3}) ?[′']"
+    r"|(?<![\d:])(?P<h1>[01]?\d|2[0-3]):(?P<m1>[0-5]\d) ?(?:-|~|～|—|–|到|至) ?"
+    r"(?P<h2>[01]?\d|2[0-3]):(?P<m2>[0-5]\d)(?![\d:])"
 )
 
 
 def _rough(match: re.Match[str]) -> float | None:
+    if match["prime"]:
+        return int(match["prime"])
+    if match["h1"]:
+        start = int(match["h1"]) * 60 + int(match["m1"])
+        minutes = int(match["h2"]) * 60 + int(match["m2"]) - start
+        return minutes if 0 < minutes <= 300 else None
     if match["q"]:
         value = parse_number(match["q"])
         return None if value is None else value * 15

@@ -92,7 +92,11 @@ _TIME_CN = (
 _TIME = f"(?:{_TIME_COLON}|{_TIME_CN})"
 
 _PREFIX = r"(?:(?P<pre>截止到|截止至|截止|截至|不晚于|最迟|最晚) ?)?"
-_SUFFIX = r"(?P<suf> ?(?:之前|以前|前(?![往来进列夕沿身言者述任行天])|截止|为止|以内|之内|内))?"
+# 内 ends a deadline (3天内) but not the word it starts (8:30 内容：…, 内部).
+_SUFFIX = (
+    r"(?P<suf> ?(?:之前|以前|前(?![往来进列夕沿身言者述任行天])|截止|为止|以内|之内"
+    r"|内(?![容部外涵地心务科])))?"
+)
 
 #: One time phrase.  Matches without a day or a time (empty, or only 截止/下午) are possible;
 #: the caller skips them.

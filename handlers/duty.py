@@ -98,10 +98,10 @@ def parse_lookup(text: str, pctx: ParseContext) -> DutyLookup | None:
     if len(target) > 10:
         return None  # a sentence about 履职 (请全体委员…前上报年度履职情况), not a name
     year = value.year
-    written = re.search(r"今年|去年|前年|本年度", target)
-    if written is not None:  # 李娜今年: the name, and the year it names
+    written = re.search(r"今年|去年|前年|本年度|(?<!\d)20\d\d(?:年度?)?(?!\d)", target)
+    if written is not None:  # 李娜今年, 李娜2027年: the name, and the year it names
         year = year or year_of(written[0], pctx.now)
-        target = target[: written.start()] + target[written.end() :]
+        target = (target[: written.start()] + target[written.end() :]).rstrip("的")
     named = group_names(target)
     if not named:
         target = _HONORIFIC.sub("", target) or target  # 李春燕委员, 赵强同志: the name

@@ -128,6 +128,8 @@ def parse_notice(text: str, now: datetime) -> NoticeCommand | None:
     match = _NOTICE_HEAD.match(head)
     if match is None or "会议" in match["before"] or "定期" in match["before"]:
         return None
+    if re.search(r"召开|举行|举办", head):
+        return None  # 通知召开…会 时间：… 地点：…: a meeting announced, read as one
     send_at = None
     rest = match["after"]
     phrase = find_time_phrase(head, now)

@@ -470,8 +470,8 @@ def parse_review(text: str) -> ReviewCommand | None:
         return ReviewCommand(
             action, number, widen_punct(remainder.strip()) or None, level, word or None
         )
-    if action == "assign":
-        word, _, remainder = rest.partition(" ")
+    if action == "assign":  # 转办 SQ-… 到市民政局: the department, without 到/给/至
+        word, _, remainder = re.sub(r"^(?:至|到|给)", "", rest).partition(" ")
         return ReviewCommand(action, number, remainder.strip() or None, None, word or None)
     return ReviewCommand(action, number, comment)
 

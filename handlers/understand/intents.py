@@ -53,7 +53,10 @@ def is_question(text: str) -> bool:
 
 
 def topic(text: str) -> str | None:
-    return next((name for name, pattern in grammar.TOPICS if pattern.search(text)), None)
+    about = next((name for name, pattern in grammar.TOPICS if pattern.search(text)), None)
+    if about == "checkin" and grammar.SIGHTSEEING.search(text):
+        return None  # 周末有人去梯田打卡吗: sightseeing, not the feature
+    return about
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +257,8 @@ def _notice_status(clean: str, raw: str, pctx: ParseContext) -> Any:
 _NAME = re.compile(r"[\u4e00-\u9fff]{2,3}")
 _NOT_NAMES = re.compile(
     r"销号|标记为?完成|勾掉|给[他她]们?|把|的|委员|任务|督办|和|及|都|吧|了"
+    # a preposition before a name: 给王芳、为赵丽 (at the start of a name, never inside one)
+    r"|(?:^|(?<=[\s、,，]))(?:给|帮|为|替)(?=[\u4e00-\u9fff]{2})"
     r"|(?:已经?)?(?:提交|报送|上报|完成|办完|做完|搞定|交)(?:了|过)?"
 )
 
@@ -307,6 +312,7 @@ def _review(clean: str, raw: str, pctx: ParseContext) -> Any:
     return value
 
 
+_OFFICE = r"[\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司)"
 _REVIEW_WORDS = {
     "adopt": "采用", "reject": "不予采用", "return": "退回", "forward": "报送",
     "endorse": "批示", "assign": "转办", "answer": "反馈", "close": "办结",
@@ -325,10 +331,9 @@ def _review_value(action: str, number: str, rest: str, clean: str) -> ReviewComm
         comment = widen_punct(content[-1].strip()) or None
         return ReviewCommand(action, number, comment, endorse_level(word) if word else None, word)
     if action == "assign":
-        target = re.search(
-            r"(?:转|交)(?:给|交|办|到)?\s*([\u4e00-\u9fff]{2,15}?(?:局|委|办|厅|部|中心|政府|院|所|站|公司))",
-            clean,
-        )
+        target = re.search(rf"(?:转|交)(?:给|交|办|到|由)?\s*({_OFFICE})", clean)
+        if target is None:  # 交办SQ-…给市住建局: the office after 给/到/由
+            target = re.search(rf"(?:给|到|由)\s*({_OFFICE})", clean)
         return ReviewCommand(action, number, None, None, target[1] if target else None)
     return ReviewCommand(action, number, comment)
 
@@ -372,7 +377,7 @@ _CHECKIN_CUE = re.compile(
     r"(?:了|啦|吧)?|第 ?[\d一二三四五六七八九十百]{1,4} ?天|麻烦(?:给我|帮我)?|帮我|给我"
 )
 _FILLER = re.compile(
-    r"^(?:(?:嗯+|那个|呃+|啊+|老师好|[\u4e00-\u9fff]{1,3}(?:老师|秘书)好?)[\s,，]*)+"
+    r"^(?:(?:嗯+|那个|呃+|啊+|老师好?|秘书好?|[\u4e00-\u9fff]{1,3}(?:老师|秘书)好?|我(?=[\s,，]))[\s,，]*)+"
 )
 _STUDY = re.compile(grammar._STUDY, re.IGNORECASE)
 
@@ -387,8 +392,10 @@ def _checkin(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _MAKEUP_CUE = re.compile(
-    r"(?:申请|帮我|麻烦|给我)*补(?:个|一个|一下|上|签|打)?(?:的)?卡|补签|补打卡|补(?:一下|一个|个|上)(?:吧)?"
-    r"|的(?:打)?卡|(?:忘记?|漏|没)(?:了|有)?打(?:上)?卡了?"
+    r"(?:能不能|可不可以|能|可以|请|申请|帮我|麻烦|给我)*补(?:个|一个|一下|上|签|打)?(?:的)?卡"
+    r"|补签|补打卡|补(?:一下|一个|个|上)(?:吧)?"
+    r"|的(?:打)?卡|(?:我的?)?(?:忘记?|漏|没)(?:了|有)?打(?:上)?卡?了?"
+    r"|(?<=卡)(?:吗|嘛|么)?[?？]|(?:能不能|可不可以|能|可以|请|麻烦)?(?:帮|替|给)我(?=补)"
 )
 
 
@@ -396,7 +403,8 @@ def _makeup(clean: str, raw: str, pctx: ParseContext) -> Any:
     day, _ = slots.past_day(clean, pctx.now)
     text = slots.month_day_words(clean)
     spans = [p.span for p in slots.time_phrases(text, pctx.now, prefer="past")]
-    rest = _MAKEUP_CUE.sub(" ", slots.cut(text, spans))
+    rest = _MAKEUP_CUE.sub(" ", grammar.REQUEST.sub(" ", slots.cut(text, spans)))
+    rest = re.sub(r"(?:^|(?<=\s))(?:补|吗|嘛|[?？])(?=\s|$)", " ", rest)  # 可以帮我补上周三的卡吗
     rest = _FILLER.sub("", rest.strip(" ,，。:：!！~～"))
     titles, minutes, note, material = slots.study_body(rest.strip())
     return MakeUpIntent(day, titles, minutes, note, material)
@@ -465,7 +473,7 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     return Guess(value, reading)
 
 
-_TASK_CUE = re.compile(r"督办|布置\S{0,3}任务|纳入督办|^任务\s*:|交办|[,，]?\s*$")
+_TASK_CUE = re.compile(r"督办|布置\S{0,3}任务|纳入督办|^任务\s*[:\s]|交办|[,，]?\s*$")
 
 
 def _task(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -554,7 +562,7 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
         if len(rest) > 4 and not re.match(r"[\s,，。.!！~～;；]", rest):
             return None  # 参加这次培训收获很大: telling of something attended
         return Rsvp("attend", "", meeting)
-    after = clean[leave.end() :].strip(" ,，。!！~～")
+    after = clean[leave.end() :].strip(" ,，。!！~～:：")
     before = clean[: leave.start()].strip(" ,，。!！~～")
     before = re.sub(r"(?:实在|跟您|向您|和您|给您|我|本人|只能)+$", "", before).strip(" ,，")
     before = re.sub(r"^(?:收到|好的?|嗯|抱歉|不好意思)[,，\s]*|(?:但是|不过|可是)", "", before)

@@ -18,8 +18,9 @@ from handlers.reports_parse import (
 from handlers.textnorm import normalize, widen_punct
 
 _TITLE_LABEL = re.compile(
-    r"(?:标题|题目)\s*(?:[:：]|是|为)\s*(?P<v>.+?)"
-    r"(?=\n|[;；]|\s*(?:类别|分类|内容|正文|联名)\s*(?:[:：]|是|就是|为)|$)",
+    r"(?:标题|题目)\s*(?:[:：]|是|为|(?=《))\s*(?P<v>《[^》\n]+》|.+?)"
+    r"(?=\n|[;；]|\s*(?:类别|分类|内容|正文|联名)\s*(?:[:：]|是|就是|为)|[,，。]\s*(?:属于|归为|是)?"
+    r"[\u4e00-\u9fff]{2,6}类|。|$)",
     re.S,
 )
 _TITLE_FREE = re.compile(r"关于[^\n。;；:：]{2,80}?(?:的)?(?:建议|问题|意见|思考|对策|报告|提案)")
@@ -27,6 +28,12 @@ _CATEGORY_LABEL = re.compile(
     r"(?:类别|分类)\s*(?:[:：]|是|就是|为|\s)\s*(?P<v>[\u4e00-\u9fff]{2,6}?)(?:类)?(?:吧|呢)?"
     r"(?=\n|[\s;；,，。]|内容|正文|$)"
 )
+# 属于生态环境类 / 是社会治理类的: the category said in a sentence after the title.
+_CATEGORY_SAID = re.compile(
+    r"^[\s,，、。]*(?:属于|归为|归于|是|为)\s*(?P<v>[\u4e00-\u9fff]{2,6}?)类(?:的|别)?[\s,，。;；]*"
+)
+# 【经济发展】 / （民生保障类） in the heading, before the title.
+_CATEGORY_MARKED = re.compile(r"[【\[（(](?P<v>[\u4e00-\u9fff]{2,6}?)类?[】\]）)]")
 _CATEGORY_WORD = re.compile(
     r"[（(]?(?P<v>" + "|".join(c for c in CATEGORIES if c != "其他") + r")类?[)）]?"
 )
@@ -47,7 +54,7 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
     label = _TITLE_LABEL.search(clean)
     free = _TITLE_FREE.search(clean)
     if label is not None:
-        title, span = label["v"].strip(" ,，。"), label.span()
+        title, span = label["v"].strip(" ,，。《》"), label.span()
     elif free is not None:
         title, span = free[0], free.span()
     else:
@@ -57,11 +64,19 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
     if cat_label is not None:
         category = parse_category(cat_label["v"])
         unknown = None if category else cat_label["v"]
+    elif (said := _CATEGORY_SAID.match(clean[span[1] :])) is not None:
+        category = parse_category(said["v"])
+        unknown = None if category else said["v"]
+        span = (span[0], span[1] + said.end())
     else:
         after_title = clean[span[1] : span[1] + 12]
         word = _CATEGORY_WORD.match(after_title.lstrip(" ,，、。"))
+        marked = _CATEGORY_MARKED.search(clean[: span[0]])  # 社情民意【经济发展】关于…
         if word is not None:
             category = word["v"]
+        elif marked is not None:
+            category = parse_category(marked["v"])
+            unknown = None if category else marked["v"]
     cosigners: tuple[str, ...] = ()
     cosign = _COSIGN.search(clean)
     if cosign is not None:

@@ -31,6 +31,22 @@ _SHORT = re.compile(
     rf"(?P<kind>TZ|HY|DB){_DASH}(?P<no>\d{{1,9}}|[{_VOICE_DIGITS}十]{{1,4}})", re.IGNORECASE
 )
 
+# 第5个通知 / 第三个会 / 第2个督办任务 / 通知8: a notice, meeting or task by its number as
+# said in words (第3次会议 is a session, not a number).
+_ORDINAL_KIND = {
+    "通知": "TZ",
+    "会议": "HY",
+    "会": "HY",
+    "督办任务": "DB",
+    "督办": "DB",
+    "任务": "DB",
+}
+_ORDINAL = re.compile(
+    r"第\s*(?P<no>\d{1,4}|[一二两三四五六七八九十]{1,4})\s*(?:个|条|号|项)?\s*"
+    r"(?P<what>督办任务|督办|任务|通知|会议(?!室)|会(?![议室场长员务]))"
+    r"|(?<!发)(?P<what2>通知|会议|任务)\s*(?P<no2>\d{1,4})(?![\d月日号点时:.])"
+)
+
 _CN_NUM = "一二两三四五六七八九十"
 _GROUP_NO = rf"(?:\d{{1,2}}|[{_CN_NUM}]{{1,3}})"
 # 第3学习小组 / 第三学习小组 / 第3小组 / 第3组 / 三组 / 6组; a list 第2、3组 / 三组和五组.
@@ -68,6 +84,13 @@ def find_numbers(text: str) -> list[Number]:
             found.append(
                 Number(match["kind"].upper(), str(value), match.span(), not raw.isdigit())
             )
+    taken = [n.span for n in found]
+    for match in _ORDINAL.finditer(text):
+        raw, what = match["no"] or match["no2"], match["what"] or match["what2"]
+        value = int(raw) if raw.isdigit() else parse_int(raw)
+        kind = _ORDINAL_KIND[what]
+        if value and not any(n.kind == kind for n in found) and match.span() not in taken:
+            found.append(Number(kind, str(value), match.span(), False))
     return sorted(found, key=lambda n: n.span)
 
 
@@ -158,10 +181,15 @@ def year_of(text: str, now: datetime) -> int | None:
     return None
 
 
-_AUDIENCE_JUNK = re.compile(r"^(?:给|向|发给|通知)+|(?:发个|发一个|发条|发送|发出|发|的)+$")
+# Words around addressees that name nobody: the sending verbs and 定时 (``定时``,
+# ``今晚八点推送``'s 推送, ``定时发布``), before or after the names.
+_SEND_WORDS = r"定时|发给|发送|发出|发布|推送|发个|发一个|发条|发"
+_AUDIENCE_JUNK = re.compile(rf"^(?:给|向|通知|{_SEND_WORDS})+|(?:{_SEND_WORDS}|的)+$")
 
 
-_NOBODY = frozenset({"内容", "发", "通知", "一下", "事项", "任务", "工作", "督办", "要求"})
+_NOBODY = frozenset(
+    {"内容", "发", "通知", "一下", "事项", "任务", "工作", "督办", "要求", "时间", "地点"}
+)
 
 
 def clean_audience(names: tuple[str, ...]) -> tuple[str, ...]:

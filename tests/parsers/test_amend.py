@@ -69,3 +69,18 @@ def test_anything_else_is_no_correction(answer: str) -> None:
 )
 def test_yes_and_no_with_particles(said: str, word: str) -> None:
     assert answer_word(said) == word
+
+
+@pytest.mark.parametrize(
+    ("said", "word"),
+    [
+        ("对 没错", "是"),
+        ("嗯嗯 是这个意思", "是"),
+        ("是的是的", "是"),
+        ("不对，不是这个意思", "不是"),
+        ("是 不是", "是 不是"),  # two answers at once: neither
+        ("对 但是改到周四", "对 但是改到周四"),  # a yes with a correction: not a bare yes
+    ],
+)
+def test_an_answer_in_several_pieces_that_agree(said: str, word: str) -> None:
+    assert answer_word(said) == word

@@ -286,3 +286,12 @@ def test_very_long_input_does_not_hang(seed: str) -> None:
     text = (seed * (10_000 // len(seed) + 1))[:10_000]
     find_time_phrases(text, NOW)
     parse_deadline(text, NOW)
+
+
+@pytest.mark.parametrize("word", ["内容", "内部"])
+def test_nei_starting_a_word_marks_no_deadline(word: str) -> None:
+    """``时间：12月3日上午8:30 内容：…`` (a meeting block): 内 begins 内容, it ends no deadline."""
+    phrase = find_time_phrase(f"时间：12月3日上午8:30 {word}：学习", NOW)
+    assert phrase is not None and not phrase.is_deadline
+    assert phrase.at == at(2025, 12, 3, 8, 30)
+    assert find_time_phrase("3天内完成", NOW).is_deadline  # type: ignore[union-attr]
