@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -17,6 +17,17 @@ class MemberRepo(Repo):
 
     async def by_userid(self, userid: str) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.userid == userid))
+
+    async def by_userids(self, userids: Iterable[str]) -> dict[str, Member]:
+        """The members of ``userids`` that are in the roster, by userid, in one query."""
+        rows = await self.session.scalars(select(Member).where(Member.userid.in_(list(userids))))
+        return {m.userid: m for m in rows if m.userid}
+
+    async def by_ids(self, member_ids: Iterable[int]) -> list[Member]:
+        """The members of ``member_ids`` (loaded into the session: ``get`` then needs no query)."""
+        return list(
+            await self.session.scalars(select(Member).where(Member.id.in_(list(member_ids))))
+        )
 
     async def by_mobile(self, mobile: str) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.mobile == mobile))
@@ -58,6 +69,10 @@ class MemberRepo(Repo):
 class GroupRepo(Repo):
     async def get(self, group_id: int) -> Group | None:
         return await self.session.get(Group, group_id)
+
+    async def by_ids(self, group_ids: Iterable[int]) -> list[Group]:
+        """The groups of ``group_ids`` (loaded into the session: ``get`` then needs no query)."""
+        return list(await self.session.scalars(select(Group).where(Group.id.in_(list(group_ids)))))
 
     async def by_name(self, name: str) -> Group | None:
         return await self.session.scalar(select(Group).where(Group.name == name))
