@@ -115,6 +115,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, *, immediate: boo
         hide_parameters=HIDE_PARAMETERS,
         connect_args={"timeout": busy_timeout_ms / 1000},
         module=_OneTripDBAPI(aiosqlite, sqlite3),
+        # Every use ends its transaction itself (a session's commit or rollback, a connection's
+        # close): the pool's own ROLLBACK on return was a second one, a trip each time.
+        pool_reset_on_return=None,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -23,6 +23,8 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import CursorResult
 
 from storage.models import AccessToken, Delivery, GateCooldown, SendLogEntry
@@ -73,6 +75,10 @@ _CLAIM = {
     "sqlite": _claim_statement(skip_locked=False),
     "postgresql": _claim_statement(skip_locked=True),
 }
+_ENQUEUE = {
+    name: module.insert(_deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    for name, module in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
+}
 _MARK_SENT = (
     update(_deliveries)
     .where(_d.id.in_(bindparam("p_ids", expanding=True)), _d.status == "pending")
@@ -98,23 +104,19 @@ class DeliveryRepo(Repo):
         deadline: datetime | None = None,
     ) -> bool:
         """Queue one message; False if a delivery with this idempotency key already exists."""
-        statement = (
-            self.upsert_insert(Delivery)
-            .values(
-                idempotency_key=key,
-                channel=channel,
-                target=target,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                parts_sent=0,
-                next_attempt_at=send_at or now,
-                deadline=deadline,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
-        result = await self.session.execute(statement)
+        values = {
+            "idempotency_key": key,
+            "channel": channel,
+            "target": target,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "parts_sent": 0,
+            "next_attempt_at": send_at or now,
+            "deadline": deadline,
+            "created_at": now,
+        }
+        result = await self.session.execute(_ENQUEUE[self.dialect], values)
         return bool(cast(CursorResult[Any], result).rowcount)
 
     async def claim(
