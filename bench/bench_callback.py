@@ -1,28 +1,36 @@
-"""Benchmark (issue 9): encrypted check-in callbacks into ``lvzhi serve``, against a minimal
-reference server measured in the same run.
+"""Benchmark (issues 9 and 19): encrypted check-in callbacks into ``lvzhi serve``, against a
+minimal reference server and a same-work floor server measured in the same run.
 
-    python bench/bench_callback.py [--quick] [-n 3000] [--concurrency 10,50,200]
-                                   [--pg-url URL] [--no-pg] [--json PATH]
+    python bench/bench_callback.py [--quick] [-n 3000] [--concurrency 10,50,200] [--repeat N]
+                                   [--pg-url URL] [--no-pg] [--no-floor] [--json PATH]
+                                   [--lvzhi-src DIR]
 
 For each backend — SQLite (a temp file) and PostgreSQL (``--pg-url``, default
 ``$LVZHI_TEST_POSTGRES_URL``, when reachable) — and each number of concurrent clients:
 
 1. **reference**: ``bench/_reference_server.py`` (aiohttp + wechatpy: verify, decrypt, ONE
    insert, 200) on a fresh database of the same backend;
-2. **lvzhi**: ``python -m bot serve`` (the real CLI) in WeCom mode against the fake WeCom, on a
-   fresh database holding ``n + 20`` generated members in study groups of 30, each group with an
-   active weekly campaign.
+2. **floor** (SQLite only): ``bench/_floor_server.py``, the same work as lvzhi for a check-in
+   (the project's edge and dispatcher, one transaction writing the same rows, a minimal delivery
+   worker) in plain ``sqlite3``, one thread hop per transaction — what this design costs in one
+   Python process;
+3. **lvzhi**: ``python -m bot serve`` (the real CLI) in WeCom mode against the fake WeCom.
 
-Each server runs in its own process; the load generator (and the fake WeCom, in a thread of it)
-in this one. Both get the same callbacks: a distinct member's 打卡 each, sealed with wechatpy
-before the clock starts, POSTed by ``c`` keep-alive clients in a closed loop after 20 unmeasured
-warm-up callbacks. Latency is the client's: from sending to the whole answer read.
+The floor and lvzhi run on a fresh database holding ``n + 20`` generated members in study
+groups of 30, each group with an active weekly campaign. Each server runs in its own process;
+the load generator (and the fake WeCom, in a thread of it) in this one. All get the same
+callbacks: a distinct member's 打卡 each, sealed with wechatpy before the clock starts, POSTed by
+``c`` keep-alive clients in a closed loop after 20 unmeasured warm-up callbacks. Latency is the
+client's: from sending to the whole answer read. CPU is the server process's (from /proc).
 
-Afterwards, for lvzhi: every callback answered 200; inbound rows, check-ins and queued replies
-each equal to the callbacks sent, with no duplicate; every reply delivered once to the fake WeCom
-(the time until the last one is reported). For the reference: rows == callbacks.
+Afterwards, for lvzhi and the floor: every callback answered 200; inbound rows, check-ins and
+queued replies each equal to the callbacks sent, with no duplicate; every reply delivered once to
+the fake WeCom (the time until the last one, and the CPU until then, are reported). For the
+reference: rows == callbacks.
 
-Goals (issue 9): ≥ 0.8 of the reference's throughput; p99 < 100 ms at 50 concurrent.
+Goals. Issue 19, SQLite at 50 clients: lvzhi ≥ 0.8× the floor and ≥ 0.25× the reference in
+callbacks/s, CPU per check-in + reply ≤ 2.5 ms, p99 ≤ 150 ms. Issue 9: ≥ 0.8 of the
+reference's throughput, p99 < 100 ms at 50 concurrent.
 """
 
 from __future__ import annotations
