@@ -249,18 +249,18 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         driver: Any = self._connection  # an aiosqlite.Connection: _execute and _conn are private
+        outcome: tuple[Any, list[Any], int, int | None]
         async with self._adapt_connection._execute_mutex:
             if _INLINE.get() and (operation != _BEGIN_IMMEDIATE or _begin_now(driver._conn)):
                 if operation == _BEGIN_IMMEDIATE:
-                    description, rows, rowcount, lastrowid = None, [], -1, None
+                    outcome = (None, [], -1, None)  # begun by _begin_now
                 else:
-                    description, rows, rowcount, lastrowid = _run_statement(
-                        driver._conn, operation, parameters, many
-                    )
+                    outcome = _run_statement(driver._conn, operation, parameters, many)
             else:
-                description, rows, rowcount, lastrowid = await driver._execute(
+                outcome = await driver._execute(
                     _run_statement, driver._conn, operation, parameters, many
                 )
+        description, rows, rowcount, lastrowid = outcome
         self._description = description
         self._rows = collections.deque(rows)
         self._rowcount = rowcount
