@@ -2,7 +2,8 @@
 minimal reference server and a same-work floor server measured in the same run.
 
     python bench/bench_callback.py [--quick] [-n 3000] [--concurrency 10,50,200] [--repeat N]
-                                   [--pg-url URL] [--no-pg] [--no-floor] [--json PATH]
+                                   [--pg-url URL] [--no-pg] [--no-sqlite] [--no-floor]
+                                   [--json PATH]
                                    [--lvzhi-src DIR]
 
 For each backend — SQLite (a temp file) and PostgreSQL (``--pg-url``, default
@@ -244,7 +245,7 @@ async def main(args: argparse.Namespace) -> None:
         "servers in their own processes"
     )
     print(f"  {machine_line()}")
-    backends = ["sqlite"]
+    backends = [] if args.no_sqlite else ["sqlite"]
     if not args.no_pg and await postgres_reachable(args.pg_url):
         print(f"  PostgreSQL {await postgres_version(args.pg_url)}")
         backends.append("postgresql")
@@ -291,6 +292,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--pg-url", default=os.environ.get(PG_ENV))
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument(
         "--no-floor", action="store_true", help="skip the same-work floor server (SQLite)"
     )
