@@ -34,6 +34,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ from tests.wecom_client import WeComApp, encrypted_callback, text_message_xml  #
 PG_ENV = "LVZHI_TEST_POSTGRES_URL"
 SHANGHAI = timedelta(hours=8)
 REFERENCE_SERVER = Path(__file__).resolve().parent / "_reference_server.py"
+FLOOR_SERVER = Path(__file__).resolve().parent / "_floor_server.py"
 
 
 # -- the machine -----------------------------------------------------------------------------
@@ -435,6 +437,33 @@ async def start_reference(directory: Path, url: str, app: WeComApp) -> ServerPro
         "REFERENCE_CORP_ID": app.corp_id,
     }
     return await start_server("reference", argv, port=port, cwd=directory, env=env)
+
+
+async def start_floor(directory: Path, url: str, fake: FakeWeCom, app: WeComApp) -> ServerProcess:
+    """The same-work floor server (bench/_floor_server.py; SQLite only) on a free port."""
+    port = free_port()
+    database = make_url(url).database
+    assert make_url(url).get_backend_name() == "sqlite" and database, url
+    argv = [
+        sys.executable,
+        str(FLOOR_SERVER),
+        "--db",
+        database,
+        "--port",
+        str(port),
+        "--path",
+        app.path,
+        "--api-base",
+        fake.url,
+    ]
+    env = {
+        "FLOOR_TOKEN": app.token,
+        "FLOOR_AES_KEY": app.encoding_aes_key,
+        "FLOOR_CORP_ID": app.corp_id,
+        "FLOOR_AGENT_ID": str(app.agent_id),
+        "FLOOR_SECRET": app.secret,
+    }
+    return await start_server("floor", argv, port=port, cwd=directory, env=env)
 
 
 # -- load ------------------------------------------------------------------------------------

@@ -113,6 +113,15 @@ class Pipeline:
         return result
 
     async def _handle(self, incoming: Incoming) -> Handled:
+        try:
+            return await self._attempt(incoming)
+        except _HandlerFailed as failed:
+            # The handler's transaction rolled back whole (no savepoint per message: most never
+            # fail, and two more statements each was measurable). Record the message again,
+            # with the answer that says what went wrong instead of the handler's writes.
+            return await self._attempt(incoming, failed)
+
+    async def _attempt(self, incoming: Incoming, failed: _HandlerFailed | None = None) -> Handled:
         now_utc = self.clock.now()
         now = now_utc.astimezone(self.config.time.zone)
         async with self.db.transaction() as tx:
@@ -146,7 +155,10 @@ class Pipeline:
                     now=now,
                     calendar=self.calendar,
                 )
-                await self._dispatch(ctx)
+                if failed is None:
+                    await self._dispatch(ctx)
+                else:
+                    ctx.reply(failed.answer, shareable=failed.shareable)
                 replies, sends = ctx.replies, ctx.sends
             for n, reply in enumerate(replies):
                 key = f"reply:{incoming.dedup_key}:{n}"
@@ -165,26 +177,39 @@ class Pipeline:
         if hook is not None:
             found = await hook(tx, incoming, now)
             return found.incoming, found.member, found.answers
-        return incoming, await tx.members.by_userid(incoming.sender), None
+        # The member, and whether a dialog is open, in one query: with none open (most
+        # messages) the dispatcher's look for one costs nothing.
+        member, dialog_open = await tx.members.sender(incoming.sender, incoming.chat_key)
+        if not dialog_open:
+            tx.dialogs.known_absent(incoming.chat_key, incoming.sender)
+        return incoming, member, None
 
     async def _dispatch(self, ctx: Context) -> None:
+        """Run the handler; if it fails, raise :class:`_HandlerFailed` with the answer (the
+        transaction then rolls back, handler's writes and all)."""
         try:
-            async with ctx.tx.session.begin_nested():
-                await self.dispatcher.dispatch(ctx)
+            await self.dispatcher.dispatch(ctx)
         except UserFacingError as exc:
-            ctx.discard()
             # A refusal of the route says only what the sender may not do: the group may read
             # it. Any other answer may be about the sender's own things (a report's state, a
             # make-up's period …): private, like every answer.
-            ctx.reply(exc.message, shareable=isinstance(exc, PermissionDenied))
+            raise _HandlerFailed(exc.message, isinstance(exc, PermissionDenied)) from exc
         except Exception as exc:
             if database_unavailable(exc):
                 # Not the handler's fault: the database is locked, full or gone. Recording the
                 # message with an apology would lose what the member asked for; failing the
                 # whole transaction makes the callback answer 500, and WeCom sends it again.
                 raise
-            # The handler's writes roll back to the savepoint; the message stays recorded and
-            # the member is told, never left in silence.
+            # The message is recorded again with the apology, and the member is told, never
+            # left in silence.
             log.exception("handler failed for message %s", ctx.incoming.dedup_key)
-            ctx.discard()
-            ctx.reply(INTERNAL_ERROR, shareable=True)
+            raise _HandlerFailed(INTERNAL_ERROR, True) from exc
+
+
+class _HandlerFailed(Exception):
+    """The handler raised: its writes are rolled back, and this is the sender's answer."""
+
+    def __init__(self, answer: str, shareable: bool) -> None:
+        super().__init__(answer)
+        self.answer = answer
+        self.shareable = shareable

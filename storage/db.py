@@ -8,9 +8,15 @@ lets run beside the writer.
 PostgreSQL: one engine; writers coordinate through row locks (``FOR UPDATE SKIP LOCKED``) and
 advisory locks in the repositories.
 
-SQLite statements go to aiosqlite's thread in one trip each (:class:`_OneTripCursor`) instead of
-SQLAlchemy's four (open cursor, execute, fetch, close): each trip wakes a thread and the event
-loop, and those wake-ups were most of what a check-in cost (bench/RESULTS.md).
+SQLite, trips to the database's thread: each wakes a thread and then the event loop, and those
+wake-ups were most of what a check-in cost (bench/RESULTS.md). A write transaction therefore
+runs its statements inline, on the event loop's thread (SQLite answers the short statements of
+a transaction in microseconds, and it holds the one write lock anyway), and makes ONE trip: its
+COMMIT, whose fsync the loop does not wait for. ``BEGIN IMMEDIATE`` is tried inline without
+waiting; only when another process holds the lock does it wait on the thread (busy timeout).
+Reads (``read()``), which may be long (statistics, exports), go to the thread in one trip per
+statement (:class:`_OneTripCursor`) instead of SQLAlchemy's four (open cursor, execute, fetch,
+close).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -82,8 +89,13 @@ class Database:
     async def transaction(self) -> AsyncIterator[Tx]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
         lock = self._write_lock or contextlib.nullcontext()
-        async with lock, self._write_sessions() as session, session.begin():
-            yield Tx(session, self.dialect)
+        async with lock:
+            inline = _INLINE.set(self.is_sqlite)
+            try:
+                async with self._write_sessions() as session, session.begin():
+                    yield Tx(session, self.dialect)
+            finally:
+                _INLINE.reset(inline)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
@@ -113,8 +125,13 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, *, immediate: boo
         url,
         echo=echo,
         hide_parameters=HIDE_PARAMETERS,
-        connect_args={"timeout": busy_timeout_ms / 1000},
+        # Not same-thread: a write transaction's statements run on the loop's thread, its
+        # COMMIT on aiosqlite's, one after the other (never at once: see _OneTripCursor).
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
         module=_OneTripDBAPI(aiosqlite, sqlite3),
+        # Every use ends its transaction itself (a session's commit or rollback, a connection's
+        # close): the pool's own ROLLBACK on return was a second one, a trip each time.
+        pool_reset_on_return=None,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -143,6 +160,29 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, *, immediate: boo
 # its sqlite3 cursor in ONE function run on aiosqlite's thread, and the adapter cursor keeps what
 # it learnt. Errors are the same sqlite3 exceptions, translated by the same adapter code.
 # Server-side (streaming) cursors keep SQLAlchemy's own class.
+
+
+# Set while a write transaction runs on SQLite (Database.transaction): its statements inline.
+_INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "lvzhi_sqlite_inline", default=False
+)
+_BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
+
+
+def _begin_now(conn: sqlite3.Connection) -> bool:
+    """``BEGIN IMMEDIATE`` if the write lock is free right now; False (nothing begun) if another
+    process holds it — then the caller waits for it on the database's thread, not here."""
+    (timeout,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        conn.execute(_BEGIN_IMMEDIATE)
+        return True
+    except sqlite3.OperationalError as exc:
+        if conn.in_transaction or ("locked" not in str(exc) and "busy" not in str(exc)):
+            raise
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(timeout)}")
 
 
 def _run_statement(
@@ -209,10 +249,18 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         driver: Any = self._connection  # an aiosqlite.Connection: _execute and _conn are private
+        outcome: tuple[Any, list[Any], int, int | None]
         async with self._adapt_connection._execute_mutex:
-            description, rows, rowcount, lastrowid = await driver._execute(
-                _run_statement, driver._conn, operation, parameters, many
-            )
+            if _INLINE.get() and (operation != _BEGIN_IMMEDIATE or _begin_now(driver._conn)):
+                if operation == _BEGIN_IMMEDIATE:
+                    outcome = (None, [], -1, None)  # begun by _begin_now
+                else:
+                    outcome = _run_statement(driver._conn, operation, parameters, many)
+            else:
+                outcome = await driver._execute(
+                    _run_statement, driver._conn, operation, parameters, many
+                )
+        description, rows, rowcount, lastrowid = outcome
         self._description = description
         self._rows = collections.deque(rows)
         self._rowcount = rowcount

@@ -21,14 +21,32 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from storage import Database, Tx
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Step = Callable[[Tx], Awaitable[Any]]
+
+
+class BulkOp(Protocol):
+    """Steps of one kind that a batch runs together, as a few set-based statements instead of
+    a few statements each (the worker's records of sent parts)."""
+
+    async def run_all(self, tx: Tx, items: list[Any]) -> list[Any]:
+        """Each item's result, in order."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Bulk:
+    op: BulkOp
+    item: Any
+
+
+Step = Callable[[Tx], Awaitable[Any]] | _Bulk
 Queued = tuple[Step, tuple[str, ...], asyncio.Future[Any]]
 
 
@@ -46,7 +64,14 @@ class GroupCommit:
     async def run(self, step: Callable[[Tx], Awaitable[T]], *, locks: tuple[str, ...] = ()) -> T:
         """Run ``step`` in a write transaction shared with the steps queued beside it;
         ``locks``: the gates it reserves slots of."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        return await self._enqueue(step, locks)  # type: ignore[no-any-return]
+
+    async def run_bulk(self, op: BulkOp, item: Any) -> Any:
+        """Queue ``item`` for ``op``: the items of one batch are run by one ``op.run_all``."""
+        return await self._enqueue(_Bulk(op, item), ())
+
+    async def _enqueue(self, step: Step, locks: tuple[str, ...]) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((step, locks, future))
         if len(self._flushers) < self.parallel:
             self._flushers.add(asyncio.create_task(self._flush()))
@@ -84,7 +109,18 @@ class GroupCommit:
     async def _together(self, batch: list[Queued]) -> list[Any]:
         async with self.db.transaction() as tx:
             await tx.gates.lock(gate for _, locks, _ in batch for gate in locks)
-            results = [await step(tx) for step, _, _ in batch]
+            results: list[Any] = [None] * len(batch)
+            bulks: dict[int, tuple[BulkOp, list[int], list[Any]]] = {}
+            for n, (step, _, _) in enumerate(batch):
+                if isinstance(step, _Bulk):
+                    _, numbers, items = bulks.setdefault(id(step.op), (step.op, [], []))
+                    numbers.append(n)
+                    items.append(step.item)
+                else:
+                    results[n] = await step(tx)
+            for op, numbers, items in bulks.values():
+                for n, result in zip(numbers, await op.run_all(tx, items), strict=True):
+                    results[n] = result
         self.commits += 1
         return results
 
@@ -93,7 +129,10 @@ class GroupCommit:
         try:
             async with self.db.transaction() as tx:
                 await tx.gates.lock(locks)
-                result = await step(tx)
+                if isinstance(step, _Bulk):
+                    [result] = await step.op.run_all(tx, [step.item])
+                else:
+                    result = await step(tx)
             self.commits += 1
         except Exception as exc:
             if not future.done():

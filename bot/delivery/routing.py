@@ -13,6 +13,7 @@ later still counts).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from bot.config import WeChatConfig
@@ -23,9 +24,19 @@ from storage.models_wechat import WeChatFollower
 
 
 async def member_route(
-    tx: Tx, target: str, wechat: WeChatConfig | None, now: datetime
+    tx: Tx,
+    target: str,
+    wechat: WeChatConfig | None,
+    now: datetime,
+    *,
+    known: Mapping[str, Member] | None = None,
 ) -> Address | Failed:
-    member = await _member(tx, target)
+    """``known``: members already read by userid (a worker round's, in one query); a userid
+    target missing from it is not in the roster."""
+    if known is not None and not target.startswith("#"):
+        member = known.get(target)
+    else:
+        member = await _member(tx, target)
     if member is None:
         if target.startswith("#"):
             return Failed(f"member {target} no longer exists")

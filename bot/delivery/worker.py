@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -27,7 +28,8 @@ from bot.delivery.groupcommit import GroupCommit
 from bot.delivery.routing import group_route, member_route, openid_route
 from bot.delivery.text import part_limit, split_utf8
 from storage import Database, Tx
-from storage.models import Delivery
+from storage.models import Member
+from storage.repos.delivery import SlotRequest
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,47 @@ class Job:
     parts_sent: int
 
     @classmethod
-    def of(cls, row: Delivery) -> Job:
+    def of(cls, row: Any) -> Job:
+        """From a claimed row: a Delivery, or the worker's claim's columns."""
         return cls(row.id, row.channel, row.target, row.payload, row.attempts, row.parts_sent)
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """What the round's claim reserved for a job's next part: a gate slot (its id), or the
+    time the gate opens again (``slot`` None: the gate was full or cooling)."""
+
+    slot: int | None
+    opens_at: datetime | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _SentPart:
+    """A part WeCom accepted, waiting to be recorded with the others of its batch."""
+
+    job: int
+    slot: int
+    parts_sent: int
+    last: bool
+
+
+class _RecordSent:
+    """Records a batch's accepted parts in three statements whatever their number: their gate
+    slots moved to when the sends were done, the finished deliveries marked sent, and the
+    parts of the others counted (long texts only)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    async def run_all(self, tx: Tx, items: list[_SentPart]) -> list[bool]:
+        now = self.clock.now()  # after every send of the batch: never before one arrived
+        await tx.gates.settle_slots([i.slot for i in items], sent_at=now)
+        await tx.deliveries.mark_sent_many([i.job for i in items if i.last], now)
+        for item in items:
+            if not item.last:
+                await tx.deliveries.mark_part_sent(item.job, item.parts_sent)
+        return [not i.last for i in items]
 
 
 class ConfirmedSends(Protocol):
@@ -94,6 +135,7 @@ class DeliveryWorker:
         self.last_error: str | None = None
         # The per-send steps of all slots are committed together (bot.delivery.groupcommit).
         self._group = GroupCommit(db)
+        self._record_sent = _RecordSent(clock)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -152,6 +194,10 @@ class DeliveryWorker:
     # -- one round ---------------------------------------------------------------------------
 
     async def run_once(self) -> int:
+        """One round: in ONE transaction expire what is overdue, lease a batch, read its
+        addresses and reserve a gate slot for each job's next part; then send (one target's
+        jobs in order, targets in parallel), each accepted part recorded with the others of
+        its moment (group commit) in a few set-based statements."""
         if self.confirmed_sends is not None:
             try:
                 await self.confirmed_sends.poll()
@@ -160,33 +206,87 @@ class DeliveryWorker:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await tx.deliveries.expire_overdue(now)
-            rows = await tx.deliveries.claim(
+            rows = await tx.deliveries.claim_jobs(
                 owner=self.owner,
                 now=now,
                 limit=self.config.batch_size,
                 lease=timedelta(seconds=self.config.lease_seconds),
             )
             jobs = [Job.of(row) for row in rows]
-        if not jobs:
-            return 0
-        addresses = await self._resolve_all(jobs)
+            if not jobs:
+                return 0
+            addresses = await self._resolve_in(tx, jobs)
+            reserved = await self._reserve_round(tx, jobs, addresses, now)
         by_target: dict[tuple[str, str], list[Job]] = {}
         for job in jobs:
             by_target.setdefault((job.channel, job.target), []).append(job)
         await asyncio.gather(
-            *(self._run_in_order(queue, addresses) for queue in by_target.values())
+            *(self._run_in_order(queue, addresses, reserved) for queue in by_target.values())
         )
         return len(jobs)
 
     async def _resolve_all(self, jobs: list[Job]) -> dict[int, Address | Failed]:
-        """Every job's address, read in one transaction for the round (a read per delivery
-        was a good part of the worker's cost in a broadcast)."""
+        """Every job's address, read in one transaction."""
         async with self.db.read() as tx:
-            return {job.id: await self._resolve(tx, job) for job in jobs}
+            return await self._resolve_in(tx, jobs)
+
+    async def _resolve_in(self, tx: Tx, jobs: list[Job]) -> dict[int, Address | Failed]:
+        """Every job's address: the members and groups of the round read in one query each
+        (a read per delivery was a good part of the worker's cost in a broadcast)."""
+        userids = {
+            j.target for j in jobs if j.channel == "member" and not j.target.startswith("#")
+        }
+        members = await tx.members.by_userids(userids) if userids else {}
+        ids = [int(j.target[1:]) for j in jobs if j.channel == "member" and j.target[1:].isdigit()]
+        if ids:
+            await tx.members.by_ids(ids)  # into the session: routing's get() finds them there
+        groups = [int(j.target) for j in jobs if j.channel == "group" and j.target.isdigit()]
+        if groups:
+            await tx.groups.by_ids(groups)
+        return {job.id: await self._resolve(tx, job, members) for job in jobs}
+
+    async def _reserve_round(
+        self,
+        tx: Tx,
+        jobs: list[Job],
+        addresses: dict[int, Address | Failed],
+        now: datetime,
+    ) -> dict[int, Reserved]:
+        """A gate slot for each job's next part, in queue order, all gates at once."""
+        wanted: dict[str, list[Job]] = {}
+        gates: dict[str, Gate] = {}
+        for job in jobs:
+            address = addresses[job.id]
+            if isinstance(address, Failed):
+                continue
+            if address.kind == "customer_group" and self.confirmed_sends is not None:
+                continue  # not through a gate slot: see _deliver
+            gate = self._gate(address)
+            gates[gate.key] = gate
+            wanted.setdefault(gate.key, []).append(job)
+        granted = await tx.gates.reserve_slots(
+            [
+                SlotRequest(key, gates[key].limit, gates[key].window, len(queue))
+                for key, queue in wanted.items()
+            ],
+            now=now,
+        )
+        reserved: dict[int, Reserved] = {}
+        for key, queue in wanted.items():
+            slots = granted[key]
+            for n, job in enumerate(queue):
+                slot = slots.ids[n] if n < len(slots.ids) else None
+                reserved[job.id] = Reserved(slot, None if slot else slots.opens_at, now)
+        return reserved
 
     async def _run_in_order(
-        self, queue: list[Job], addresses: dict[int, Address | Failed]
+        self,
+        queue: list[Job],
+        addresses: dict[int, Address | Failed],
+        reserved: dict[int, Reserved] | None = None,
     ) -> None:
+        reserved = {} if reserved is None else reserved  # the round's: shared by its queues
+        clean = True  # every part so far accepted: the claim's reservations still hold
         async with self._slots:
             for job in queue:
                 if self._stopping:
@@ -194,11 +294,18 @@ class DeliveryWorker:
                     await self._hold_back(job, self.clock.now())
                     return
                 try:
-                    closed_until = await self._deliver(job, addresses[job.id])
+                    closed_until, clean = await self._deliver(
+                        job, addresses[job.id], reserved.get(job.id) if clean else None
+                    )
                 except Exception:
                     # Unexpected (a bug, the database gone): leave the lease to run out so the
-                    # delivery is retried, and carry on with the others.
+                    # delivery is retried, and carry on with the others — each of them through
+                    # a transaction of its own before its send (the round's reservations are
+                    # dropped): with the database away, nothing more is sent that could not
+                    # be recorded.
                     log.exception("delivery %s failed unexpectedly", job.id)
+                    reserved.clear()
+                    clean = False
                     continue
                 if closed_until is not None:
                     # The rest of the queue, and whatever else is due for this target, goes
@@ -207,35 +314,56 @@ class DeliveryWorker:
                     await self._hold_back(job, closed_until)
                     return
 
-    async def _deliver(self, job: Job, address: Address | Failed) -> datetime | None:
-        """Send the job's remaining parts; the time its gate opens again if it was closed."""
+    async def _deliver(
+        self, job: Job, address: Address | Failed, reserved: Reserved | None = None
+    ) -> tuple[datetime | None, bool]:
+        """Send the job's remaining parts: (the time its gate opens again if it was closed,
+        whether every part was accepted).
+
+        ``reserved``: the slot the round's claim took for the next part. It is used while the
+        claim is fresh (a quarter of the lease and of the gate's window): the lease is then
+        surely still ours and the slot inside the window. Otherwise, and for later parts, the
+        lease is renewed and a slot reserved right before the send, as a step of its own.
+        """
         if isinstance(address, Failed):
             await self._finish(job, "dead", address.error, alert=address.alert)
-            return None
+            return None, False
         gate = self._gate(address)
         if address.kind == "customer_group" and self.confirmed_sends is not None:
             # One task per delivery, never split: each one uses a slot of the group's month.
             outcome = await self.confirmed_sends.submit(job, address, owner=self.owner)
             if outcome is not None:
-                await self._record(job, gate, outcome, 0, 1, self.clock.now())
-            return None
+                await self._record(job, gate, outcome, 0, 1, None)
+            return None, False
         parts = self._parts(job.payload, address)
         lease = timedelta(seconds=self.config.lease_seconds)
+        fresh = min(lease, gate.window) / 4
         for index in range(job.parts_sent, len(parts)):
-            reserved_at = self.clock.now()
-            leased, retry_at = await self._group.run(
-                partial(self._reserve, job=job, gate=gate, at=reserved_at, lease=lease),
-                locks=(gate.key,),
-            )
-            if not leased:
-                log.warning("delivery %s: lease lost before sending; left to its owner", job.id)
-                return None
-            if retry_at is not None:
-                return retry_at
+            if reserved is not None and self.clock.now() - reserved.at < fresh:
+                slot, retry_at = reserved.slot, reserved.opens_at
+            else:
+                leased, slot, retry_at = await self._group.run(
+                    partial(self._reserve, job=job, gate=gate, at=self.clock.now(), lease=lease),
+                    locks=(gate.key,),
+                )
+                if not leased:
+                    log.warning(
+                        "delivery %s: lease lost before sending; left to its owner", job.id
+                    )
+                    return None, False
+            reserved = None
+            if slot is None:
+                return retry_at, False
             outcome = await self._send(address, parts[index])
-            if not await self._record(job, gate, outcome, index, len(parts), reserved_at):
-                return None
-        return None
+            if isinstance(outcome, Sent) and not outcome.invalid_recipients:
+                last = index + 1 == len(parts)
+                await self._group.run_bulk(
+                    self._record_sent, _SentPart(job.id, slot, index + 1, last)
+                )
+                continue
+            if not await self._record(job, gate, outcome, index, len(parts), slot):
+                return None, isinstance(outcome, Sent)
+        return None, True
 
     async def _hold_back(self, job: Job, until: datetime) -> None:
         """Everything due for ``job``'s target waits until ``until`` (our leases released)."""
@@ -261,26 +389,27 @@ class DeliveryWorker:
         outcome: Outcome,
         index: int,
         total: int,
-        reserved_at: datetime,
+        slot: int | None,
     ) -> bool:
         """Write the outcome of one part at once; True to go on with the next part."""
         now = self.clock.now()
         return await self._group.run(
-            lambda tx: self._record_in(tx, job, gate, outcome, index, total, reserved_at, now)
+            lambda tx: self._record_in(tx, job, gate, outcome, index, total, slot, now)
         )
 
     async def _reserve(
         self, tx: Tx, *, job: Job, gate: Gate, at: datetime, lease: timedelta
-    ) -> tuple[bool, datetime | None]:
-        """Before a send: (still leased?, when the gate opens if it is closed now)."""
+    ) -> tuple[bool, int | None, datetime | None]:
+        """Before a send: (still leased?, the slot reserved, when the gate opens if not)."""
         # Re-check (and extend) the lease right before sending: a batch can outlive its lease,
         # and once another worker has claimed the delivery, sending it here too would be a
         # duplicate outside the crash window.
         if not await tx.deliveries.renew_lease(job.id, owner=self.owner, now=at, lease=lease):
-            return False, None
+            return False, None, None
         # A closed gate: the caller holds the job back with the rest of its target's messages.
-        retry_at = await tx.gates.reserve(gate.key, limit=gate.limit, window=gate.window, now=at)
-        return True, retry_at
+        request = SlotRequest(gate.key, gate.limit, gate.window)
+        slots = (await tx.gates.reserve_slots([request], now=at))[gate.key]
+        return True, (slots.ids[0] if slots.ids else None), slots.opens_at
 
     async def _record_in(
         self,
@@ -290,14 +419,15 @@ class DeliveryWorker:
         outcome: Outcome,
         index: int,
         total: int,
-        reserved_at: datetime,
+        slot: int | None,
         now: datetime,
     ) -> bool:
         # The slot was logged when reserved, before the request left; WeCom counts it
         # when it arrives. Moving it to now (≥ arrival) keeps the gate's window from
         # opening early by the request's latency, which could otherwise put limit + 1
         # messages into one of WeCom's windows.
-        await tx.gates.settle(gate.key, reserved_at=reserved_at, sent_at=now)
+        if slot is not None:
+            await tx.gates.settle_slots([slot], sent_at=now)
         match outcome:
             case Sent(invalid):
                 if invalid:
@@ -345,10 +475,13 @@ class DeliveryWorker:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _resolve(self, tx: Tx, job: Job) -> Address | Failed:
-        if job.channel in ("member", "wechat"):
-            route = member_route if job.channel == "member" else openid_route
-            return await route(tx, job.target, self.wechat, self.clock.now())
+    async def _resolve(
+        self, tx: Tx, job: Job, members: Mapping[str, Member] | None = None
+    ) -> Address | Failed:
+        if job.channel == "member":
+            return await member_route(tx, job.target, self.wechat, self.clock.now(), known=members)
+        if job.channel == "wechat":
+            return await openid_route(tx, job.target, self.wechat, self.clock.now())
         if job.channel == "response_url":
             return Address("response_url", job.target, f"aibot-response:{job.id}")
         if job.channel == "card_update":

@@ -19,7 +19,7 @@ class Repo:
         module = postgresql if self.dialect == "postgresql" else sqlite
         return module.insert(table)
 
-    async def changed(self, statement: Any) -> int:
+    async def changed(self, statement: Any, params: dict[str, Any] | None = None) -> int:
         """Run an INSERT/UPDATE/DELETE; how many rows it touched."""
-        result = cast(CursorResult[Any], await self.session.execute(statement))
+        result = cast(CursorResult[Any], await self.session.execute(statement, params))
         return int(result.rowcount or 0)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, distinct, func, select
+from sqlalchemy import Table, bindparam, delete, distinct, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import (
     CalendarDay,
@@ -27,6 +28,48 @@ class PeriodCount:
     checked: int
 
 
+# A check-in's statements, built once (building and cache-keying them was a good part of what a
+# check-in cost): what a 1:1 check-in counts for, the insert, the streak's periods, the progress.
+_OF_STUDY_GROUP = (
+    select(Group, Campaign)
+    .join(GroupMember, GroupMember.group_id == Group.id)
+    .outerjoin(Campaign, Campaign.group_id == Group.id)
+    .where(GroupMember.member_id == bindparam("member_id"), Group.kind == "study_group")
+    .order_by(Group.id)
+    .limit(1)
+)
+_checkins = cast(Table, CheckIn.__table__)
+_ADD_IF_NEW = {
+    name: module.insert(_checkins).on_conflict_do_nothing(
+        index_elements=["campaign_id", "member_id", "period_start"]
+    )
+    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+_PERIODS_OF = (
+    select(_checkins.c.period_start)
+    .where(
+        _checkins.c.campaign_id == bindparam("campaign_id"),
+        _checkins.c.member_id == bindparam("member_id"),
+    )
+    .order_by(_checkins.c.period_start.desc())
+)
+_group_members = cast(Table, GroupMember.__table__)
+_PROGRESS = select(
+    select(func.count())
+    .select_from(_group_members)
+    .where(_group_members.c.group_id == bindparam("group_id"))
+    .scalar_subquery(),
+    select(func.count(distinct(_checkins.c.member_id)))
+    .join(_group_members, _group_members.c.member_id == _checkins.c.member_id)
+    .where(
+        _checkins.c.campaign_id == bindparam("campaign_id"),
+        _checkins.c.period_start == bindparam("period_start", type_=_checkins.c.period_start.type),
+        _group_members.c.group_id == bindparam("group_id"),
+    )
+    .scalar_subquery(),
+)
+
+
 class CampaignRepo(Repo):
     async def get(self, campaign_id: int) -> Campaign | None:
         return await self.session.get(Campaign, campaign_id)
@@ -37,16 +80,7 @@ class CampaignRepo(Repo):
     async def of_study_group(self, member_id: int) -> tuple[Group | None, Campaign | None]:
         """The member's (first) study group and its campaign, if any, in one query: what a
         1:1 check-in counts for."""
-        row = (
-            await self.session.execute(
-                select(Group, Campaign)
-                .join(GroupMember, GroupMember.group_id == Group.id)
-                .outerjoin(Campaign, Campaign.group_id == Group.id)
-                .where(GroupMember.member_id == member_id, Group.kind == "study_group")
-                .order_by(Group.id)
-                .limit(1)
-            )
-        ).first()
+        row = (await self.session.execute(_OF_STUDY_GROUP, {"member_id": member_id})).first()
         return (row[0], row[1]) if row is not None else (None, None)
 
     async def active(self) -> list[Campaign]:
@@ -91,35 +125,15 @@ class CheckInRepo(Repo):
         common case, where ``find`` + ``add`` took two. Not for personal records: their
         ``campaign_id`` is NULL, which a unique key never matches."""
         assert values.get("campaign_id") is not None, "personal records go through find/add"
-        statement = (
-            self.upsert_insert(CheckIn)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["campaign_id", "member_id", "period_start"])
-        )
-        return bool(await self.changed(statement))
+        return bool(await self.changed(_ADD_IF_NEW[self.dialect], values))
 
     async def progress(
         self, campaign_id: int, period_start: date, group_id: int
     ) -> tuple[int, int]:
         """(members of the group, of whom checked in for the period) in one query: the
         ``已打卡 17/25`` of a check-in's answer."""
-        members = (
-            select(func.count())
-            .select_from(GroupMember)
-            .where(GroupMember.group_id == group_id)
-            .scalar_subquery()
-        )
-        checked = (
-            select(func.count(distinct(CheckIn.member_id)))
-            .join(GroupMember, GroupMember.member_id == CheckIn.member_id)
-            .where(
-                CheckIn.campaign_id == campaign_id,
-                CheckIn.period_start == period_start,
-                GroupMember.group_id == group_id,
-            )
-            .scalar_subquery()
-        )
-        total, done = (await self.session.execute(select(members, checked))).one()
+        params = {"group_id": group_id, "campaign_id": campaign_id, "period_start": period_start}
+        total, done = (await self.session.execute(_PROGRESS, params)).one()
         return int(total or 0), int(done or 0)
 
     async def checked_member_ids(self, campaign_id: int, period_start: date) -> set[int]:
@@ -132,12 +146,8 @@ class CheckInRepo(Repo):
 
     async def periods_of(self, campaign_id: int, member_id: int) -> list[date]:
         """The period starts a member checked in for, newest first."""
-        rows = await self.session.scalars(
-            select(CheckIn.period_start)
-            .where(CheckIn.campaign_id == campaign_id, CheckIn.member_id == member_id)
-            .order_by(CheckIn.period_start.desc())
-        )
-        return list(rows)
+        params = {"campaign_id": campaign_id, "member_id": member_id}
+        return list(await self.session.scalars(_PERIODS_OF, params))
 
     async def periods_of_members(
         self, campaign_id: int, member_ids: Iterable[int], since: date

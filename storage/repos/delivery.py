@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
+    Integer,
     Table,
     and_,
     bindparam,
@@ -22,6 +23,8 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import CursorResult
 
 from storage.models import AccessToken, Delivery, GateCooldown, SendLogEntry
@@ -34,6 +37,58 @@ class OutboxStats:
     overdue: int
     dead: int
     sent: int
+
+
+# The worker's hot path, built once: a round's claim returning only the columns a job needs,
+# and the batch of sent deliveries settled in one statement.
+_deliveries = cast(Table, Delivery.__table__)
+_d = _deliveries.c
+_JOB_COLUMNS = (_d.id, _d.channel, _d.target, _d.payload, _d.attempts, _d.parts_sent)
+
+
+def _claim_statement(*, skip_locked: bool) -> Any:
+    now = bindparam("p_now", type_=_d.next_attempt_at.type)
+    due = (
+        select(_d.id)
+        .where(
+            _d.status == "pending",
+            _d.next_attempt_at <= now,
+            or_(_d.lease_until.is_(None), _d.lease_until < now),
+        )
+        .order_by(_d.next_attempt_at, _d.id)
+        .limit(bindparam("p_limit", type_=Integer()))
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(_deliveries)
+        .where(_d.id.in_(due.scalar_subquery()))
+        .values(
+            lease_owner=bindparam("p_owner", type_=_d.lease_owner.type),
+            lease_until=bindparam("p_until", type_=_d.lease_until.type),
+        )
+        .returning(*_JOB_COLUMNS, _d.next_attempt_at)
+    )
+
+
+_CLAIM = {
+    "sqlite": _claim_statement(skip_locked=False),
+    "postgresql": _claim_statement(skip_locked=True),
+}
+_ENQUEUE = {
+    name: module.insert(_deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    for name, module in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
+}
+_MARK_SENT = (
+    update(_deliveries)
+    .where(_d.id.in_(bindparam("p_ids", expanding=True)), _d.status == "pending")
+    .values(
+        status="sent",
+        sent_at=bindparam("p_now", type_=_d.sent_at.type),
+        lease_owner=None,
+        lease_until=None,
+    )
+)
 
 
 class DeliveryRepo(Repo):
@@ -49,23 +104,19 @@ class DeliveryRepo(Repo):
         deadline: datetime | None = None,
     ) -> bool:
         """Queue one message; False if a delivery with this idempotency key already exists."""
-        statement = (
-            self.upsert_insert(Delivery)
-            .values(
-                idempotency_key=key,
-                channel=channel,
-                target=target,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                parts_sent=0,
-                next_attempt_at=send_at or now,
-                deadline=deadline,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
-        result = await self.session.execute(statement)
+        values = {
+            "idempotency_key": key,
+            "channel": channel,
+            "target": target,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "parts_sent": 0,
+            "next_attempt_at": send_at or now,
+            "deadline": deadline,
+            "created_at": now,
+        }
+        result = await self.session.execute(_ENQUEUE[self.dialect], values)
         return bool(cast(CursorResult[Any], result).rowcount)
 
     async def claim(
@@ -98,6 +149,22 @@ class DeliveryRepo(Repo):
         )
         rows = await self.session.scalars(statement)
         return sorted(rows, key=lambda d: (d.next_attempt_at, d.id))
+
+    async def claim_jobs(
+        self, *, owner: str, now: datetime, limit: int, lease: timedelta
+    ) -> list[Any]:
+        """:meth:`claim` for the worker: rows of (id, channel, target, payload, attempts,
+        parts_sent), no entities, from a statement built once; soonest first."""
+        rows = await self.session.execute(
+            _CLAIM[self.dialect],
+            {"p_now": now, "p_limit": limit, "p_owner": owner, "p_until": now + lease},
+        )
+        return sorted(rows, key=lambda r: (r.next_attempt_at, r.id))
+
+    async def mark_sent_many(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        """:meth:`mark_sent` for a batch, in one statement."""
+        if delivery_ids:
+            await self.session.execute(_MARK_SENT, {"p_ids": list(delivery_ids), "p_now": now})
 
     async def renew_lease(
         self, delivery_id: int, *, owner: str, now: datetime, lease: timedelta
@@ -296,6 +363,47 @@ _GATE_STATE = union_all(
     ),
 )
 _LOG_SEND = insert(_send_log)
+# The same for a set of gates at once (a worker round's), and its new slots with their ids.
+_GATES_STATE = union_all(
+    select(
+        _cooldowns.c.gate, _cooldowns.c.until.label("at"), literal(True).label("cooling")
+    ).where(
+        _cooldowns.c.gate.in_(bindparam("gates", expanding=True)),
+        _cooldowns.c.until > bindparam("now", type_=_cooldowns.c.until.type),
+    ),
+    select(_send_log.c.gate, _send_log.c.at, literal(False)).where(
+        _send_log.c.gate.in_(bindparam("gates", expanding=True)),
+        _send_log.c.at > bindparam("since", type_=_send_log.c.at.type),
+    ),
+)
+_LOG_SENDS = insert(_send_log).returning(_send_log.c.id, sort_by_parameter_order=True)
+_SETTLE_SLOTS = (
+    update(_send_log)
+    .where(
+        _send_log.c.id.in_(bindparam("p_ids", expanding=True)),
+        _send_log.c.at < bindparam("p_at", type_=_send_log.c.at.type),
+    )
+    .values(at=bindparam("p_at", type_=_send_log.c.at.type))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRequest:
+    """Up to ``count`` sends through ``gate`` (at most ``limit`` per ``window``)."""
+
+    gate: str
+    limit: int
+    window: timedelta
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Slots:
+    """What a gate granted: the reserved slots' ids (up to the count asked), and when the
+    gate opens again if it granted fewer."""
+
+    ids: tuple[int, ...]
+    opens_at: datetime | None
 
 
 class GateRepo(Repo):
@@ -337,6 +445,52 @@ class GateRepo(Repo):
             return recent[len(recent) - limit] + window
         await self.session.execute(_LOG_SEND, {"gate": gate, "at": now})
         return None
+
+    async def reserve_slots(
+        self, requests: Sequence[SlotRequest], *, now: datetime
+    ) -> dict[str, Slots]:
+        """:meth:`reserve` for several gates, several slots each, in three statements (lock,
+        read, insert) whatever their number: a worker round's reservations at once."""
+        if not requests:
+            return {}
+        assert len({r.gate for r in requests}) == len(requests), "one request per gate"
+        await self.lock(r.gate for r in requests)
+        longest = max(r.window for r in requests)
+        rows = await self.session.execute(
+            _GATES_STATE, {"gates": [r.gate for r in requests], "now": now, "since": now - longest}
+        )
+        cooling: dict[str, datetime] = {}
+        recent: dict[str, list[datetime]] = {}
+        for gate, at, cool in rows:
+            if cool:
+                cooling[gate] = at
+            else:
+                recent.setdefault(gate, []).append(at)
+        granted: dict[str, tuple[int, datetime | None]] = {}
+        for r in requests:
+            if r.gate in cooling:
+                granted[r.gate] = (0, cooling[r.gate])
+                continue
+            window = sorted(at for at in recent.get(r.gate, ()) if at > now - r.window)
+            free = max(0, r.limit - len(window))
+            count = min(r.count, free)
+            # With no slot left, the next opens when the oldest of the last ``limit`` leaves.
+            taken = [*window, *([now] * count)]
+            opens = taken[len(taken) - r.limit] + r.window if count < r.count else None
+            granted[r.gate] = (count, opens)
+        wanted = [{"gate": gate, "at": now} for gate, (n, _) in granted.items() for _ in range(n)]
+        ids = list(await self.session.scalars(_LOG_SENDS, wanted)) if wanted else []
+        found: dict[str, Slots] = {}
+        start = 0
+        for gate, (n, opens) in granted.items():
+            found[gate] = Slots(tuple(ids[start : start + n]), opens)
+            start += n
+        return found
+
+    async def settle_slots(self, slot_ids: Sequence[int], *, sent_at: datetime) -> None:
+        """:meth:`settle` for the slots of a batch (by their ids), in one statement."""
+        if slot_ids:
+            await self.session.execute(_SETTLE_SLOTS, {"p_ids": list(slot_ids), "p_at": sent_at})
 
     async def settle(self, gate: str, *, reserved_at: datetime, sent_at: datetime) -> None:
         """Move the slot reserved at ``reserved_at`` to ``sent_at``, when the send was done.

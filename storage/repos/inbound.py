@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import Alert, CallbackNonce, DialogState, InboundMessage
 from storage.repos.base import Repo
+
+# Every callback's first statement, built once per dialect: the message under its dedup key.
+_inbound = cast(Table, InboundMessage.__table__)
+_RECORD = {
+    name: module.insert(_inbound).on_conflict_do_nothing(index_elements=["dedup_key"])
+    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
+}
 
 
 class InboundRepo(Repo):
@@ -51,22 +59,18 @@ class InboundRepo(Repo):
         received_at: datetime,
     ) -> bool:
         """Store an accepted message; False if its key was seen before (a WeCom retry)."""
-        statement = (
-            self.upsert_insert(InboundMessage)
-            .values(
-                dedup_key=dedup_key,
-                channel=channel,
-                sender=sender,
-                chat_id=chat_id,
-                msg_type=msg_type,
-                content=content,
-                raw=raw,
-                sent_at=sent_at,
-                received_at=received_at,
-            )
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-        )
-        return bool(await self.changed(statement))
+        values = {
+            "dedup_key": dedup_key,
+            "channel": channel,
+            "sender": sender,
+            "chat_id": chat_id,
+            "msg_type": msg_type,
+            "content": content,
+            "raw": raw,
+            "sent_at": sent_at,
+            "received_at": received_at,
+        }
+        return bool(await self.changed(_RECORD[self.dialect], values))
 
     async def count(self) -> int:
         return int(
@@ -80,8 +84,20 @@ class InboundRepo(Repo):
 
 
 class DialogRepo(Repo):
+    def __init__(self, session: Any, dialect: str) -> None:
+        super().__init__(session, dialect)
+        self._absent: set[tuple[str, str]] = set()
+
+    def known_absent(self, chat: str, userid: str) -> None:
+        """This transaction has already seen that (chat, user) has no dialog: :meth:`get`
+        answers None without a query until :meth:`save` opens one. (The pipeline learns it
+        with the sender's member, in the same statement.)"""
+        self._absent.add((chat, userid))
+
     async def get(self, chat: str, userid: str, now: datetime) -> DialogState | None:
         """The dialog of (chat, user), expired or not: the caller decides what expiry means."""
+        if (chat, userid) in self._absent:
+            return None  # no row: FOR UPDATE would have locked nothing either
         query = select(DialogState).where(DialogState.chat == chat, DialogState.userid == userid)
         if self.dialect == "postgresql":
             query = query.with_for_update()  # the per-(chat, user) lock across processes
@@ -110,6 +126,7 @@ class DialogRepo(Repo):
             .values(chat=chat, userid=userid, **values)
             .on_conflict_do_update(index_elements=["chat", "userid"], set_=values)
         )
+        self._absent.discard((chat, userid))
         await self.session.execute(statement)
 
     async def end(self, chat: str, userid: str) -> None:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
-from storage.models import Group, GroupMember, Member
+from storage.models import DialogState, Group, GroupMember, Member
 from storage.repos.base import Repo
+
+# The pipeline's first read, built once: the sender's member and whether they have a dialog
+# open in the chat (so that the dispatcher need not look for one that is not there).
+_SENDER = select(
+    Member,
+    select(DialogState.kind)
+    .where(DialogState.chat == bindparam("chat"), DialogState.userid == bindparam("userid"))
+    .exists(),
+).where(Member.userid == bindparam("userid"))
+_BY_USERID = select(Member).where(Member.userid == bindparam("userid"))
 
 
 class MemberRepo(Repo):
@@ -16,7 +26,24 @@ class MemberRepo(Repo):
         return await self.session.get(Member, member_id)
 
     async def by_userid(self, userid: str) -> Member | None:
-        return await self.session.scalar(select(Member).where(Member.userid == userid))
+        return await self.session.scalar(_BY_USERID, {"userid": userid})
+
+    async def sender(self, userid: str, chat: str) -> tuple[Member | None, bool]:
+        """The member with ``userid``, and whether (chat, userid) has a dialog row, in one
+        query; (None, False) for someone not in the roster."""
+        row = (await self.session.execute(_SENDER, {"userid": userid, "chat": chat})).first()
+        return (row[0], bool(row[1])) if row is not None else (None, False)
+
+    async def by_userids(self, userids: Iterable[str]) -> dict[str, Member]:
+        """The members of ``userids`` that are in the roster, by userid, in one query."""
+        rows = await self.session.scalars(select(Member).where(Member.userid.in_(list(userids))))
+        return {m.userid: m for m in rows if m.userid}
+
+    async def by_ids(self, member_ids: Iterable[int]) -> list[Member]:
+        """The members of ``member_ids`` (loaded into the session: ``get`` then needs no query)."""
+        return list(
+            await self.session.scalars(select(Member).where(Member.id.in_(list(member_ids))))
+        )
 
     async def by_mobile(self, mobile: str) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.mobile == mobile))
@@ -58,6 +85,10 @@ class MemberRepo(Repo):
 class GroupRepo(Repo):
     async def get(self, group_id: int) -> Group | None:
         return await self.session.get(Group, group_id)
+
+    async def by_ids(self, group_ids: Iterable[int]) -> list[Group]:
+        """The groups of ``group_ids`` (loaded into the session: ``get`` then needs no query)."""
+        return list(await self.session.scalars(select(Group).where(Group.id.in_(list(group_ids)))))
 
     async def by_name(self, name: str) -> Group | None:
         return await self.session.scalar(select(Group).where(Group.name == name))
