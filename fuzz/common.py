@@ -1,7 +1,7 @@
 """What both atheris harnesses share: the repository on ``sys.path``, a libFuzzer dictionary
 made of the parsers' vocabulary, and argv handling.
 
-Run a harness from the repository root (see README, "Fuzzing"); every libFuzzer flag works
+Run a harness from the repository root (see docs/faults.md, "Fuzzing"); every libFuzzer flag works
 (``-runs=N``, ``-max_total_time=S``, a corpus directory to keep what it finds).
 """
 

@@ -13,7 +13,7 @@ for "a server on this database", which is what matters.
 - PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock_shared`` /
   ``pg_try_advisory_lock``) on a connection the server keeps open. If the database server
   restarts, the lock goes with the connection; the next restore then finds no holder even
-  though servers run — stop them first (the README's procedure says so).
+  though servers run — stop them first (docs/operations.md's procedure says so).
 """
 
 from __future__ import annotations

@@ -337,7 +337,7 @@ async def test_admins_are_told_weekly_until_the_year_is_entered(cfg: Config) -> 
         assert not await bot.fast_forward(shanghai(2027, 2, 1, 12, 0))
 
 
-# --- watching time pass from the command line (the README's walkthrough) ---------------------
+# --- watching time pass from the command line (docs/usage.md's walkthrough) -----------------
 
 ROSTER = Path(__file__).resolve().parent.parent / "examples" / "roster.csv"
 

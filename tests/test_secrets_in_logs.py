@@ -14,7 +14,7 @@ Two views of the log:
   not log a secret in the first place — the redaction filter is the second line, not the
   first;
 - the stderr of ``lvzhi serve`` at ``[log] level = "DEBUG"``, with the secrets given through
-  the environment as the README says to: what an operator's log file would hold.
+  the environment as docs/deployment.md says to: what an operator's log file would hold.
 """
 
 from __future__ import annotations
