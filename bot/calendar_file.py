@@ -68,7 +68,7 @@ def read_arrangement(
     elif name.lower().endswith(".csv"):
         year, noted, days = None, "", _from_csv(text)
     else:
-        raise ArrangementError("只能导入 .toml 或 .csv 文件（格式见 README「节假日日历」）。")
+        raise ArrangementError("只能导入 .toml 或 .csv 文件（格式见 docs/calendar.md）。")
     return checked(year, source or noted, days, force=force)
 
 
