@@ -247,7 +247,8 @@ class CalendarWarningSource:
             f"{SYSTEM_ALERT}{year}年的节假日安排还没有录入，打卡提醒、定期通知和督办清单暂按"
             f"临时日历安排：只放法定假日（元旦、春节除夕至初三、清明、劳动节两天、端午、中秋、"
             f"国庆三天）和周末，不含调休上班和补假。国务院公布{year}年放假安排后，请升级 "
-            f"chinesecalendar 后重启，或用「lvzhi calendar import 文件」录入（格式见 docs/calendar.md），"
+            f"chinesecalendar 后重启，或用「lvzhi calendar import 文件」录入"
+            f"（格式见 docs/calendar.md），"
             f"查看：lvzhi calendar show {year}。确认沿用临时日历：lvzhi calendar confirm {year} "
             f"--provisional。"
         )
