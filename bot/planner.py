@@ -14,7 +14,7 @@ SQLAlchemy job store cannot be shared by processes and would block the loop (doc
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -25,10 +25,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.messages import Outgoing
+from bot.messages import Outgoing, member_address
 from bot.quiet import EARLY, QuietHours
 from bot.workcalendar import SpecialDay, WorkCalendar, chinesecalendar_days
 from storage import Database, Tx
+from storage.models import Member
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,15 @@ class Occurrence:
 class Planned:
     key: str
     out: Outgoing
+
+
+def privately(key: str, text: str, members: Iterable[Member]) -> list[Planned]:
+    """The same text to each of ``members`` privately, one delivery each under
+    ``{key}:{member address}`` (so an occurrence reaches nobody twice)."""
+    return [
+        Planned(f"{key}:{member_address(m)}", Outgoing(text, to_member=member_address(m)))
+        for m in members
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from bot.messages import SYSTEM_ALERT, Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned
+from bot.planner import Occurrence, PlanEnv, Planned, privately
 from handlers.checkin_chart import weekly_chart
 from handlers.checkin_rules import PushSpec, is_required, push_time, streak
 from handlers.common import names
@@ -253,10 +253,4 @@ class CalendarWarningSource:
             f"--provisional。"
         )
         admins = await tx.members.by_role("admin") or await tx.members.by_role("secretary")
-        return [
-            Planned(
-                f"{occurrence.key}:{member_address(m)}",
-                Outgoing(text, to_member=member_address(m)),
-            )
-            for m in admins
-        ]
+        return privately(occurrence.key, text, admins)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.messages import Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned
+from bot.planner import Occurrence, PlanEnv, Planned, privately
 from handlers.meetings import headcount, meeting_line
 from handlers.notices_common import mention_posts, when
 from storage import Tx
@@ -85,13 +85,7 @@ class MeetingSource:
             text = "【回执汇总】" + headcount(meeting, rows, zone)
             author = await tx.members.get(meeting.author_id) if meeting.author_id else None
             office = [author] if author else await tx.members.by_role("secretary", "admin")
-            return [
-                Planned(
-                    f"{key}:office:{member_address(m)}",
-                    Outgoing(text, to_member=member_address(m)),
-                )
-                for m in office
-            ]
+            return privately(f"{key}:office", text, office)
         if kind == "start":
             return [
                 Planned(

@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, time, timedelta
 
-from bot.messages import Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned
+from bot.messages import Outgoing
+from bot.planner import Occurrence, PlanEnv, Planned, privately
 from handlers.reports_dialog import DIALOG
 from handlers.reports_workflow import PENDING_REVIEW, STATE_NAMES, waited
 from storage import Tx
@@ -70,13 +70,7 @@ class ReviewNudgeSource:
             f"「采用 / 退回 / 不予采用 {report.number}」审核。"
         )
         office = await tx.members.by_role("secretary") or await tx.members.by_role("admin")
-        return [
-            Planned(
-                f"{occurrence.key}:{member_address(m)}",
-                Outgoing(text, to_member=member_address(m)),
-            )
-            for m in office
-        ]
+        return privately(occurrence.key, text, office)
 
 
 def _draft_key(prefix: str, chat: str, userid: str, expires_at: datetime) -> str:

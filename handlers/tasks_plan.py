@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from bot.messages import Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned
+from bot.planner import Occurrence, PlanEnv, Planned, privately
 from handlers.common import names
 from handlers.notices_common import number, preview
 from handlers.tasks import colour_of, deadline_text
@@ -121,10 +121,6 @@ class TaskSource:
             [f"【三色督办】{day.month}月{day.day}日 红黄督办清单（{len(lines)}项）："]
             + [line for *_, line in sorted(lines)]
         )
-        return [
-            Planned(
-                f"{occurrence.key}:office:{member_address(m)}",
-                Outgoing(text, to_member=member_address(m)),
-            )
-            for m in await tx.members.by_role("secretary", "admin")
-        ]
+        return privately(
+            f"{occurrence.key}:office", text, await tx.members.by_role("secretary", "admin")
+        )

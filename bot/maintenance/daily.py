@@ -20,8 +20,8 @@ from bot.config import Config
 from bot.maintenance.archive import keep_newest
 from bot.maintenance.backup import SUCCESS_MARK, backup_dir, make_backup
 from bot.maintenance.retention import prune
-from bot.messages import SYSTEM_ALERT, Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned
+from bot.messages import SYSTEM_ALERT
+from bot.planner import Occurrence, PlanEnv, Planned, privately
 from storage import Database, Tx
 
 log = logging.getLogger(__name__)
@@ -138,10 +138,4 @@ class BackupAlertSource:
                 f"备份目录（{folder}），并在服务器上运行「lvzhi backup」。"
             )
         admins = await tx.members.by_role("admin") or await tx.members.by_role("secretary")
-        return [
-            Planned(
-                f"{occurrence.key}:{member_address(m)}",
-                Outgoing(text, to_member=member_address(m)),
-            )
-            for m in admins
-        ]
+        return privately(occurrence.key, text, admins)

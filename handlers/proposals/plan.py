@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from bot.config import ProposalsConfig
 from bot.messages import Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned
+from bot.planner import Occurrence, PlanEnv, Planned, privately
 from handlers.proposals.workflow import DUE
 from handlers.tasks_parse import COLOUR_NAMES, Colour, nudge_offsets, task_colour
 from handlers.tasks_plan import LIST_GRACE, clock
@@ -128,10 +128,6 @@ class ProposalSource:
         if pending:
             lines.append(f"待确认履职登记 {pending} 条，发送「待确认履职」查看。")
         text = "\n".join(lines)
-        return [
-            Planned(
-                f"{occurrence.key}:office:{member_address(m)}",
-                Outgoing(text, to_member=member_address(m)),
-            )
-            for m in await tx.members.by_role("secretary", "admin")
-        ]
+        return privately(
+            f"{occurrence.key}:office", text, await tx.members.by_role("secretary", "admin")
+        )

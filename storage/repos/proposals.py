@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, distinct, func, select, update
+from sqlalchemy import case, distinct, func, select
 
 from storage.models import Member
 from storage.models_proposals import (
@@ -44,27 +44,8 @@ class ProposalRepo(Repo):
     # -- numbering -----------------------------------------------------------------------------
 
     async def next_seq(self, year: int) -> int:
-        seq = await self._increment(year)
-        if seq is None:
-            await self.session.execute(
-                self.upsert_insert(ProposalCounter)
-                .values(year=year, last=0)
-                .on_conflict_do_nothing(index_elements=["year"])
-            )
-            seq = await self._increment(year)
-        assert seq is not None
-        return seq
-
-    async def _increment(self, year: int) -> int | None:
-        result = await self.session.execute(
-            update(ProposalCounter)
-            .where(ProposalCounter.year == year)
-            .values(last=ProposalCounter.last + 1)
-            .returning(ProposalCounter.last)
-            .execution_options(synchronize_session=False)
-        )
-        value = result.scalar_one_or_none()
-        return None if value is None else int(value)
+        """The next sequence number of ``year`` (:meth:`Repo.next_in_year`)."""
+        return await self.next_in_year(ProposalCounter, year)
 
     # -- proposals and signers -----------------------------------------------------------------
 

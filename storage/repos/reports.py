@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from storage.models import Member
 from storage.models_reports import (
@@ -75,31 +75,8 @@ class ReportRepo(Repo):
     # -- numbering -----------------------------------------------------------------------------
 
     async def next_seq(self, year: int) -> int:
-        """The next sequence number of ``year``; the counter row stays locked until commit.
-
-        The year's first submission creates the row. Two doing so at once: the second INSERT
-        waits for the first to commit, does nothing, and its UPDATE then sees the row."""
-        seq = await self._increment(year)
-        if seq is None:
-            await self.session.execute(
-                self.upsert_insert(ReportCounter)
-                .values(year=year, last=0)
-                .on_conflict_do_nothing(index_elements=["year"])
-            )
-            seq = await self._increment(year)
-        assert seq is not None
-        return seq
-
-    async def _increment(self, year: int) -> int | None:
-        result = await self.session.execute(
-            update(ReportCounter)
-            .where(ReportCounter.year == year)
-            .values(last=ReportCounter.last + 1)
-            .returning(ReportCounter.last)
-            .execution_options(synchronize_session=False)
-        )
-        value = result.scalar_one_or_none()
-        return None if value is None else int(value)
+        """The next sequence number of ``year`` (:meth:`Repo.next_in_year`)."""
+        return await self.next_in_year(ReportCounter, year)
 
     # -- reports and submitters ----------------------------------------------------------------
 
