@@ -11,6 +11,7 @@ from storage.repos.console_views import ConsoleViews
 from storage.repos.delivery import DeliveryRepo, GateRepo, TokenRepo
 from storage.repos.duty import DutyRepo
 from storage.repos.inbound import AlertRepo, DialogRepo, InboundRepo
+from storage.repos.media import MediaRepo
 from storage.repos.members import GroupRepo, MemberRepo
 from storage.repos.notices import MeetingRepo, NoticeRepo, TaskRepo
 from storage.repos.proposals import ActivityRepo, ProposalRepo
@@ -46,6 +47,7 @@ class Tx:
         self.reports = ReportRepo(session, dialect)
         self.proposals = ProposalRepo(session, dialect)
         self.activities = ActivityRepo(session, dialect)
+        self.media = MediaRepo(session, dialect)
         self.duty = DutyRepo(session, dialect)
         self.console = ConsoleRepo(session, dialect)
         self.wechat = WeChatRepo(session, dialect)
