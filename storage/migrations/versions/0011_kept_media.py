@@ -64,39 +64,6 @@ def upgrade() -> None:
         .values(status="expired", last_error=EXPIRED)
     )
 
-    op.create_table(
-        "activity_attachments",
-        sa.Column("id", ID, nullable=False),
-        sa.Column("activity_id", ID, nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("media_id", sa.String(length=200), nullable=False),
-        sa.Column("filename", sa.String(length=200), nullable=False),
-        sa.Column("received_at", TS, nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("stored_ref", sa.String(length=500), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.String(length=500), nullable=False),
-        sa.Column("fetched_at", TS, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["activity_id"],
-            ["activities.id"],
-            name=op.f("fk_activity_attachments_activity_id_activities"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_activity_attachments")),
-    )
-    op.create_index(
-        "ix_activity_attachments_status",
-        "activity_attachments",
-        ["status", "received_at"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_activity_attachments_activity_id"),
-        "activity_attachments",
-        ["activity_id"],
-        unique=False,
-    )
     bind = op.get_bind()
     activities = sa.table(
         "activities",
@@ -139,17 +106,49 @@ def upgrade() -> None:
                     "last_error": EXPIRED if old else "",
                 }
             )
-    if rows:
-        bind.execute(kept.insert(), rows)
+    # Dropped before the new table exists: SQLite rebuilds the table, and dropping the old
+    # one would cascade to rows pointing at it.
     with op.batch_alter_table("activities") as batch:
         batch.drop_column("attachments")
+    op.create_table(
+        "activity_attachments",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("activity_id", ID, nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("media_id", sa.String(length=200), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("received_at", TS, nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("stored_ref", sa.String(length=500), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(length=500), nullable=False),
+        sa.Column("fetched_at", TS, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["activity_id"],
+            ["activities.id"],
+            name=op.f("fk_activity_attachments_activity_id_activities"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_activity_attachments")),
+    )
+    op.create_index(
+        "ix_activity_attachments_status",
+        "activity_attachments",
+        ["status", "received_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_activity_attachments_activity_id"),
+        "activity_attachments",
+        ["activity_id"],
+        unique=False,
+    )
+    if rows:
+        bind.execute(kept.insert(), rows)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("activities") as batch:
-        batch.add_column(sa.Column("attachments", sa.JSON(), nullable=False, server_default="[]"))
     bind = op.get_bind()
-    activities = sa.table("activities", sa.column("id", ID), sa.column("attachments", sa.JSON()))
     kept = sa.table(
         "activity_attachments",
         sa.column("id", ID),
@@ -169,13 +168,17 @@ def downgrade() -> None:
                 "at": row.received_at.isoformat(),
             }
         )
+    # The table goes before SQLite rebuilds ``activities`` (which would cascade to it).
+    op.drop_index(op.f("ix_activity_attachments_activity_id"), table_name="activity_attachments")
+    op.drop_index("ix_activity_attachments_status", table_name="activity_attachments")
+    op.drop_table("activity_attachments")
+    with op.batch_alter_table("activities") as batch:
+        batch.add_column(sa.Column("attachments", sa.JSON(), nullable=False, server_default="[]"))
+    activities = sa.table("activities", sa.column("id", ID), sa.column("attachments", sa.JSON()))
     for activity_id, items in lists.items():
         bind.execute(
             activities.update().where(activities.c.id == activity_id).values(attachments=items)
         )
-    op.drop_index(op.f("ix_activity_attachments_activity_id"), table_name="activity_attachments")
-    op.drop_index("ix_activity_attachments_status", table_name="activity_attachments")
-    op.drop_table("activity_attachments")
     with op.batch_alter_table("proposal_attachments") as batch:
         batch.drop_index("ix_proposal_attachments_status")
         for name in ("fetched_at", "last_error", "attempts", "stored_ref", "status"):
