@@ -64,7 +64,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     stats.add_argument("--year", type=int, required=True)
     stats.add_argument("--xlsx", type=Path)
     stats.set_defaults(run=run_stats)
-    fetch = actions.add_parser("fetch-media", help="fetch attachments' media from WeCom")
+    fetch = actions.add_parser(
+        "fetch-media", help="fetch attachments' media from WeCom (社情民意, 提案, 履职登记)"
+    )
     fetch.set_defaults(run=run_fetch_media)
 
 
