@@ -250,7 +250,8 @@ def media_source(config: Config, wecom: WeComSender | None) -> MediaSource:
 def media_job(
     config: Config, db: Database, wecom: WeComSender | None, clock: Clock
 ) -> Callable[[], Awaitable[object]]:
-    """Fetch the attachments (社情民意) whose WeCom media is still pending, and keep them."""
+    """Fetch the attachments (社情民意, 提案, 履职登记) whose WeCom media is still pending, and
+    keep them."""
     source = media_source(config, wecom)
     store = DirectoryMediaStore(Path(config.reports.media_dir))
 

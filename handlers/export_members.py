@@ -5,7 +5,7 @@ rules themselves (so that a printed table says how it was scored)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from handlers.duty_rules import ScoringRules, load_rules
 from handlers.sheets import DATE, DECIMAL, Column, add_table, new_workbook, to_bytes
 from storage import Database
 from storage.models import Member
-from storage.models_proposals import Activity
+from storage.models_proposals import Activity, ActivityAttachment
 
 MEMBER_COLUMNS = (
     Column("序号", 6),
@@ -38,18 +38,22 @@ async def build_members(db: Database, config: Config, year: int, now: datetime) 
         members = await tx.duty.roster()
         records = await year_records(tx, window, calendar, rules, members)
         activities = await tx.activities.year_rows(window.first_day, window.last_day)
+        kept = await tx.media.of_owners("activity", (a.id for a, _ in activities))
     book = new_workbook()
     _members_sheet(book, records, window)
     for title, key in (("按界别", "sector"), ("按专委会", "committee")):
         _breakdown_sheet(book, title, key, records, rules)
     _points_sheet(book, records, rules)
     _rules_sheet(book, rules)
-    _activities_sheet(book, activities, config)
+    _activities_sheet(book, activities, kept, config)
     return to_bytes(book)
 
 
 def _activities_sheet(
-    book: Workbook, activities: Sequence[tuple[Activity, Member]], config: Config
+    book: Workbook,
+    activities: Sequence[tuple[Activity, Member]],
+    kept: Mapping[int, Sequence[ActivityAttachment]],
+    config: Config,
 ) -> None:
     """履职活动: every registered activity of the year (confirmed ones count in the record)."""
     states = {"pending": "待确认", "confirmed": "已确认", "returned": "已退回"}
@@ -79,7 +83,7 @@ def _activities_sheet(
             a.text,
             states.get(a.state, a.state),
             sources.get(a.source, a.source),
-            len(a.attachments),
+            len(kept.get(a.id, ())),
             a.comment,
         ]
         for a, m in activities

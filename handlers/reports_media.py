@@ -1,12 +1,16 @@
-"""社情民意 attachments: fetching WeCom media before its id expires (3 days) and keeping it.
+"""Attachments (社情民意, 提案, 履职登记): fetching WeCom media before its id expires (3 days)
+and keeping it.
 
-An image or file sent while drafting is recorded with its WeCom ``media_id``
-(``report_attachments``, status ``pending``). :func:`fetch_pending_media` then fetches each
+An image or file sent with a report, a proposal (or its answer) or a registered activity is
+recorded with its WeCom ``media_id`` (``report_attachments``, ``proposal_attachments``,
+``activity_attachments``: the :class:`storage.base.KeptMedia` columns, status ``pending``).
+:func:`fetch_pending_media` then fetches the pending ones of every kind, oldest first,
 through a :class:`MediaSource` and keeps it in a :class:`MediaStore`; an attachment that could
 not be fetched within :data:`MEDIA_LIFETIME` of its arrival ends ``expired`` (WeCom no longer
 has it), one that failed :data:`MAX_ATTEMPTS` times ends ``failed``. The network and disk I/O
 happen outside any transaction; the status is written afterwards. Two fetchers running at once
-may both fetch one attachment: harmless, the store's name is the attachment's id.
+may both fetch one attachment: harmless, the store's name is the attachment's id (under its
+owner's folder: ``SQ-2025-0001/``, ``proposals/TA-2025-0001/``, ``activities/HD-7/``).
 
 The source is WeCom's ``media/get`` (:class:`bot.wecom.media.WeComMediaSource`), or a
 placeholder in sandbox mode; the store is :class:`DirectoryMediaStore` (files under
@@ -49,7 +53,7 @@ class MediaStore(Protocol):
 
 
 class DirectoryMediaStore:
-    """Files under ``root``: ``{report number}/{attachment id}-{safe name}``."""
+    """Files under ``root``: ``{owner's folder}/{attachment id}-{safe name}``."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -76,23 +80,19 @@ class MediaRun:
 
 
 def store_name(
-    number: str, attachment_id: int, filename: str, media_id: str, media: FetchedMedia
+    folder: str, attachment_id: int, filename: str, media_id: str, media: FetchedMedia
 ) -> str:
     name = _UNSAFE.sub("_", media.filename or filename or media_id).strip("._")[:80]
     if not Path(name).suffix:
         name += mimetypes.guess_extension(media.content_type) or ".bin"
-    return f"{number}/{attachment_id}-{name}"
+    return f"{folder}/{attachment_id}-{name}"
 
 
 async def fetch_pending_media(
     db: Database, source: MediaSource, store: MediaStore, now: datetime, *, limit: int = 50
 ) -> MediaRun:
     async with db.read() as tx:
-        pending = await tx.reports.attachments_pending(limit)
-        numbers = {}
-        for item in pending:
-            report = await tx.reports.get(item.report_id)
-            numbers[item.id] = report.number if report else f"report-{item.report_id}"
+        pending = await tx.media.pending(limit)
     counts = {"stored": 0, "failed": 0, "expired": 0, "retrying": 0}
     for item in pending:
         status, ref, error = "pending", "", ""
@@ -101,14 +101,14 @@ async def fetch_pending_media(
         else:
             try:
                 media = await source.fetch(item.media_id)
-                name = store_name(numbers[item.id], item.id, item.filename, item.media_id, media)
+                name = store_name(item.folder, item.id, item.filename, item.media_id, media)
                 ref, status = await store.put(name, media), "stored"
             except MediaFetchError as exc:
                 error = str(exc)[:500]
                 if exc.permanent or item.attempts + 1 >= MAX_ATTEMPTS:
                     status = "failed"
         async with db.transaction() as tx:
-            row = await tx.reports.attachment(item.id)
+            row = await tx.media.attachment(item.kind, item.id)
             if row is None or row.status != "pending":
                 continue
             row.attempts += 0 if status == "expired" else 1

@@ -32,6 +32,7 @@ from bot.errors import UserFacingError
 from bot.messages import Outgoing, member_address
 from handlers.reports_parse import format_number
 from storage import Tx
+from storage.base import KeptMedia
 from storage.models import Member
 from storage.models_reports import Report, ReportAttachment, ReportHistory
 
@@ -351,6 +352,25 @@ ATTACHMENT_STATES = {
     "failed": "保存失败",
     "expired": "已过期（企业微信只保留3天）",
 }
+
+
+def attachment_line(item: KeptMedia) -> str:
+    """``图片 现场.jpg，已保存（SQ-2025-0001/3-现场.jpg）``: one attachment and its media's state
+    (``lvzhi reports/proposals show``)."""
+    kind = ATTACHMENT_KINDS.get(item.kind, item.kind)
+    name = f" {item.filename}" if item.filename else ""
+    state = ATTACHMENT_STATES.get(item.status, item.status)
+    return f"{kind}{name}，{state}" + (f"（{item.stored_ref}）" if item.stored_ref else "")
+
+
+def attachment_summary(items: Sequence[KeptMedia]) -> str:
+    """``3 个（已保存 2 个，已过期 1 个）``: how many, and where their media stands."""
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.status] = counts.get(item.status, 0) + 1
+    short = {**ATTACHMENT_STATES, "expired": "已过期"}
+    parts = [f"{short.get(status, status)} {n} 个" for status, n in counts.items()]
+    return f"{len(items)} 个（{'，'.join(parts)}）" if items else "无"
 
 
 @dataclass(frozen=True, slots=True)

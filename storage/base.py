@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,3 +49,21 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON,
         list[Any]: JSON,
     }
+
+
+class KeptMedia:
+    """The columns of an attachment received as a WeCom ``media_id`` (社情民意, 提案, 履职登记).
+
+    WeCom keeps the media 3 days, so a job fetches each into the media store (``status``
+    pending → stored | failed | expired; ``attempts`` counts the tries, ``stored_ref`` is
+    the store's reference): :mod:`handlers.reports_media`."""
+
+    kind: Mapped[str] = mapped_column(String(16))  # image|file|video|voice
+    media_id: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    stored_ref: Mapped[str] = mapped_column(String(500), default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    fetched_at: Mapped[datetime | None]

@@ -16,12 +16,11 @@ member in chat (``pending`` until a secretary confirms or returns it) or by the 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, BigId
+from storage.base import Base, BigId, KeptMedia
 
 
 class ProposalCounter(Base):
@@ -109,20 +108,18 @@ class ProposalHistory(Base):
     target: Mapped[str] = mapped_column(String(300), default="")
 
 
-class ProposalAttachment(Base):
-    """An image or file sent with the proposal or with a unit's answer (``stage``)."""
+class ProposalAttachment(KeptMedia, Base):
+    """An image or file sent with the proposal or with a unit's answer (``stage``), fetched
+    into the media store as reports' are (:class:`KeptMedia`)."""
 
     __tablename__ = "proposal_attachments"
+    __table_args__ = (Index("ix_proposal_attachments_status", "status", "received_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(
         ForeignKey("proposals.id", ondelete="CASCADE"), index=True
     )
     stage: Mapped[str] = mapped_column(String(16))  # submit|answer
-    kind: Mapped[str] = mapped_column(String(16))  # image|file|video|voice
-    media_id: Mapped[str] = mapped_column(String(200))
-    filename: Mapped[str] = mapped_column(String(200), default="")
-    received_at: Mapped[datetime]
 
 
 class Activity(Base):
@@ -143,15 +140,28 @@ class Activity(Base):
     state: Mapped[str] = mapped_column(String(16))  # pending|confirmed|returned
     source: Mapped[str] = mapped_column(String(16))  # chat|console|import|meeting
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
-    attachments: Mapped[list[Any]]  # [{kind, media_id, filename, at}]
     created_at: Mapped[datetime]
     reviewed_at: Mapped[datetime | None]
     reviewer: Mapped[str] = mapped_column(String(96), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
 
 
+class ActivityAttachment(KeptMedia, Base):
+    """A photo or document sent with a registered activity, fetched into the media store as
+    reports' are (:class:`KeptMedia`)."""
+
+    __tablename__ = "activity_attachments"
+    __table_args__ = (Index("ix_activity_attachments_status", "status", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+
+
 __all__ = [
     "Activity",
+    "ActivityAttachment",
     "Proposal",
     "ProposalAttachment",
     "ProposalCounter",

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, BigId
+from storage.base import Base, BigId, KeptMedia
 
 
 class ReportCounter(Base):
@@ -112,9 +112,8 @@ class ReportVersion(Base):
     submitted_at: Mapped[datetime]
 
 
-class ReportAttachment(Base):
-    """An image or file sent while drafting. WeCom media ids expire after 3 days, so a job
-    fetches each into the media store (``status`` pending → stored | failed | expired)."""
+class ReportAttachment(KeptMedia, Base):
+    """An image or file sent while drafting, fetched into the media store (:class:`KeptMedia`)."""
 
     __tablename__ = "report_attachments"
     __table_args__ = (Index("ix_report_attachments_status", "status", "received_at"),)
@@ -123,15 +122,6 @@ class ReportAttachment(Base):
     report_id: Mapped[int] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16))  # image|file|video|voice
-    media_id: Mapped[str] = mapped_column(String(200))
-    filename: Mapped[str] = mapped_column(String(200), default="")
-    received_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    stored_ref: Mapped[str] = mapped_column(String(500), default="")
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str] = mapped_column(String(500), default="")
-    fetched_at: Mapped[datetime | None]
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

@@ -13,6 +13,7 @@ from storage.repos.console_views import ConsoleViews
 from storage.repos.delivery import DeliveryRepo, GateRepo, TokenRepo
 from storage.repos.duty import DutyRepo
 from storage.repos.inbound import AlertRepo, DialogRepo, InboundRepo
+from storage.repos.media import MediaRepo
 from storage.repos.members import GroupRepo, MemberRepo
 from storage.repos.notices import MeetingRepo, NoticeRepo, TaskRepo
 from storage.repos.proposals import ActivityRepo, ProposalRepo
@@ -135,6 +136,10 @@ class Tx:
     @cached_property
     def retention(self) -> RetentionRepo:
         return RetentionRepo(self.session, self.dialect)
+
+    @cached_property
+    def media(self) -> MediaRepo:
+        return MediaRepo(self.session, self.dialect)
 
     async def flush(self) -> None:
         await self.session.flush()

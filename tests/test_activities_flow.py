@@ -6,6 +6,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,12 @@ import pytest
 from bot.cli import main
 from bot.clock import FakeClock
 from bot.config import Config
+from handlers.reports_media import (
+    DirectoryMediaStore,
+    MediaRun,
+    SandboxMediaSource,
+    fetch_pending_media,
+)
 from tests.conftest import make_config
 from tests.harness import running_bot, shanghai
 from tests.test_reports_dialog import send_media
@@ -199,3 +206,46 @@ async def test_import_from_a_spreadsheet_refuses_bad_rows(
         ["2025-11-20", "张三", "调研", "已确认"],
         ["2025-11-21", "李四", "视察", "已确认"],
     ]
+
+
+async def test_activity_attachments_are_kept_or_expire(cfg: Config, tmp_path: Path) -> None:
+    """An activity's photos are fetched into the media store as reports' are; one the job
+    reaches only after WeCom's 3 days ends expired without asking WeCom."""
+    clock = FakeClock(shanghai(2025, 12, 5, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await bot.add_member("mishu", "王秘书", role="secretary")
+        await bot.add_member("m1", "张三", group=GROUP)
+        await bot.say("m1", "履职登记 12月3日 参加市政协乡村振兴专题调研")
+        await send_media(bot, "m1", "image", "photo-1")
+        await send_media(bot, "m1", "file", "notes-1", "调研记录.docx")
+        assert await bot.say("m1", "完成") == ["好的，HD-1 共 2 个附件。"]
+        source = SandboxMediaSource()
+        store = DirectoryMediaStore(tmp_path / "media")
+        run = await fetch_pending_media(bot.db, source, store, clock.now() + timedelta(hours=1))
+        assert run == MediaRun(stored=2)
+        assert source.calls == ["photo-1", "notes-1"]
+        async with bot.db.read() as tx:
+            kept = await tx.activities.attachments(1)
+        first, second = (a.id for a in kept)
+        assert [(a.status, a.stored_ref, a.attempts) for a in kept] == [
+            ("stored", f"activities/HD-1/{first}-photo-1.jpg", 1),
+            ("stored", f"activities/HD-1/{second}-调研记录.docx", 1),
+        ]
+        assert (tmp_path / "media" / kept[0].stored_ref).read_bytes() == b"sandbox media photo-1"
+
+        clock.advance(timedelta(hours=2))
+        await bot.say("m1", "履职登记 12月4日 在委员工作室接待群众")
+        await send_media(bot, "m1", "image", "photo-late")
+        await bot.say("m1", "完成")
+        assert await bot.say("mishu", "待确认履职") == [
+            "待确认履职登记 2 条：\n"
+            "· 张三 HD-1 12月3日 调研：参加市政协乡村振兴专题调研（附件2）\n"
+            "· 张三 HD-2 12月4日 委员工作室：委员工作室接待群众（附件1）\n"
+            "回复「确认 HD-编号」或「退回 HD-编号 理由」。"
+        ]
+        later = clock.now() + timedelta(days=3, minutes=1)
+        assert await fetch_pending_media(bot.db, source, store, later) == MediaRun(expired=1)
+        assert source.calls == ["photo-1", "notes-1"]  # the late one: not even asked for
+        async with bot.db.read() as tx:
+            [late] = await tx.activities.attachments(2)
+        assert (late.status, late.stored_ref, late.attempts) == ("expired", "", 0)

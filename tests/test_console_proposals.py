@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.clock import FakeClock
+from storage.models_proposals import ActivityAttachment, ProposalAttachment
 from tests.console_support import audit_rows, say
 from tests.test_console_pages import Client, pending_keys, post, runtime_of, signed_in, text_of
 
@@ -87,3 +88,32 @@ async def test_activities_confirmed_returned_and_entered_in_bulk(any_client: Cli
     async with runtime.db.read() as tx:
         states = {a.id: (a.state, a.source) for a in await tx.activities.of_member(1)}
     assert ("confirmed", "console") in states.values()
+
+
+async def test_attachments_shown_with_their_stored_state(any_client: Client) -> None:
+    client, runtime = any_client, runtime_of(any_client)
+    await say(
+        runtime, "zhangwei", "提案：关于建设社区食堂的建议\n情况：老人吃饭难。\n建议：建食堂。"
+    )
+    await say(runtime, "lina", "履职登记 11月21日 视察县医院")
+    now = runtime.clock.now()
+    async with runtime.db.transaction() as tx:
+        for media_id, status in (("p-1", "stored"), ("p-2", "expired")):
+            await tx.proposals.add_attachment(
+                ProposalAttachment(
+                    proposal_id=1,
+                    stage="submit",
+                    kind="image",
+                    media_id=media_id,
+                    received_at=now,
+                    status=status,
+                )
+            )
+        await tx.activities.add_attachment(
+            ActivityAttachment(activity_id=1, kind="image", media_id="a-1", received_at=now)
+        )
+    page = text_of(await (await client.get("/console/proposals")).text())
+    assert "TA-2025-0001 关于建设社区食堂的建议 张伟 待审查" in page
+    assert "2 个（已保存 1 个，已过期 1 个）" in page
+    page = text_of(await (await client.get("/console/activities")).text())
+    assert "李娜 HD-1 11月21日 视察：视察县医院 1 个（待保存 1 个）" in page

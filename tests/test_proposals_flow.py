@@ -4,10 +4,21 @@ told once, the three-colour chasers — on SQLite and (when configured) PostgreS
 
 from __future__ import annotations
 
+import argparse
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 
 from bot.clock import FakeClock
+from bot.commands.proposals import run_show
 from bot.config import Config
+from handlers.reports_media import (
+    DirectoryMediaStore,
+    MediaRun,
+    SandboxMediaSource,
+    fetch_pending_media,
+)
 from tests.conftest import make_config
 from tests.harness import Bot, running_bot, shanghai
 from tests.test_reports_dialog import send_media
@@ -268,7 +279,9 @@ async def test_the_three_colour_chasers_of_each_step(cfg: Config) -> None:
         assert not [m for _, m in sent if m.text.startswith("【提案满意度】")]
 
 
-async def test_attachments_with_the_proposal_and_with_the_answer(cfg: Config) -> None:
+async def test_attachments_with_the_proposal_and_with_the_answer(
+    cfg: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
     async with running_bot(cfg, clock) as bot:
         await seed(bot)
@@ -293,10 +306,56 @@ async def test_attachments_with_the_proposal_and_with_the_answer(cfg: Config) ->
         ]
         assert await bot.say("mishu", "完成") == [f"好的，{NO} 的答复附件共 1 个。"]
         [shown] = await bot.say("m1", f"查询 {NO}")
-        assert "附件：提交 1 个，答复 1 个" in shown
+        assert "附件：提交 1 个（待保存 1 个）；答复 1 个（待保存 1 个）" in shown
         async with bot.db.read() as tx:
             kept = await tx.proposals.attachments(1)
-        assert [(a.stage, a.media_id, a.filename) for a in kept] == [
-            ("submit", "photo-1", ""),
-            ("answer", "reply-1", "答复函.pdf"),
+        assert [(a.stage, a.media_id, a.filename, a.status) for a in kept] == [
+            ("submit", "photo-1", "", "pending"),
+            ("answer", "reply-1", "答复函.pdf", "pending"),
         ]
+        # The media job keeps them as it keeps reports' (WeCom forgets a media id in 3 days).
+        source = SandboxMediaSource()
+        store = DirectoryMediaStore(tmp_path / "media")
+        run = await fetch_pending_media(bot.db, source, store, clock.now() + timedelta(hours=1))
+        assert run == MediaRun(stored=2)
+        assert source.calls == ["photo-1", "reply-1"]
+        async with bot.db.read() as tx:
+            kept = await tx.proposals.attachments(1)
+        first, second = (a.id for a in kept)
+        assert [(a.status, a.stored_ref, a.attempts) for a in kept] == [
+            ("stored", f"proposals/{NO}/{first}-photo-1.jpg", 1),
+            ("stored", f"proposals/{NO}/{second}-答复函.pdf", 1),
+        ]
+        assert (tmp_path / "media" / kept[1].stored_ref).read_bytes() == b"sandbox media reply-1"
+        [shown] = await bot.say("m1", f"查询 {NO}")
+        assert "附件：提交 1 个（已保存 1 个）；答复 1 个（已保存 1 个）" in shown
+        capsys.readouterr()
+        assert await run_show(cfg, argparse.Namespace(number=NO)) == 0
+        out = capsys.readouterr().out
+        assert f"附件 {first}（提交）：图片，已保存（proposals/{NO}/{first}-photo-1.jpg）" in out
+        assert (
+            f"附件 {second}（答复）：文件 答复函.pdf，已保存（proposals/{NO}/{second}-答复函.pdf）"
+            in out
+        )
+
+
+async def test_proposal_media_past_three_days_expires(cfg: Config, tmp_path: Path) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.say("m1", "提交提案")
+        await bot.say("m1", TITLE)
+        await send_media(bot, "m1", "image", "photo-old")
+        await bot.say("m1", "快递进村难。")
+        await bot.say("m1", "整合网点。")
+        await bot.say("m1", "确认提交")
+        source = SandboxMediaSource()
+        later = clock.now() + timedelta(days=3, minutes=1)
+        run = await fetch_pending_media(bot.db, source, DirectoryMediaStore(tmp_path), later)
+        assert run == MediaRun(expired=1)
+        assert source.calls == []  # past WeCom's 3 days: not even asked for
+        async with bot.db.read() as tx:
+            [kept] = await tx.proposals.attachments(1)
+        assert (kept.status, kept.stored_ref, kept.attempts) == ("expired", "", 0)
+        [shown] = await bot.say("m1", f"查询 {NO}")
+        assert "附件：提交 1 个（已过期 1 个）" in shown

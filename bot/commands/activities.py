@@ -56,7 +56,6 @@ async def run_import(config: Config, args: argparse.Namespace) -> int:
                             text=entry.text,
                             state="confirmed",
                             source="import",
-                            attachments=[],
                             created_at=now,
                             reviewed_at=now,
                             reviewer="cli",

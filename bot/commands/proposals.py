@@ -25,7 +25,7 @@ from handlers.proposals.workflow import (
     check_details,
     classification_of,
 )
-from handlers.reports_workflow import Actor
+from handlers.reports_workflow import Actor, attachment_line
 
 ENGLISH = {action: verb for verb, action in reversed(REVIEW_VERBS)}
 
@@ -86,6 +86,9 @@ async def run_show(config: Config, args: argparse.Namespace) -> int:
             at = entry.at.astimezone(config.time.zone).strftime("%Y-%m-%d %H:%M")
             extra = " ".join(x for x in (entry.target, entry.level, entry.comment) if x)
             print(f"{at}\t{entry.action}\t{entry.to_state}\t{entry.actor}\t{extra}")
+        for item in await tx.proposals.attachments(p.id):
+            stage = "答复" if item.stage == "answer" else "提交"
+            print(f"附件 {item.id}（{stage}）：{attachment_line(item)}")
         return 0
 
 

@@ -29,13 +29,12 @@ from handlers.reports_parse import (
 )
 from handlers.reports_stats import compute_stats, stats_text, write_xlsx
 from handlers.reports_workflow import (
-    ATTACHMENT_KINDS,
-    ATTACHMENT_STATES,
     STATE_NAMES,
     STATES,
     TRANSITIONS,
     Actor,
     apply_action,
+    attachment_line,
     check_details,
     history_steps,
 )
@@ -65,7 +64,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     stats.add_argument("--year", type=int, required=True)
     stats.add_argument("--xlsx", type=Path)
     stats.set_defaults(run=run_stats)
-    fetch = actions.add_parser("fetch-media", help="fetch attachments' media from WeCom")
+    fetch = actions.add_parser(
+        "fetch-media", help="fetch attachments' media from WeCom (社情民意, 提案, 履职登记)"
+    )
     fetch.set_defaults(run=run_fetch_media)
 
 
@@ -116,12 +117,7 @@ async def run_show(config: Config, args: argparse.Namespace) -> int:
             comment = f"：{step.comment}" if step.comment else ""
             print(f"· {at} {step.actor} {step.action}{detail} → {step.state}{comment}")
         for item in await tx.reports.attachments(report.id):
-            kind = ATTACHMENT_KINDS.get(item.kind, item.kind)
-            state = ATTACHMENT_STATES.get(item.status, item.status)
-            print(
-                f"附件 {item.id}：{kind}，{state}"
-                + (f"（{item.stored_ref}）" if item.stored_ref else "")
-            )
+            print(f"附件 {item.id}：{attachment_line(item)}")
         return 0
 
 

@@ -36,7 +36,7 @@ from handlers.proposals.workflow import (
     check_details,
     classification_of,
 )
-from handlers.reports_workflow import Actor
+from handlers.reports_workflow import Actor, attachment_summary
 from handlers.tasks_parse import COLOUR_NAMES
 from storage.models_proposals import Activity
 
@@ -48,6 +48,7 @@ async def proposals_page(view: View, *, error: str = "", status: int = 200) -> w
     year = int(raw) if raw.isdigit() and len(raw) == 4 else view.now.year
     async with view.runtime.db.read() as tx:
         rows = await tx.proposals.year_rows(year)
+        kept = await tx.media.of_owners("proposal", (r.proposal.id for r in rows))
     cfg = view.config.proposals
     colours = {r.proposal.id: colour_of(r.proposal, cfg, view.now) for r in rows}
     done = view.request.query.get("done", "")
@@ -57,6 +58,7 @@ async def proposals_page(view: View, *, error: str = "", status: int = 200) -> w
         year=year,
         rows=rows,
         colours=colours,
+        attachments={owner: attachment_summary(items) for owner, items in kept.items()},
         colour_names=COLOUR_NAMES,
         state_names=STATE_NAMES,
         levels=LEVELS,
@@ -113,10 +115,12 @@ async def activities_page(
 ) -> web.Response:
     async with view.runtime.db.read() as tx:
         pending = await tx.activities.pending(limit=200)
+        kept = await tx.media.of_owners("activity", (a.id for a, _ in pending))
     return view.render(
         "activities.html",
         status=400 if error else 200,
         pending=pending,
+        attachments={owner: attachment_summary(items) for owner, items in kept.items()},
         line=line,
         kinds=view.config.activities.kinds,
         message=message or ("已处理。" if view.request.query.get("done") else ""),
@@ -179,7 +183,6 @@ async def _bulk(view: View) -> web.Response:
                     text=entry.text,
                     state="confirmed",
                     source="console",
-                    attachments=[],
                     created_at=view.now,
                     reviewed_at=view.now,
                     reviewer=view.identity.actor,

@@ -27,7 +27,7 @@ from handlers.activities.parse import (
 )
 from handlers.reports_dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of
 from storage.models import DialogState, Member
-from storage.models_proposals import Activity
+from storage.models_proposals import Activity, ActivityAttachment
 
 router = Router("activities")
 OFFICE = sorted(OFFICE_ROLES)
@@ -97,7 +97,6 @@ async def register(value: ActivityText, ctx: Context) -> None:
             text=value.text,
             state="pending",
             source="chat",
-            attachments=[],
             created_at=ctx.now,
         )
     )
@@ -118,15 +117,23 @@ async def attach(text: str, ctx: Context, dialog: DialogState) -> None:
         media = media_of(ctx.incoming.msg_type, ctx.incoming.raw)
         if media is None:
             raise UserFacingError("没能读取这个附件，请重新发送。")
-        if len(activity.attachments) >= MAX_ATTACHMENTS:
+        count = len(await ctx.tx.activities.attachments(activity.id))
+        if count >= MAX_ATTACHMENTS:
             raise UserFacingError(f"每条履职登记最多 {MAX_ATTACHMENTS} 个附件。")
-        media["at"] = ctx.now.isoformat()
-        activity.attachments = [*activity.attachments, media]
+        await ctx.tx.activities.add_attachment(
+            ActivityAttachment(
+                activity_id=activity.id,
+                kind=media["kind"],
+                media_id=media["media_id"],
+                filename=media["filename"],
+                received_at=ctx.now,
+            )
+        )
         await ctx.start_dialog(DIALOG, "attach", {"activity": activity.id})
-        ctx.reply(f"已添加附件（共 {len(activity.attachments)} 个），发完回复「完成」。")
+        ctx.reply(f"已添加附件（共 {count + 1} 个），发完回复「完成」。")
         return
     await ctx.end_dialog()
-    count = len(activity.attachments)
+    count = len(await ctx.tx.activities.attachments(activity.id))
     if text.strip(" 。.!！") in DONE_WORDS:
         ctx.reply(
             f"好的，{number(activity.id)} 共 {count} 个附件。"
@@ -230,7 +237,6 @@ async def confirm_meeting(ctx: Context, meeting_id: int, kind_word: str | None) 
                 state="confirmed",
                 source="meeting",
                 meeting_id=meeting.id,
-                attachments=[],
                 created_at=ctx.now,
                 reviewed_at=ctx.now,
                 reviewer=f"user:{ctx.member.userid}",
@@ -252,9 +258,10 @@ async def pending_list(ctx: Context) -> str:
     rows = await ctx.tx.activities.pending()
     if not rows:
         return "目前没有待确认的履职登记。"
+    kept = await ctx.tx.media.of_owners("activity", (a.id for a, _ in rows))
     lines = [f"待确认履职登记 {len(rows)} 条："]
     lines += [
-        f"· {m.name} {line(a)}" + (f"（附件{len(a.attachments)}）" if a.attachments else "")
+        f"· {m.name} {line(a)}" + (f"（附件{len(kept[a.id])}）" if a.id in kept else "")
         for a, m in rows
     ]
     lines.append("回复「确认 HD-编号」或「退回 HD-编号 理由」。")

@@ -46,7 +46,7 @@ from handlers.proposals.workflow import (
     submit_proposal,
 )
 from handlers.reports_dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of, resolve_cosigners
-from handlers.reports_workflow import Actor
+from handlers.reports_workflow import Actor, attachment_summary
 from storage.models import DialogState
 from storage.models_proposals import Proposal, ProposalAttachment, ProposalHistory
 
@@ -305,8 +305,14 @@ async def describe(ctx: Context, proposal: Proposal) -> str:
         lines.append(f"主办单位：{proposal.lead_unit}{co_units}")
     attachments = await ctx.tx.proposals.attachments(proposal.id)
     if attachments:
-        sent = sum(a.stage == "submit" for a in attachments)
-        lines.append(f"附件：提交 {sent} 个，答复 {len(attachments) - sent} 个")
+        sent = [a for a in attachments if a.stage == "submit"]
+        answer = [a for a in attachments if a.stage != "submit"]
+        parts = [
+            f"{name} {attachment_summary(items)}"
+            for name, items in (("提交", sent), ("答复", answer))
+            if items
+        ]
+        lines.append(f"附件：{'；'.join(parts)}")
     if proposal.due_at and proposal.state in DUE:
         due = proposal.due_at.astimezone(ctx.zone)
         lines.append(f"{DUE[proposal.state][0]}期限：{due.year}年{due.month}月{due.day}日")

@@ -20,6 +20,7 @@ from sqlalchemy import case, distinct, func, select
 from storage.models import Member
 from storage.models_proposals import (
     Activity,
+    ActivityAttachment,
     Proposal,
     ProposalAttachment,
     ProposalCounter,
@@ -253,6 +254,18 @@ class ActivityRepo(Repo):
 
     async def get(self, activity_id: int) -> Activity | None:
         return await self.session.get(Activity, activity_id)
+
+    async def add_attachment(self, attachment: ActivityAttachment) -> None:
+        self.session.add(attachment)
+        await self.session.flush()
+
+    async def attachments(self, activity_id: int) -> list[ActivityAttachment]:
+        rows = await self.session.scalars(
+            select(ActivityAttachment)
+            .where(ActivityAttachment.activity_id == activity_id)
+            .order_by(ActivityAttachment.id)
+        )
+        return list(rows)
 
     async def of_member(self, member_id: int, limit: int = 20) -> list[Activity]:
         rows = await self.session.scalars(

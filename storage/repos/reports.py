@@ -216,23 +216,6 @@ class ReportRepo(Repo):
         )
         return list(rows)
 
-    async def attachments_pending(self, limit: int = 50) -> list[ReportAttachment]:
-        """Attachments whose media still has to be fetched, oldest first."""
-        query = (
-            select(ReportAttachment)
-            .where(ReportAttachment.status == "pending")
-            .order_by(ReportAttachment.received_at, ReportAttachment.id)
-            .limit(limit)
-        )
-        rows = await self.session.scalars(query)
-        return list(rows)
-
-    async def attachment(self, attachment_id: int) -> ReportAttachment | None:
-        query = select(ReportAttachment).where(ReportAttachment.id == attachment_id)
-        if self.dialect == "postgresql":
-            query = query.with_for_update()
-        return await self.session.scalar(query)
-
     # -- statistics ----------------------------------------------------------------------------
 
     async def year_reports(self, year: int) -> list[ReportRow]:
