@@ -7,7 +7,6 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
-from bot.clock import SystemClock
 from bot.commands.common import fail
 from bot.config import Config
 from bot.maintenance.archive import ArchiveError, Manifest, verify
@@ -83,7 +82,7 @@ async def run_backup(config: Config, args: argparse.Namespace) -> int:
         # that one taken before an upgrade restores to what ran before it.
         db = open_database(config)
         try:
-            return await make_backup(config, db, SystemClock().now(), args.output)
+            return await make_backup(config, db, args.clock.now(), args.output)
         finally:
             await db.dispose()
 
@@ -137,11 +136,8 @@ async def run_restore(config: Config, args: argparse.Namespace) -> int:
 
 
 async def run_prune(config: Config, args: argparse.Namespace) -> int:
-    async def go() -> dict[str, int]:
-        async with command_database(config) as db:
-            return await prune(db, config, SystemClock().now(), dry_run=args.dry_run)
-
-    counts = await go()
+    async with command_database(config) as db:
+        counts = await prune(db, config, args.clock.now(), dry_run=args.dry_run)
     verb = "将删除" if args.dry_run else "已删除"
     for kind, count in counts.items():
         print(f"{LABELS[kind]}：{verb} {count} 行")

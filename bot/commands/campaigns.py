@@ -41,25 +41,21 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 async def run_list(config: Config, _: argparse.Namespace) -> int:
-    async def go() -> list[str]:
-        async with command_database(config) as db, db.read() as tx:
-            lines = []
-            for campaign in await tx.campaigns.all():
-                group = await tx.groups.get(campaign.group_id)
-                cadence = as_cadence(campaign.cadence)
-                reminders = "、".join(
-                    describe_push(cadence, PushSpec.of(r)) for r in campaign.reminders
-                )
-                state = "进行中" if campaign.active else "已关闭"
-                lines.append(
-                    f"{group.name if group else '?'}\t{CADENCE_NAMES[cadence]}\t{state}\t"
-                    f"提醒 {reminders}\t"
-                    f"汇总 {describe_push(cadence, PushSpec.of(campaign.summary))}"
-                    f"\t自 {campaign.starts_on}"
-                )
-            return lines
-
-    lines = await go()
+    async with command_database(config) as db, db.read() as tx:
+        lines = []
+        for campaign in await tx.campaigns.all():
+            group = await tx.groups.get(campaign.group_id)
+            cadence = as_cadence(campaign.cadence)
+            reminders = "、".join(
+                describe_push(cadence, PushSpec.of(r)) for r in campaign.reminders
+            )
+            state = "进行中" if campaign.active else "已关闭"
+            lines.append(
+                f"{group.name if group else '?'}\t{CADENCE_NAMES[cadence]}\t{state}\t"
+                f"提醒 {reminders}\t"
+                f"汇总 {describe_push(cadence, PushSpec.of(campaign.summary))}"
+                f"\t自 {campaign.starts_on}"
+            )
     print("\n".join(lines) if lines else "还没有打卡活动。")
     return 0
 

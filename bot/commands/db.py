@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-from bot.clock import SystemClock
 from bot.commands.common import fail
 from bot.config import Config
 from bot.maintenance.backup import BackupDone, make_backup
@@ -39,7 +38,7 @@ async def run_upgrade(config: Config, args: argparse.Namespace) -> int:
             before = await current_revision(db) if database_exists(config) else None
             backup = None
             if before is not None and before != head_revision() and not args.no_backup:
-                backup = await make_backup(config, db, SystemClock().now())
+                backup = await make_backup(config, db, args.clock.now())
             await upgrade(db)
             return before, await current_revision(db), backup
         finally:

@@ -49,19 +49,15 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 async def run_list(config: Config, args: argparse.Namespace) -> int:
-    async def go() -> list[str]:
-        async with command_database(config) as db, db.read() as tx:
-            lines = []
-            for p in await tx.proposals.listing(state=args.state, year=args.year):
-                lead = await tx.members.get(p.submitter_id)
-                unit = p.lead_unit or "—"
-                lines.append(
-                    f"{p.number}\t{STATE_NAMES[p.state]}\t{lead.name if lead else '?'}\t"
-                    f"{unit}\t{p.title}"
-                )
-            return lines
-
-    lines = await go()
+    async with command_database(config) as db, db.read() as tx:
+        lines = []
+        for p in await tx.proposals.listing(state=args.state, year=args.year):
+            lead = await tx.members.get(p.submitter_id)
+            unit = p.lead_unit or "—"
+            lines.append(
+                f"{p.number}\t{STATE_NAMES[p.state]}\t{lead.name if lead else '?'}\t"
+                f"{unit}\t{p.title}"
+            )
     print("\n".join(lines) if lines else "没有符合条件的提案。")
     return 0
 

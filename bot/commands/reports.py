@@ -71,19 +71,15 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 async def run_list(config: Config, args: argparse.Namespace) -> int:
-    async def go() -> list[str]:
-        async with command_database(config) as db, db.read() as tx:
-            rows = await tx.reports.listing(state=args.state, year=args.year)
-            lines = []
-            for report in rows:
-                lead = await tx.members.get(report.submitter_id)
-                lines.append(
-                    f"{report.number}\t{STATE_NAMES[report.state]}\t{report.category}\t"
-                    f"{lead.name if lead else '?'}\t{report.title}"
-                )
-            return lines
-
-    lines = await go()
+    async with command_database(config) as db, db.read() as tx:
+        rows = await tx.reports.listing(state=args.state, year=args.year)
+        lines = []
+        for report in rows:
+            lead = await tx.members.get(report.submitter_id)
+            lines.append(
+                f"{report.number}\t{STATE_NAMES[report.state]}\t{report.category}\t"
+                f"{lead.name if lead else '?'}\t{report.title}"
+            )
     print("\n".join(lines) if lines else "没有符合条件的社情民意。")
     return 0
 

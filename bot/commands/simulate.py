@@ -59,7 +59,7 @@ async def run(config: Config, args: argparse.Namespace) -> int:
     if not _sandbox_only(config, "simulate"):
         return 1
     try:
-        clock: Clock = FakeClock(parse_when(args.at, config)) if args.at else SystemClock()
+        clock: Clock = FakeClock(parse_when(args.at, config)) if args.at else args.clock
     except ValueError as exc:
         print(f"lvzhi: {exc}", file=sys.stderr)
         return 2
@@ -129,7 +129,7 @@ async def run_tick(config: Config, args: argparse.Namespace) -> int:
         return 1
     try:
         until = parse_when(args.until, config)
-        start = parse_when(args.start, config) if args.start else SystemClock().now()
+        start = parse_when(args.start, config) if args.start else args.clock.now()
     except ValueError as exc:
         print(f"lvzhi: {exc}", file=sys.stderr)
         return 2
