@@ -7,12 +7,15 @@ database of its own, created from the ``test`` database's server and dropped aft
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -23,6 +26,7 @@ from storage import Database
 from storage.migrate import upgrade
 
 PG_ENV = "LVZHI_TEST_POSTGRES_URL"
+T = TypeVar("T")
 
 
 def postgres_url() -> str | None:
@@ -48,60 +52,100 @@ def make_config(db_url: str, **sections: dict[str, Any]) -> Config:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
+def empty_sqlite_url(tmp_path: Path) -> str:
+    """The URL of a SQLite file that does not exist yet."""
     return f"sqlite+aiosqlite:///{tmp_path / 'lvzhi.db'}"
 
 
-async def create_pg_database() -> str:
-    """A fresh, empty PostgreSQL database; returns its URL."""
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite database of this test's own (a copy of the session's template)."""
+    path = tmp_path / "lvzhi.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def _admin() -> Any:
+    """A connection to the server's ``test`` database, for creating and dropping others."""
     import asyncpg
 
-    base = postgres_url()
-    assert base is not None
-    url = make_url(base)
-    name = f"lvzhi_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(
+    url = make_url(postgres_url() or "")
+    return await asyncpg.connect(
         host=url.host,
         port=url.port or 5432,
         user=url.username,
         password=url.password,
         database=url.database,
     )
+
+
+async def create_pg_database(template: str | None = None) -> str:
+    """A fresh PostgreSQL database (a copy of ``template`` when given, else empty); its URL."""
+    base = postgres_url()
+    assert base is not None
+    name = f"lvzhi_test_{uuid.uuid4().hex[:12]}"
+    admin = await _admin()
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await admin.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await admin.close()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
 async def drop_pg_database(db_url: str) -> None:
-    import asyncpg
-
-    base = make_url(postgres_url() or "")
     name = make_url(db_url).database
-    admin = await asyncpg.connect(
-        host=base.host,
-        port=base.port or 5432,
-        user=base.username,
-        password=base.password,
-        database=base.database,
-    )
+    admin = await _admin()
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
 
 
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from sync code, even inside a running loop (a session fixture
+    may first be asked for by an async one): in a thread of its own, with a loop of its own."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
+async def _migrated(url: str) -> None:
+    database = Database(url)
+    try:
+        await upgrade(database)
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session (per xdist worker); tests get copies of it."""
+    path = tmp_path_factory.mktemp("template") / "lvzhi.db"
+    _run(_migrated(f"sqlite+aiosqlite:///{path}"))
+    assert not path.with_name(path.name + "-wal").exists(), "the template must be checkpointed"
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once per session (per xdist worker): its name. Each test's
+    database is created from it (``CREATE DATABASE … TEMPLATE``), which is much faster than
+    running the migrations again."""
+    if postgres_url() is None:
+        pytest.skip(f"set {PG_ENV} to run the PostgreSQL tests")
+    url = _run(create_pg_database())
+    _run(_migrated(url))
+    yield make_url(url).database or ""
+    _run(drop_pg_database(url))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=requires_postgres)])
-async def db_url(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[str]:
+async def db_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     """A migrated database URL on each backend (PostgreSQL only when configured)."""
     if request.param == "sqlite":
-        url = sqlite_url
+        url = request.getfixturevalue("sqlite_url")
     else:
-        url = await create_pg_database()
-    db = Database(url)
-    await upgrade(db)
-    await db.dispose()
+        url = await create_pg_database(template=request.getfixturevalue("pg_template"))
     try:
         yield url
     finally:
@@ -119,14 +163,9 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
+async def pg_url(pg_template: str) -> AsyncIterator[str]:
     """A migrated PostgreSQL database, for tests that only make sense there."""
-    if postgres_url() is None:
-        pytest.skip(f"set {PG_ENV} to run the PostgreSQL tests")
-    url = await create_pg_database()
-    database = Database(url)
-    await upgrade(database)
-    await database.dispose()
+    url = await create_pg_database(template=pg_template)
     try:
         yield url
     finally:

@@ -35,9 +35,9 @@ async def test_upgrade_is_idempotent(db: Database) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=requires_postgres)])
-async def empty_url(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[str]:
+async def empty_url(request: pytest.FixtureRequest, empty_sqlite_url: str) -> AsyncIterator[str]:
     """An empty database on each backend, for migrating step by step."""
-    url = sqlite_url if request.param == "sqlite" else await create_pg_database()
+    url = empty_sqlite_url if request.param == "sqlite" else await create_pg_database()
     try:
         yield url
     finally:
