@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from bot.messages import SYSTEM_ALERT, Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned, privately
+from bot.messages import SYSTEM_ALERT, Outgoing, Send, member_address
+from bot.planner import Occurrence, PlanEnv, privately
 from handlers.checkin_chart import weekly_chart
 from handlers.checkin_rules import PushSpec, is_required, push_time, streak
 from handlers.common import names
@@ -94,7 +94,7 @@ class CheckInSource:
             )
         return found
 
-    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         campaign = await tx.campaigns.get(occurrence.args["campaign"])
         if campaign is None or not campaign.active:
             return []
@@ -119,7 +119,7 @@ class CheckInSource:
                 f"{names(missing)}"
             )
             planned = [
-                Planned(
+                Send(
                     f"{key}:group",
                     Outgoing(
                         text,
@@ -129,7 +129,7 @@ class CheckInSource:
                 )
             ]
             planned += [
-                Planned(
+                Send(
                     f"{key}:member:{member_address(m)}",
                     Outgoing(
                         f"{m.name}您好，{group.name}{noun}（{period.label}）的学习打卡还没有完成，"
@@ -156,7 +156,7 @@ class CheckInSource:
                 "连续打卡榜："
                 + "、".join(f"{by_id[member_id].name} {n}{unit}" for member_id, n in leaders)
             )
-        planned = [Planned(f"{key}:group", Outgoing("\n".join(lines), to_group=group.id))]
+        planned = [Send(f"{key}:group", Outgoing("\n".join(lines), to_group=group.id))]
         planned += await self._chart(tx, campaign, group, period, env, key)
         office_text = (
             f"【打卡汇总】{group.name} {period.label} 未打卡 {len(missing)} 人：{names(missing)}"
@@ -165,7 +165,7 @@ class CheckInSource:
         )
         for secretary in await tx.members.by_role("secretary", "admin"):
             planned.append(
-                Planned(
+                Send(
                     f"{key}:office:{member_address(secretary)}",
                     Outgoing(office_text, to_member=member_address(secretary)),
                 )
@@ -174,7 +174,7 @@ class CheckInSource:
 
     async def _chart(
         self, tx: Tx, campaign: Campaign, group: Group, period: Period, env: PlanEnv, key: str
-    ) -> list[Planned]:
+    ) -> list[Send]:
         """The weekly chart (打卡周图) after a weekly summary, for a group its robot reaches
         (an app chat cannot take a picture without uploading it first), or in the sandbox."""
         if not env.config.duty.weekly_chart or campaign.cadence != "weekly":
@@ -185,7 +185,7 @@ class CheckInSource:
         if image is None:
             return []
         text = f"【打卡周图】{group.name}近一季度每周打卡率（截至{period.label}）"
-        return [Planned(f"{key}:chart", Outgoing(text, to_group=group.id, image=image))]
+        return [Send(f"{key}:chart", Outgoing(text, to_group=group.id, image=image))]
 
     async def _leaders(
         self, tx: Tx, campaign: Campaign, member_ids: list[int], env: PlanEnv
@@ -241,7 +241,7 @@ class CalendarWarningSource:
                 found.append(Occurrence(key, at, self.name, {"year": year}, push="office"))
         return found
 
-    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         year = occurrence.args["year"]
         text = (
             f"{SYSTEM_ALERT}{year}年的节假日安排还没有录入，打卡提醒、定期通知和督办清单暂按"

@@ -6,14 +6,23 @@ import re
 
 import cn2an
 
+from bot.dispatcher import UNKNOWN_ACTION
 from bot.errors import UserFacingError
-from bot.messages import Incoming
+from bot.messages import Action, Incoming
 from handlers.textnorm import parse_int
 from storage import Tx
 from storage.models import Group, Member
 
 SANDBOX_GROUP_PREFIX = "sandbox-group-"
 EMPTY_OR_MEDIA = "收到。目前我只能理解文字消息，发送「帮助」查看我能做什么。"
+
+
+def button_target(action: Action) -> int:
+    """The id a card button names (``ack:12`` → 12); a key that names none is a button we did
+    not make, answered like an unknown one."""
+    if action.number is None:
+        raise UserFacingError(UNKNOWN_ACTION)
+    return action.number
 
 
 async def audience_names(tx: Tx, incoming: Incoming, names: tuple[str, ...]) -> tuple[str, ...]:

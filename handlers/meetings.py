@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from bot.dispatcher import OFFICE_ROLES, Context, Router
 from bot.errors import UserFacingError
-from bot.messages import Outgoing
-from handlers.common import audience_names, chat_group, names
+from bot.messages import Action, Send
+from handlers.common import audience_names, button_target, chat_group, names
 from handlers.meetings_parse import (
     MeetingCommand,
     MeetingStatus,
@@ -35,7 +35,7 @@ from handlers.notices_common import (
     resolve_audience,
     when,
 )
-from handlers.notices_parse import rsvp_card
+from handlers.notices_parse import CARD_DONE, rsvp_card
 from storage import Tx
 from storage.models import Member
 from storage.models_notices import Meeting, MeetingInvitee
@@ -103,7 +103,7 @@ async def create_meeting(
     author: Member | None,
     now: datetime,
     zone: ZoneInfo,
-) -> tuple[Meeting, Audience, list[tuple[str, Outgoing]]]:
+) -> tuple[Meeting, Audience, list[Send]]:
     """Record a meeting notice and its invitees; (meeting, audience, deliveries by key).
 
     The chat's ``会议通知 …`` and the web console both call this. The meeting's name is
@@ -158,8 +158,7 @@ async def announce(value: MeetingCommand, ctx: Context) -> None:
         now=ctx.now,
         zone=ctx.zone,
     )
-    for key, out in sends:
-        ctx.send(key, out)
+    ctx.send_all(sends)
     no = number("meeting", meeting.id)
     ctx.reply(
         f"已发出会议通知 {meeting_line(meeting, ctx.zone)}至"
@@ -171,6 +170,13 @@ async def announce(value: MeetingCommand, ctx: Context) -> None:
 @router.message(lambda text, _: parse_rsvp(text))
 async def rsvp(value: Rsvp, ctx: Context) -> None:
     await record_rsvp(ctx, value.meeting, value.answer, value.reason)
+
+
+@router.action("attend", done=CARD_DONE["attend"])
+@router.action("leave", done=CARD_DONE["leave"])
+async def rsvp_button(action: Action, ctx: Context) -> None:
+    """The 参加 / 请假 buttons of a meeting notice's private copy (回执)."""
+    await record_rsvp(ctx, button_target(action), action.name, "")
 
 
 async def record_rsvp(ctx: Context, meeting_id: int | None, answer: str, reason: str) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.messages import Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned, privately
+from bot.messages import Outgoing, Send, member_address
+from bot.planner import Occurrence, PlanEnv, privately
 from handlers.meetings import headcount, meeting_line
 from handlers.notices_common import mention_posts, when
 from storage import Tx
@@ -74,7 +74,7 @@ class MeetingSource:
                 )
         return found
 
-    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         meeting = await tx.meetings.get(occurrence.args["meeting"])
         if meeting is None:
             return []
@@ -88,7 +88,7 @@ class MeetingSource:
             return privately(f"{key}:office", text, office)
         if kind == "start":
             return [
-                Planned(
+                Send(
                     f"{key}:member:{member_address(m)}",
                     Outgoing(
                         f"【会议提醒】{m.name}您好，{line}即将召开，请准时参加。",
@@ -105,12 +105,9 @@ class MeetingSource:
         groups = await tx.notices.groups_by_ids(meeting.group_ids)
         by_group = await tx.notices.members_of_groups([g.id for g in groups])
         head = f"【回执提醒】{line}请于{deadline}前回复「参加」或「请假 理由」，尚未回复："
-        planned = [
-            Planned(k, out)
-            for k, out in mention_posts(key, head, groups, by_group, {m.id for m in silent})
-        ]
+        planned = mention_posts(key, head, groups, by_group, {m.id for m in silent})
         planned += [
-            Planned(
+            Send(
                 f"{key}:member:{member_address(m)}",
                 Outgoing(
                     f"{m.name}您好，{line}的回执将于{deadline}截止，"

@@ -1,5 +1,5 @@
-"""通知: broadcasts with acknowledgment (收到), their status, private copies, recurring notices,
-and template-card clicks.
+"""通知: broadcasts with acknowledgment (收到), their status, private copies and recurring
+notices.
 
 A notice is posted in each group named (and privately to members reached by no group or who
 asked for a copy with ``通知私信``); its deliveries are queued at once, due at its send time,
@@ -8,27 +8,21 @@ in that chat the member has not acknowledged (1:1: the latest sent to them at al
 answer names it. One reminder goes to those who have not acknowledged after
 ``[notices] ack_reminder_hours`` (:mod:`handlers.notices_plan`).
 
-Template-card clicks: the WeCom edge turns a ``template_card_event`` into an Incoming with an
-empty text, ``msg_type`` ``event:template_card_event`` and the decrypted XML in ``raw``; the
-dispatcher routes by text, so the route for the empty text lives here, reads ``raw`` and maps
-``EventKey`` ``ack:{id}`` / ``attend:{id}`` / ``leave:{id}`` / ``done:{id}`` to the same
-handlers as the typed words. Any other empty message gets the fallback's polite answer.
+A notice's private copy is a card with a 收到 button (key ``ack:{id}``): the edge turns its
+click into ``Incoming.action`` and the action registered here records it as the typed word
+does. Meetings and tasks register their own buttons the same way.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import ClassVar
 
 from bot.dispatcher import OFFICE_ROLES, Context, Guess, ParseContext, Router
 from bot.errors import UserFacingError
-from bot.messages import CardUpdate, Outgoing
-from bot.wecom.crypto import parse_xml
-from handlers import meetings, tasks
-from handlers.common import EMPTY_OR_MEDIA, audience_names, chat_group, names
+from bot.messages import Action, Send
+from handlers.common import audience_names, button_target, chat_group, names
 from handlers.notices_common import (
     describe_audience,
     fan_out,
@@ -40,7 +34,6 @@ from handlers.notices_common import (
 from handlers.notices_parse import (
     CARD_DONE,
     Ack,
-    CardClick,
     NoticeCommand,
     NoticeStatus,
     PrivateCopy,
@@ -49,7 +42,6 @@ from handlers.notices_parse import (
     ack_card,
     describe_schedule,
     parse_ack,
-    parse_card_click,
     parse_notice,
     parse_notice_status,
     parse_private_copy,
@@ -70,17 +62,6 @@ RULE_DENIED = "抱歉，定期通知仅限机关秘书设置。" + _ANSWER
 OPEN_FOR = timedelta(days=30)  # an acknowledgment looks this far back for its notice
 
 
-@dataclass(frozen=True, slots=True)
-class EmptyMessage:
-    """An event or a message without text: maybe a card click (see the module docstring)."""
-
-    intent: ClassVar[str] = "event"
-
-
-def _empty(text: str, _: ParseContext) -> EmptyMessage | None:
-    return EmptyMessage() if not text.strip() else None
-
-
 def notice_text(notice: Notice) -> str:
     tail = "\n（请回复「收到」确认）" if notice.needs_ack else ""
     return f"【通知 {number('notice', notice.id)}】{notice.text}{tail}"
@@ -97,7 +78,7 @@ async def create_notice(
     now: datetime,
     ack_reminder: timedelta,
     rule: NoticeRule | None = None,
-) -> tuple[Notice, str, list[tuple[str, Outgoing]]]:
+) -> tuple[Notice, str, list[Send]]:
     """Record a notice and its recipients; (notice, audience as shown, deliveries by key)."""
     audience = await resolve_audience(tx, names_)
     if audience.unknown:
@@ -168,8 +149,7 @@ async def broadcast(value: NoticeCommand, ctx: Context) -> None:
         now=ctx.now,
         ack_reminder=_reminder(ctx),
     )
-    for key, out in sends:
-        ctx.send(key, out, at=send_at)
+    ctx.send_all(dataclasses.replace(send, at=send_at) for send in sends)
     no = number("notice", notice.id)
     timing = f"将于{when(send_at, ctx.zone)}发送至" if send_at else "已发送至"
     tail = (
@@ -293,27 +273,7 @@ async def stop_recurring(value: StopRecurring, ctx: Context) -> None:
     ctx.reply(f"已停止定期通知 {number('rule', rule.id)}。")
 
 
-@router.message(_empty)
-async def empty_or_card(_: EmptyMessage, ctx: Context) -> None:
-    click = _card_click(ctx.incoming.raw) if ctx.incoming.msg_type.startswith("event") else None
-    if click is None:
-        ctx.reply(EMPTY_OR_MEDIA)
-        return
-    if click.action == "ack":
-        await ack_notice(ctx, click.target, via="card")
-    elif click.action in ("attend", "leave"):
-        await meetings.record_rsvp(ctx, click.target, click.action, "")
-    else:
-        await tasks.report_done(ctx, click.target)
-    if click.response_code:
-        # Recorded: the card's buttons become what was chosen (once per click, by WeCom's rule).
-        label = CARD_DONE[click.action]
-        update = CardUpdate(click.response_code, ctx.member.userid or ctx.incoming.sender, label)
-        ctx.send(f"card:{click.response_code}", Outgoing(label, card_update=update))
-
-
-def _card_click(raw: str) -> CardClick | None:
-    try:
-        return parse_card_click(parse_xml(raw))
-    except Exception:  # not XML we understand: treat as any other empty message
-        return None
+@router.action("ack", done=CARD_DONE["ack"])
+async def ack_button(action: Action, ctx: Context) -> None:
+    """The 收到 button of a notice's private copy."""
+    await ack_notice(ctx, button_target(action), via="card")

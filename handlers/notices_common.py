@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.messages import Outgoing, member_address
+from bot.messages import Outgoing, Send, member_address
 from handlers.common import find_group
 from storage import Tx
 from storage.models import Group, Member
@@ -110,19 +110,19 @@ def fan_out(
     audience: Audience,
     private_ids: set[int],
     card: Callable[[str], Mapping[str, Any]] | None = None,
-) -> list[tuple[str, Outgoing]]:
+) -> list[Send]:
     """One post per group and one private copy per member reached by no group or asking for
     one; each under ``key`` + its recipient, so a retry or a second planner adds nothing.
 
     ``card(userid)``, when given, is the template card of a member's private copy (buttons to
     answer with one tap); groups get the text, which says the same in words.
     """
-    sends = [(f"{key}:group:{g.id}", Outgoing(text, to_group=g.id)) for g in audience.groups]
+    sends = [Send(f"{key}:group:{g.id}", Outgoing(text, to_group=g.id)) for g in audience.groups]
     for member in audience.members:
         userid = member_address(member)  # a WeChat-only member is reached on the 公众号
         if member.id in audience.direct or member.id in private_ids:
             copy = Outgoing(text, to_member=userid, card=card(userid) if card else None)
-            sends.append((f"{key}:member:{userid}", copy))
+            sends.append(Send(f"{key}:member:{userid}", copy))
     return sends
 
 
@@ -132,7 +132,7 @@ def mention_posts(
     groups: Sequence[Group],
     by_group: dict[int, list[Member]],
     pending: set[int],
-) -> list[tuple[str, Outgoing]]:
+) -> list[Send]:
     """A reminder in each group that @s its members still pending (none pending: no post)."""
     posts = []
     for group in groups:
@@ -140,10 +140,6 @@ def mention_posts(
         if waiting:
             names = "、".join(m.name for m in waiting)
             mentions = tuple(m.userid for m in waiting if m.userid)
-            posts.append(
-                (
-                    f"{key}:group:{group.id}",
-                    Outgoing(f"{text}{names}", to_group=group.id, mentions=mentions),
-                )
-            )
+            out = Outgoing(f"{text}{names}", to_group=group.id, mentions=mentions)
+            posts.append(Send(f"{key}:group:{group.id}", out))
     return posts

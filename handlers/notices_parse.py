@@ -9,8 +9,9 @@
 * ``通知情况 TZ-12`` (who has and has not acknowledged), ``通知私信`` / ``关闭通知私信``.
 * ``定期通知 第3学习小组 每周一8:00：……`` (recurring: 每天, 每个工作日, 每周X, 每月第一个
   工作日), ``停止定期通知 DQ-2``.
-* A template-card click (``template_card_event``) with ``EventKey`` ``ack:{notice}``,
-  ``rsvp:{meeting}:attend|leave`` or ``done:{task}``.
+* The template cards of private copies, whose buttons' keys (``ack:{notice}``,
+  ``attend:{meeting}`` / ``leave:{meeting}``) come back as ``Incoming.action``; the features
+  register them with ``Router.action``.
 """
 
 from __future__ import annotations
@@ -73,16 +74,6 @@ class RecurringNotice:
 class StopRecurring:
     intent: ClassVar[str] = "notice_rule_stop"
     rule: int
-
-
-@dataclass(frozen=True, slots=True)
-class CardClick:
-    """A button on a template card: ``action`` ack|attend|leave|done on object ``target``."""
-
-    intent: ClassVar[str] = "card_click"
-    action: str
-    target: int
-    response_code: str
 
 
 def split_header(text: str) -> tuple[str, str] | None:
@@ -256,25 +247,13 @@ def parse_stop_recurring(text: str) -> StopRecurring | None:
     return StopRecurring(int(match["no"])) if match else None
 
 
-_CARD_KEY = re.compile(r"^(?P<action>ack|attend|leave|done):(?P<target>\d{1,12})$")
-
-
-def parse_card_click(fields: dict[str, Any]) -> CardClick | None:
-    """A ``template_card_event`` (decrypted XML as a dict) with one of our button keys."""
-    if str(fields.get("Event", "")).lower() != "template_card_event":
-        return None
-    match = _CARD_KEY.match(str(fields.get("EventKey") or ""))
-    if match is None:
-        return None
-    return CardClick(match["action"], int(match["target"]), str(fields.get("ResponseCode") or ""))
-
-
 def ack_card(notice_no: str, notice_id: int, title: str, text: str, userid: str) -> dict[str, Any]:
     """The ``template_card`` (button interaction) of a notice's private copy: one 收到 button.
 
-    WeCom reports the click as ``template_card_event`` with ``EventKey`` ``ack:{id}`` (see
-    :func:`parse_card_click`); its ``ResponseCode`` allows the one update that replaces the
-    button with 已收到 (:data:`CARD_DONE`).
+    WeCom reports the click as ``template_card_event`` with ``EventKey`` ``ack:{id}``, which
+    the edge makes ``Incoming.action`` and :func:`handlers.notices.ack_button` handles; its
+    ``ResponseCode`` allows the one update that replaces the button with 已收到
+    (:data:`CARD_DONE`).
     """
     task = _task_id(f"notice-{notice_id}", userid)
     return _button_card(task, notice_no, title, text, [("收到", f"ack:{notice_id}")])

@@ -19,8 +19,8 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 from bot.errors import UserFacingError
-from bot.messages import Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned
+from bot.messages import Outgoing, Send, member_address
+from bot.planner import Occurrence, PlanEnv
 from bot.workcalendar import WorkCalendar
 from handlers.notices import create_notice
 from handlers.notices_common import mention_posts, number, preview
@@ -83,7 +83,7 @@ class NoticeSource:
                     )
         return found
 
-    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         if occurrence.args["kind"] == "rule":
             return await self._recurring(tx, occurrence, env)
         notice = await tx.notices.get(occurrence.args["notice"])
@@ -97,12 +97,9 @@ class NoticeSource:
         groups = await tx.notices.groups_by_ids(notice.group_ids)
         by_group = await tx.notices.members_of_groups([g.id for g in groups])
         head = f"【通知提醒】通知 {no}「{preview(notice.text)}」还未确认，请阅后回复「收到」："
-        planned = [
-            Planned(key, out)
-            for key, out in mention_posts(occurrence.key, head, groups, by_group, waiting)
-        ]
+        planned = mention_posts(occurrence.key, head, groups, by_group, waiting)
         planned += [
-            Planned(
+            Send(
                 f"{occurrence.key}:member:{member_address(m)}",
                 _private(m.name, no, notice.text, member_address(m)),
             )
@@ -111,7 +108,7 @@ class NoticeSource:
         ]
         return planned
 
-    async def _recurring(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def _recurring(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         rule = await tx.notices.get_rule(occurrence.args["rule"])
         if rule is None or not rule.active:
             return []
@@ -131,7 +128,7 @@ class NoticeSource:
         except UserFacingError as exc:  # a group renamed or emptied since: skip, say why
             log.warning("recurring notice %s not sent: %s", rule.id, exc.message)
             return []
-        return [Planned(key, out) for key, out in sends]
+        return sends
 
 
 def _private(name: str, no: str, text: str, userid: str) -> Outgoing:

@@ -47,7 +47,6 @@ from handlers.reports_workflow import (
     PENDING_REVIEW,
     STATE_NAMES,
     Actor,
-    Notification,
     apply_action,
     check_details,
     not_found,
@@ -122,11 +121,6 @@ def _review(text: str, _: ParseContext) -> ReviewCommand | None:
     return parse_review(text)
 
 
-def send_all(ctx: Context, notes: list[Notification]) -> None:
-    for note in notes:
-        ctx.send(note.key, note.out)
-
-
 async def readable(ctx: Context, number: str) -> Report:
     """The report, if the sender may see it; otherwise the same answer as a missing number."""
     report = await ctx.tx.reports.by_number(number, lock=True)
@@ -178,7 +172,7 @@ async def query(value: ReportQuery, ctx: Context) -> None:
         _, notes = await apply_action(
             ctx.tx, report, "review", actor=Actor.of(ctx.member), now=ctx.now
         )
-        send_all(ctx, notes)
+        ctx.send_all(notes)
     ctx.reply(await describe(ctx, report))
 
 
@@ -241,7 +235,7 @@ async def change_category(value: Recategorize, ctx: Context) -> None:
     _, notes = await recategorize(
         ctx.tx, report, value.category, actor=Actor.of(ctx.member), now=ctx.now
     )
-    send_all(ctx, notes)
+    ctx.send_all(notes)
     ctx.reply(f"已将 {report.number} 的类别改为「{value.category}」。")
 
 
@@ -278,7 +272,7 @@ async def review(value: ReviewCommand, ctx: Context) -> None:
         level=value.level or "",
         target=value.target or "",
     )
-    send_all(ctx, notes)
+    ctx.send_all(notes)
     told = f"已通知提交人（{len(notes)} 人）。" if notes else ""
     ctx.reply(
         f"{report.number}《{report.title}》已{ACTION_NAMES[value.action]}，"

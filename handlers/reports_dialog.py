@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.dispatcher import Context
 from bot.errors import UserFacingError
-from bot.wecom.crypto import CallbackRejected, parse_xml
+from bot.messages import Incoming
 from handlers.reports_parse import (
     CATEGORIES,
     CONTENT_LIMIT,
@@ -67,17 +67,13 @@ class Draft:
         }
 
 
-def media_of(msg_type: str, raw: str) -> dict[str, str] | None:
-    """The WeCom media id (and file name) of an app's image/file/video/voice message."""
-    try:
-        fields = parse_xml(raw)
-    except CallbackRejected:
+def media_of(incoming: Incoming) -> dict[str, str] | None:
+    """An image/file/video/voice message's media (``Incoming.media``, which the edge filled) as
+    a draft keeps it; None when the channel gave none (the AI bot's media, for one)."""
+    media = incoming.media
+    if media is None:
         return None
-    media_id = fields.get("MediaId")
-    if not isinstance(media_id, str) or not media_id:
-        return None
-    name = fields.get("FileName") or fields.get("Title") or ""
-    return {"kind": msg_type, "media_id": media_id[:200], "filename": str(name)[:200]}
+    return {"kind": incoming.msg_type, "media_id": media.media_id, "filename": media.filename}
 
 
 async def resolve_cosigners(tx: Tx, names: tuple[str, ...], submitter: Member) -> list[Member]:
@@ -151,7 +147,7 @@ async def continue_draft(text: str, ctx: Context, state: str, data: dict[str, An
     draft = Draft.of(data)
     asked = bool(data.get("asked_category"))
     if ctx.incoming.msg_type in MEDIA_TYPES:
-        media = media_of(ctx.incoming.msg_type, ctx.incoming.raw)
+        media = media_of(ctx.incoming)
         if media is None:
             raise UserFacingError("没能读取这个附件，请重新发送。")
         if len(draft.attachments) >= MAX_ATTACHMENTS:
@@ -223,8 +219,7 @@ async def submit_draft(ctx: Context, draft: Draft) -> None:
         attachments=draft.attachments,
         now=ctx.now,
     )
-    for note in notes:
-        ctx.send(note.key, note.out)
+    ctx.send_all(notes)
     lines = [f"已提交社情民意《{report.title}》，编号 {report.number}。"]
     if suggested:
         lines.append(

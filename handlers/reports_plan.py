@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, time, timedelta
 
-from bot.messages import Outgoing
-from bot.planner import Occurrence, PlanEnv, Planned, privately
+from bot.messages import Outgoing, Send
+from bot.planner import Occurrence, PlanEnv, privately
 from handlers.reports_dialog import DIALOG
 from handlers.reports_workflow import PENDING_REVIEW, STATE_NAMES, waited
 from storage import Tx
@@ -57,7 +57,7 @@ class ReviewNudgeSource:
             )
         return found
 
-    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         report = await tx.reports.get(occurrence.args["report"])
         if report is None or report.state not in PENDING_REVIEW:
             return []
@@ -127,7 +127,7 @@ class DraftExpirySource:
                 )
         return found
 
-    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         args = occurrence.args
         dialog = await tx.dialogs.get(args["chat"], args["userid"], env.now)
         if (
@@ -152,5 +152,5 @@ class DraftExpirySource:
                 "需要时请发送「提交社情民意」重新填写。"
             )
         return [
-            Planned(f"{occurrence.key}:{args['userid']}", Outgoing(text, to_member=args["userid"]))
+            Send(f"{occurrence.key}:{args['userid']}", Outgoing(text, to_member=args["userid"]))
         ]

@@ -55,8 +55,7 @@ async def step(text: str, ctx: Context, data: dict[str, Any]) -> None:
             now=ctx.now,
         )
         await ctx.end_dialog()
-        for note in notes:
-            ctx.send(note.key, note.out)
+        ctx.send_all(notes)
         ctx.reply(
             f"已重新提交 {report.number}《{report.title}》（第{version}版），等待审核。"
             f"之前的版本仍保留，可发送「查询 {report.number}」查看。"

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.errors import UserFacingError
-from bot.messages import Outgoing, member_address
+from bot.messages import Outgoing, Send, member_address
 from handlers.reports_parse import format_number
 from storage import Tx
 from storage.base import KeptMedia
@@ -114,12 +114,6 @@ class Actor:
         return cls(f"user:{member.userid}", member)
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
-    key: str
-    out: Outgoing
-
-
 def waited(span: timedelta) -> str:
     """``2天3小时``, ``5小时``: how long a report has waited."""
     days, hours = span.days, span.seconds // 3600
@@ -175,7 +169,7 @@ async def apply_action(
     comment: str = "",
     level: str = "",
     target: str = "",
-) -> tuple[ReportHistory, list[Notification]]:
+) -> tuple[ReportHistory, list[Send]]:
     """Move ``report`` by ``action`` (refused unless the table allows it); record and notify."""
     transition = check_transition(action, report)
     entry = await _record(
@@ -189,7 +183,7 @@ async def apply_action(
 
 async def recategorize(
     tx: Tx, report: Report, category: str, *, actor: Actor, now: datetime
-) -> tuple[ReportHistory, list[Notification]]:
+) -> tuple[ReportHistory, list[Send]]:
     """Correct the category (no state change, but recorded and told like one)."""
     if report.state in ("closed", "rejected"):
         raise TransitionRefused(f"{report.number}已{STATE_NAMES[report.state]}，不能再修改类别。")
@@ -239,7 +233,7 @@ async def submit_report(
     cosigners: Sequence[Member],
     attachments: Sequence[dict[str, Any]],
     now: datetime,
-) -> tuple[Report, list[Notification]]:
+) -> tuple[Report, list[Send]]:
     """Number and store a report (draft → submitted) in the caller's transaction."""
     seq = await tx.reports.next_seq(now.year)
     report = Report(
@@ -276,7 +270,7 @@ async def submit_report(
 
 async def resubmit_report(
     tx: Tx, report: Report, *, title: str, content: str, actor: Actor, now: datetime
-) -> tuple[int, list[Notification]]:
+) -> tuple[int, list[Send]]:
     """重新提交 after 退回: the new text becomes the report's next version (the earlier ones
     stay in ``report_versions``); returns the version number and the notifications."""
     check_transition("resubmit", report)
@@ -325,15 +319,13 @@ def change_text(report: Report, entry: ReportHistory, lead: str) -> str:
     return f"{head}状态更新为「{STATE_NAMES[entry.to_state]}」。"
 
 
-async def notifications(
-    tx: Tx, report: Report, entry: ReportHistory, actor: Actor
-) -> list[Notification]:
+async def notifications(tx: Tx, report: Report, entry: ReportHistory, actor: Actor) -> list[Send]:
     submitters = await tx.reports.submitters(report.id)
     lead = next((m.name for m, role in submitters if role == "lead"), "")
     text = change_text(report, entry, lead)
     acting = actor.member.id if actor.member else None
     return [
-        Notification(
+        Send(
             f"report:{report.id}:{entry.id}:{member_address(member)}",
             Outgoing(text, to_member=member_address(member)),
         )

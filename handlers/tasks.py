@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from bot.config import NoticesConfig
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
-from handlers.common import audience_names, names
+from bot.messages import Action
+from handlers.common import audience_names, button_target, names
 from handlers.notices_common import (
     WEEKDAYS,
     describe_audience,
@@ -26,6 +27,7 @@ from handlers.notices_common import (
     resolve_audience,
     when,
 )
+from handlers.notices_parse import CARD_DONE
 from handlers.tasks_parse import (
     COLOUR_NAMES,
     Colour,
@@ -133,8 +135,7 @@ async def assign(value: TaskCommand, ctx: Context) -> None:
     )
     await ctx.tx.tasks.add_assignees(task.id, [m.id for m in audience.members])
     private = await ctx.tx.notices.private_copy_ids(m.id for m in audience.members)
-    for key, out in fan_out(f"task:{task.id}", task_text(task, ctx.zone), audience, private):
-        ctx.send(key, out)
+    ctx.send_all(fan_out(f"task:{task.id}", task_text(task, ctx.zone), audience, private))
     ctx.reply(
         f"已交办督办 {number('task', task.id)} 至{describe_audience(audience)}，"
         f"承办 {len(audience.members)} 人，完成时限 {deadline_text(task, ctx.zone)}。"
@@ -145,6 +146,12 @@ async def assign(value: TaskCommand, ctx: Context) -> None:
 @router.message(lambda text, pctx: parse_task_done(text, pctx.in_group))
 async def done(value: TaskDone, ctx: Context) -> None:
     await report_done(ctx, value.task)
+
+
+@router.action("done", done=CARD_DONE["done"])
+async def done_button(action: Action, ctx: Context) -> None:
+    """A 完成 button (key ``done:{task id}``): reported done as the typed 完成 is."""
+    await report_done(ctx, button_target(action))
 
 
 async def report_done(ctx: Context, task_id: int | None) -> None:

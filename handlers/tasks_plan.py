@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from bot.messages import Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned, privately
+from bot.messages import Outgoing, Send, member_address
+from bot.planner import Occurrence, PlanEnv, privately
 from handlers.common import names
 from handlers.notices_common import number, preview
 from handlers.tasks import colour_of, deadline_text
@@ -73,7 +73,7 @@ class TaskSource:
                 )
         return found
 
-    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         if occurrence.args["kind"] == "daily":
             return await self._daily(tx, occurrence, env)
         task = await tx.tasks.get(occurrence.args["task"])
@@ -83,7 +83,7 @@ class TaskSource:
         offset = occurrence.args["offset"]
         left = "今天截止" if offset == 0 else f"还有{offset}天截止"
         return [
-            Planned(
+            Send(
                 f"{occurrence.key}:member:{member_address(m)}",
                 Outgoing(
                     f"【督办提醒】{m.name}您好，督办 {no}「{preview(task.text, 30)}」完成时限"
@@ -96,7 +96,7 @@ class TaskSource:
             if a.done_at is None and m.active
         ]
 
-    async def _daily(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def _daily(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         lines = []
         for task in await tx.tasks.open_tasks():
             colour = colour_of(task, env.config.notices, occurrence.due_at)

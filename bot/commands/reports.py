@@ -10,12 +10,11 @@ and ``fetch-media`` (fetch attachments' WeCom media before it expires; see
 from __future__ import annotations
 
 import argparse
-from datetime import UTC
 from pathlib import Path
 
 from bot.commands.common import fail
 from bot.config import Config
-from bot.delivery.outbox import queue
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from bot.runtime import command_database, media_job, open_runtime
 from handlers.reports_media import MediaRun
@@ -166,8 +165,7 @@ async def run_act(config: Config, args: argparse.Namespace) -> int:
                 )
             except UserFacingError as exc:
                 return fail(exc.message)
-            for note in notes:
-                await queue(tx, note.out, key=note.key, now=now.astimezone(UTC))
+            await queue_all(tx, notes, now=now)
             print(f"{report.number} → {STATE_NAMES[report.state]}；已通知 {len(notes)} 人。")
             return 0
 

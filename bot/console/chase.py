@@ -22,8 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.console.common import field, queue_all, to_page
+from bot.console.common import field, to_page
 from bot.console.server import View
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from bot.planner import Occurrence, PlanEnv, PlanSource
 from storage import Tx
@@ -68,7 +69,7 @@ async def remind_now(
     planned = await source.expand(tx, occurrence, env)
     added = await queue_all(
         tx,
-        ((item.key, item.out) for item in planned),
+        planned,
         now=env.now,
         ttl=max(expires_at - env.now, timedelta(minutes=5)),
     )

@@ -18,11 +18,12 @@ import io
 
 from aiohttp import web
 
-from bot.console.common import acting_member, field, queue_all, to_page
+from bot.console.common import acting_member, field, to_page
 from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
-from bot.messages import Outgoing, member_address
+from bot.messages import Outgoing, Send, member_address
 from handlers.activities.chat import STATE_NAMES as ACTIVITY_STATES
 from handlers.activities.chat import line
 from handlers.activities.importer import check_rows
@@ -96,7 +97,7 @@ async def proposal_action(view: View) -> web.StreamResponse:
             _, notes = await apply_action(
                 tx, proposal, action, actor=actor, now=view.now, cfg=cfg, step=step
             )
-            await queue_all(tx, ((n.key, n.out) for n in notes), now=view.now)
+            await queue_all(tx, notes, now=view.now)
             await view.audit(
                 tx,
                 "console.proposal_" + action,
@@ -155,7 +156,7 @@ async def activity_action(view: View) -> web.StreamResponse:
             text = f"【履职登记】您登记的 {line(activity)} {verb}"
             address = member_address(member)
             key = f"activity:{activity.id}:{activity.state}:{address}"
-            await queue_all(tx, [(key, Outgoing(text, to_member=address))], now=view.now)
+            await queue_all(tx, [Send(key, Outgoing(text, to_member=address))], now=view.now)
         await view.audit(
             tx, "console.activity_" + action, entity="activity", entity_id=activity.id
         )

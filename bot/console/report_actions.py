@@ -17,15 +17,16 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.console.common import acting_member, field, queue_all, to_page
+from bot.console.common import acting_member, field, to_page
 from bot.console.registry import ConsoleRegistry
 from bot.console.reports import OFFICE_ACTIONS, render_report
 from bot.console.server import View
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
+from bot.messages import Send
 from handlers.reports_parse import CATEGORIES, endorse_level, forward_level, parse_number
 from handlers.reports_workflow import (
     Actor,
-    Notification,
     apply_action,
     check_details,
     recategorize,
@@ -83,7 +84,7 @@ async def report_action(view: View) -> web.StreamResponse:
     return to_page("reports/view", number=form.number, done=form.action, told=len(notes))
 
 
-async def _act(view: View, form: ActionForm) -> list[Notification]:
+async def _act(view: View, form: ActionForm) -> list[Send]:
     now = view.now
     async with view.runtime.db.transaction() as tx:
         report = await tx.reports.by_number(form.number, lock=True) if form.number else None
@@ -93,7 +94,7 @@ async def _act(view: View, form: ActionForm) -> list[Notification]:
         actor = Actor(view.identity.actor, member)
         before = report.state
         notes = await _apply(tx, report, form, actor, now)
-        await queue_all(tx, ((n.key, n.out) for n in notes), now=now)
+        await queue_all(tx, notes, now=now)
         await view.audit(
             tx,
             "console.report_" + form.action,
@@ -113,7 +114,7 @@ async def _act(view: View, form: ActionForm) -> list[Notification]:
 
 async def _apply(
     tx: Tx, report: Report, form: ActionForm, actor: Actor, now: datetime
-) -> list[Notification]:
+) -> list[Send]:
     if form.action == "category":
         if form.category not in CATEGORIES:
             raise UserFacingError(f"请选择类别：{'、'.join(CATEGORIES)}。")

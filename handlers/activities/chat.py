@@ -114,7 +114,7 @@ async def attach(text: str, ctx: Context, dialog: DialogState) -> None:
         await ctx.end_dialog()
         raise UserFacingError("这条履职登记已不存在。")
     if ctx.incoming.msg_type in MEDIA_TYPES:
-        media = media_of(ctx.incoming.msg_type, ctx.incoming.raw)
+        media = media_of(ctx.incoming)
         if media is None:
             raise UserFacingError("没能读取这个附件，请重新发送。")
         count = len(await ctx.tx.activities.attachments(activity.id))

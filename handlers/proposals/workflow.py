@@ -33,7 +33,7 @@ from typing import Any
 
 from bot.config import ProposalsConfig
 from bot.errors import UserFacingError
-from bot.messages import Outgoing, member_address
+from bot.messages import Outgoing, Send, member_address
 from handlers.proposals.parse import LEVELS, format_number, year_seq
 from handlers.reports_parse import suggest_category
 from handlers.reports_workflow import Actor, submit_report
@@ -120,12 +120,6 @@ class TransitionRefused(UserFacingError):
 
 
 @dataclass(frozen=True, slots=True)
-class Notification:
-    key: str
-    out: Outgoing
-
-
-@dataclass(frozen=True, slots=True)
 class Step:
     """What an office action records besides its comment."""
 
@@ -209,7 +203,7 @@ async def apply_action(
     now: datetime,
     cfg: ProposalsConfig,
     step: Step = Step(),
-) -> tuple[ProposalHistory, list[Notification]]:
+) -> tuple[ProposalHistory, list[Send]]:
     """Move ``proposal`` by ``action`` (refused unless the table allows it); record, notify."""
     transition = check_transition(action, proposal)
     target = transition.target or proposal.state
@@ -316,7 +310,7 @@ async def submit_proposal(
     attachments: Sequence[dict[str, Any]],
     now: datetime,
     cfg: ProposalsConfig,
-) -> tuple[Proposal, list[Notification]]:
+) -> tuple[Proposal, list[Send]]:
     """Number and store a proposal (draft → submitted) in the caller's transaction; the
     co-proposers are asked for their 附议."""
     seq = await tx.proposals.next_seq(now.year)
@@ -354,7 +348,7 @@ async def submit_proposal(
         if member.active and member.id != submitter.id:
             address = member_address(member)
             notes.append(
-                Notification(
+                Send(
                     f"proposal:{proposal.id}:{entry.id}:{address}",
                     Outgoing(cosign_request(proposal, submitter.name), to_member=address),
                 )
@@ -415,13 +409,13 @@ def change_text(proposal: Proposal, entry: ProposalHistory, actor_name: str) -> 
 
 async def notifications(
     tx: Tx, proposal: Proposal, entry: ProposalHistory, actor: Actor
-) -> list[Notification]:
+) -> list[Send]:
     if entry.action == "submit":
         return []  # the proposer got the reply; co-proposers get the 附议 request
     acting = actor.member.id if actor.member else None
     text = change_text(proposal, entry, actor.member.name if actor.member else "")
     return [
-        Notification(
+        Send(
             f"proposal:{proposal.id}:{entry.id}:{member_address(member)}",
             Outgoing(text, to_member=member_address(member)),
         )
