@@ -19,6 +19,14 @@ Reading of the diagram, stated once here:
 Every step writes a ``report_history`` row (who, when, comment, level) and notifies each
 submitter and co-submitter (联名) except the one who acted (they got the reply), under the key
 ``report:{report id}:{history id}:{userid}``: the delivery's unique key makes it exactly once.
+
+One audit rule (docs/architecture.md): every office step — a transition marked ``office`` and a
+category correction — also writes one audit row (操作记录), here, in the same transaction, so the
+same step leaves the same record whichever door it came through: the chat, ``lvzhi reports
+act`` or the console. Action ``report.{action}``, entity ``report`` and the report's number,
+the actor's label (``user:{userid}``, ``cli``, ``console:{account}``), the step's time, and
+detail ``from``, ``to``, ``comment`` (first 200 characters), ``level``, ``target``, ``notified``
+(how many were told). A member's own steps (提交, 重新提交) are their history rows only.
 """
 
 from __future__ import annotations
@@ -178,7 +186,10 @@ async def apply_action(
     report.state = transition.target
     report.state_since = now
     report.updated_at = now
-    return entry, await notifications(tx, report, entry, actor)
+    notes = await notifications(tx, report, entry, actor)
+    if transition.office:
+        await audit(tx, report, entry, len(notes))
+    return entry, notes
 
 
 async def recategorize(
@@ -193,7 +204,28 @@ async def recategorize(
     entry = await _record(
         tx, report, "category", report.state, actor, now, f"{old}→{category}", "", category
     )
-    return entry, await notifications(tx, report, entry, actor)
+    notes = await notifications(tx, report, entry, actor)
+    await audit(tx, report, entry, len(notes))
+    return entry, notes
+
+
+async def audit(tx: Tx, report: Report, entry: ReportHistory, notified: int) -> None:
+    """The audit row of an office step (the module docstring's one audit rule)."""
+    await tx.audit.record(
+        at=entry.at,
+        actor=entry.actor,
+        action=f"report.{entry.action}",
+        entity="report",
+        entity_id=report.number,
+        detail={
+            "from": entry.from_state,
+            "to": entry.to_state,
+            "comment": entry.comment[:200],
+            "level": entry.level,
+            "target": entry.target,
+            "notified": notified,
+        },
+    )
 
 
 async def _record(

@@ -128,7 +128,7 @@ async def test_adopting_goes_through_the_chat_workflow(any_client: Client) -> No
     assert told().count(expected) == 1
     assert expected.endswith("已被采用：内容翔实")
     actions = [(row.actor, row.action, row.entity_id) for row in await audit_rows(runtime.db)]
-    assert ("console:admin", "console.report_adopt", "SQ-2025-0001") in actions
+    assert ("console:admin", "report.adopt", "SQ-2025-0001") in actions
 
 
 async def test_the_workflow_refuses_what_the_chat_refuses(client: Client) -> None:

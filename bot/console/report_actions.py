@@ -5,9 +5,10 @@ An action goes through exactly what the secretaries' chat commands use
 (:func:`handlers.reports_workflow.check_details`, :func:`~handlers.reports_workflow.apply_action`,
 :func:`~handlers.reports_workflow.recategorize`): the same state machine refuses the same
 steps, the same history row is written, and the same notifications reach the submitter and
-co-submitters through the outbox, under the same idempotency keys, in the same transaction.
-The console adds the audit row (操作记录) naming the console account, whose linked roster
-member (if any) is the actor, so that they are not told of their own step.
+co-submitters through the outbox, under the same idempotency keys, in the same transaction,
+and the same audit row (操作记录) as the chat and the CLI (the workflow writes it: one audit
+rule, docs/architecture.md). The actor is the console account, whose linked roster member (if
+any) is not told of their own step.
 """
 
 from __future__ import annotations
@@ -92,23 +93,8 @@ async def _act(view: View, form: ActionForm) -> list[Send]:
             raise UserFacingError("没有找到这条社情民意。")
         member = await acting_member(tx, view)
         actor = Actor(view.identity.actor, member)
-        before = report.state
         notes = await _apply(tx, report, form, actor, now)
         await queue_all(tx, notes, now=now)
-        await view.audit(
-            tx,
-            "console.report_" + form.action,
-            entity="report",
-            entity_id=report.number,
-            detail={
-                "from": before,
-                "to": report.state,
-                "comment": form.comment[:200],
-                "level": form.level,
-                "target": form.target or form.category,
-                "notified": len(notes),
-            },
-        )
     return notes
 
 
