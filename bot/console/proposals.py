@@ -8,7 +8,9 @@
   (the member told as from chat), and bulk entry — a pasted table (姓名,日期,类型,内容, as
   ``lvzhi activities import`` reads a file), checked row by row, bad rows named with reasons.
 
-Every action is written to the audit log with the console account.
+Every action is written to the audit log with the console account: a proposal's step by the
+workflow itself, as from the chat and the CLI (one audit rule, docs/architecture.md); an
+activity's here.
 """
 
 from __future__ import annotations
@@ -92,19 +94,11 @@ async def proposal_action(view: View) -> web.StreamResponse:
             if proposal is None:
                 raise UserFacingError(f"没有找到提案 {found[0]}。")
             check_details(action, step, cfg)
-            before = proposal.state
             actor = Actor(view.identity.actor, await acting_member(tx, view))
-            _, notes = await apply_action(
+            _, notes = await apply_action(  # which writes the audit row (one audit rule)
                 tx, proposal, action, actor=actor, now=view.now, cfg=cfg, step=step
             )
             await queue_all(tx, notes, now=view.now)
-            await view.audit(
-                tx,
-                "console.proposal_" + action,
-                entity="proposal",
-                entity_id=proposal.number,
-                detail={"from": before, "to": proposal.state, "notified": len(notes)},
-            )
     except UserFacingError as exc:
         return await proposals_page(view, error=exc.message, status=400)
     view.runtime.worker.wake()

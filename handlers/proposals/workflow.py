@@ -22,6 +22,10 @@ proposer and confirmed co-proposer (联名, 附议) except the one who acted, un
 ``proposal:{id}:{history id}:{userid}``: the delivery's unique key makes it exactly once.
 Each waiting step has a due time (``due_at``: 审查, 交办, 答复, 满意度, 办结), from
 ``[proposals]``; :mod:`handlers.proposals.plan` colours and chases it.
+
+The one audit rule of 社情民意 (:mod:`handlers.reports_workflow`, docs/architecture.md) holds
+here too: every office step writes one audit row (``proposal.{action}``), here, whichever door
+it came through; a proposer's or co-proposer's own steps are their history rows only.
 """
 
 from __future__ import annotations
@@ -228,7 +232,24 @@ async def apply_action(
         if not keep:
             proposal.due_at = due_after(target, now, cfg)
     proposal.updated_at = now
-    return entry, await notifications(tx, proposal, entry, actor)
+    notes = await notifications(tx, proposal, entry, actor)
+    if transition.office:
+        await tx.audit.record(
+            at=entry.at,
+            actor=entry.actor,
+            action=f"proposal.{action}",
+            entity="proposal",
+            entity_id=proposal.number,
+            detail={
+                "from": entry.from_state,
+                "to": entry.to_state,
+                "comment": entry.comment[:200],
+                "level": entry.level,
+                "target": entry.target,
+                "notified": len(notes),
+            },
+        )
+    return entry, notes
 
 
 async def _effects(
