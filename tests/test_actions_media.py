@@ -3,8 +3,10 @@ button reaches the feature that registered it (``@router.action``), or a clear a
 
 from __future__ import annotations
 
+import ast
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -221,3 +223,19 @@ async def test_a_button_pressed_in_the_middle_of_a_dialog_leaves_it_open(
     )
     handled = await pipeline.handle(text)
     assert [r.text for r in handled.replies] == ["备注：周五前"]
+
+
+def test_no_feature_reads_the_channels_payload() -> None:
+    """Features read ``Incoming``'s typed fields; ``raw`` (the decrypted XML or JSON) is the
+    edge's and the inbound record's alone. Checked in the source, as the layer rules are."""
+    root = Path(__file__).resolve().parent.parent / "handlers"
+    readers = sorted(
+        str(path.relative_to(root.parent))
+        for path in root.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute)
+        and node.attr == "raw"
+        and isinstance(node.value, ast.Attribute | ast.Name)
+        and getattr(node.value, "attr", getattr(node.value, "id", "")) == "incoming"
+    )
+    assert readers == []
