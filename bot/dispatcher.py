@@ -6,9 +6,9 @@ tried in the order ``handlers.ROUTERS`` lists them, the fallback last. An open d
 sender in that chat gets the message first.
 
 Parse once: the dispatcher normalizes a message once, with the normalizer a router brings
-(``Router.clean``; the features bring :func:`handlers.textnorm.clean_message`), and hands every
-parser, dialog and the confirmation step that same text; a parser returns the one value its
-handler takes.
+(``Router.clean``; the features bring :func:`handlers.text.normalize.clean_message`), and hands
+every parser, dialog and the confirmation step that same text; a parser returns the one value
+its handler takes.
 
 The dispatcher knows nothing of HTTP or WeCom; tests drive it with a Tx and an Incoming.
 """

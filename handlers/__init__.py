@@ -22,12 +22,12 @@ from handlers import (
     tasks,
     wechat,
 )
-from handlers.checkin_plan import CalendarWarningSource, CheckInSource
-from handlers.meetings_plan import MeetingSource
-from handlers.notices_plan import NoticeSource
+from handlers.checkin.plan import CalendarWarningSource, CheckInSource
+from handlers.meetings.plan import MeetingSource
+from handlers.notices.plan import NoticeSource
 from handlers.proposals.plan import ProposalSource
-from handlers.reports_plan import DraftExpirySource, ReviewNudgeSource
-from handlers.tasks_plan import TaskSource
+from handlers.reports.plan import DraftExpirySource, ReviewNudgeSource
+from handlers.tasks.plan import TaskSource
 from handlers.understand import routes as understanding
 
 

@@ -8,7 +8,7 @@ import cn2an
 
 from bot.errors import UserFacingError
 from bot.messages import Incoming
-from handlers.textnorm import parse_int
+from handlers.text.normalize import parse_int
 from storage import Tx
 from storage.models import Group, Member
 

@@ -78,14 +78,17 @@ HELP_EXAMPLES = help_examples()
 
 
 def test_every_parser_module_is_covered() -> None:
-    modules = {parser.name.split(".")[0] for parser in PARSERS}
+    modules = {parser.name.rpartition(".")[0] for parser in PARSERS}
     assert {
-        "timephrase",
-        "textnorm",
-        "checkin_parse",
-        "reports_parse",
-        "proposals",
-        "activities",
+        "text.timephrase",
+        "text.normalize",
+        "checkin.parse",
+        "reports.parse",
+        "notices.parse",
+        "meetings.parse",
+        "tasks.parse",
+        "proposals.parse",
+        "activities.parse",
     } <= modules
     assert len(PARSERS) >= 30
 

@@ -31,14 +31,14 @@ KERNEL = {
     "bot.quiet",
     "bot.media",
     "bot.labels",
-    "bot.roster_columns",  # cleaning what offices type in spreadsheets (names, mobiles, dates)
+    "bot.roster.columns",  # cleaning what offices type in spreadsheets (names, mobiles, dates)
 }
 CHANNELS = ("bot.wecom", "bot.wechat")
 # Leaks still to mend (issue 18): features reading WeCom's XML themselves instead of the
 # edge filling typed fields of ``Incoming``. The test fails if one is mended and left listed.
 KNOWN_LEAKS = {
     ("handlers.notices", "bot.wecom.crypto"),
-    ("handlers.reports_dialog", "bot.wecom.crypto"),
+    ("handlers.reports.dialog", "bot.wecom.crypto"),
 }
 
 
@@ -160,8 +160,8 @@ def test_the_rules_catch_each_kind_of_leak() -> None:
         "handlers.checkin": {"bot.wecom.crypto", "bot.messages", "storage.tx"},
         "bot.pipeline": {"handlers.checkin", "bot.wechat.binding"},
         "bot.delivery.worker": {"handlers.notices"},
-        "bot.config": {"handlers.duty_rules"},
-        "handlers.duty_rules": {"bot.config"},
+        "bot.config": {"handlers.duty.rules"},
+        "handlers.duty.rules": {"bot.config"},
     }
     assert violations(made_up) == {
         ("storage.db", "bot.config"),
@@ -171,9 +171,9 @@ def test_the_rules_catch_each_kind_of_leak() -> None:
         ("bot.pipeline", "handlers.checkin"),
         ("bot.pipeline", "bot.wechat.binding"),
         ("bot.delivery.worker", "handlers.notices"),
-        ("bot.config", "handlers.duty_rules"),
+        ("bot.config", "handlers.duty.rules"),
     }
-    assert cycles(made_up) == [["bot.config", "handlers.duty_rules", "bot.config"]]
+    assert cycles(made_up) == [["bot.config", "handlers.duty.rules", "bot.config"]]
 
 
 def test_no_test_double_ships_in_the_package() -> None:

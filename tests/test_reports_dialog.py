@@ -11,7 +11,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.messages import Incoming
-from handlers.reports_media import (
+from handlers.reports.media import (
     DirectoryMediaStore,
     MediaRun,
     SandboxMediaSource,

@@ -20,7 +20,7 @@ from bot.console.compose import audience_choices, audience_names, audience_ticke
 from bot.console.server import View
 from bot.errors import UserFacingError
 from handlers.meetings import create_meeting, meeting_text
-from handlers.notices_common import describe_audience, number
+from handlers.notices.common import describe_audience, number
 from storage.models_notices import Meeting
 
 KINDS = (

@@ -25,7 +25,7 @@ from handlers.activities.parse import (
     parse_query,
     parse_review,
 )
-from handlers.reports_dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of
+from handlers.reports.dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of
 from storage.models import DialogState, Member
 from storage.models_proposals import Activity, ActivityAttachment
 

@@ -45,8 +45,8 @@ from handlers.proposals.workflow import (
     not_found,
     submit_proposal,
 )
-from handlers.reports_dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of, resolve_cosigners
-from handlers.reports_workflow import Actor, attachment_summary
+from handlers.reports.dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of, resolve_cosigners
+from handlers.reports.workflow import Actor, attachment_summary
 from storage.models import DialogState
 from storage.models_proposals import Proposal, ProposalAttachment, ProposalHistory
 

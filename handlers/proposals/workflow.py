@@ -35,8 +35,8 @@ from bot.config import ProposalsConfig
 from bot.errors import UserFacingError
 from bot.messages import Outgoing, member_address
 from handlers.proposals.parse import LEVELS, format_number, year_seq
-from handlers.reports_parse import suggest_category
-from handlers.reports_workflow import Actor, submit_report
+from handlers.reports.parse import suggest_category
+from handlers.reports.workflow import Actor, submit_report
 from storage import Tx
 from storage.models import Member
 from storage.models_proposals import Proposal, ProposalAttachment, ProposalHistory
