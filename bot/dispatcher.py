@@ -23,7 +23,7 @@ import typing
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
@@ -31,8 +31,10 @@ from bot.errors import PermissionDenied, UserFacingError
 from bot.labels import OFFICE_ROLES
 from bot.messages import RESPONSE_URL_BYTES, Incoming, Outgoing
 from bot.workcalendar import WorkCalendar
-from storage import Tx
-from storage.models import DialogState, Member
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import DialogState, Member
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class Guess:
 # A parser takes the dispatcher's normalized text (a ``Clean`` str; tests may pass plain str).
 ParseFn = Callable[[str, ParseContext], Any]
 HandlerFn = Callable[[Any, "Context"], Awaitable[None]]
-DialogFn = Callable[[str, "Context", DialogState], Awaitable[None]]
+DialogFn = Callable[[str, "Context", "DialogState"], Awaitable[None]]
 # A correction of a waiting reading: (waiting text, answer, context, how to read a text) →
 # (the amended text, its reading to confirm), or None when the answer corrects nothing.
 AmendFn = Callable[[str, str, ParseContext, Callable[[str], Any]], "tuple[str, Guess] | None"]

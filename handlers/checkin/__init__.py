@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
@@ -39,8 +40,10 @@ from handlers.text.periods import (
     period_containing,
     period_of_span,
 )
-from storage import Tx
-from storage.models import Campaign, CheckIn, Group
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Campaign, Group
 
 router = Router("checkin")
 OFFICE = sorted(OFFICE_ROLES)
@@ -101,6 +104,8 @@ async def _record(
     makeup: bool,
 ) -> bool:
     """Add the study to the member's row for ``period``; True if it merged into an earlier one."""
+    from storage.models import CheckIn
+
     now = ctx.now
     entry = {"at": now.isoformat(), "text": ctx.incoming.text[:2000], "makeup": makeup}
     campaign_id = campaign.id if campaign else None
@@ -353,6 +358,8 @@ async def save_campaign(
     makeup_per_month: int | None = None,
 ) -> Campaign:
     """Create or change a group's campaign (a stopped one restarts from today)."""
+    from storage.models import Campaign
+
     existing = await tx.campaigns.for_group(group.id)
     campaign = existing or Campaign(group_id=group.id, created_at=now, starts_on=now.date())
     campaign.cadence = command.cadence

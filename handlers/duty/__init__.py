@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from bot.config import Config
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
@@ -29,8 +29,10 @@ from handlers.duty.facts import DutyFacts, YearWindow, collect_facts
 from handlers.duty.rules import Score, ScoringRules, load_rules, score
 from handlers.text.normalize import normalize
 from handlers.text.slots import group_names, year_of
-from storage import Tx
-from storage.repos.duty import RosterRow
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.repos.duty import RosterRow
 
 log = logging.getLogger(__name__)
 router = Router("duty")

@@ -30,14 +30,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.workcalendar import WorkCalendar
 from handlers.checkin.rules import is_required
 from handlers.text.periods import Period, as_cadence, next_period, period_containing
-from storage import Tx
-from storage.models import Campaign
-from storage.repos.duty import CheckInRow, NoticeCounts, TaskCounts
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Campaign
+    from storage.repos.duty import CheckInRow, NoticeCounts, TaskCounts
 
 FACTS: dict[str, str] = {
     "checkins": "打卡次数",
@@ -244,6 +247,8 @@ def _facts(
     proposals: dict[str, int] | None = None,
     activities: dict[str, int] | None = None,
 ) -> DutyFacts:
+    from storage.repos.duty import NoticeCounts, TaskCounts
+
     p, a = proposals or {}, activities or {}
     t = tally or _CheckInTally()
     n = notices or NoticeCounts(0, 0, 0, 0.0)

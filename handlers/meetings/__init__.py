@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.dispatcher import OFFICE_ROLES, Context, Router
@@ -36,9 +37,11 @@ from handlers.notices.common import (
     when,
 )
 from handlers.notices.parse import rsvp_card
-from storage import Tx
-from storage.models import Member
-from storage.models_notices import Meeting, MeetingInvitee
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Member
+    from storage.models_notices import Meeting, MeetingInvitee
 
 router = Router("meetings")
 OFFICE = sorted(OFFICE_ROLES)
@@ -110,6 +113,8 @@ async def create_meeting(
     ``title``, else the one the text gives (:func:`meeting_title`), else its kind. Without a
     reply deadline (回执) replies close a day before the start; one already past or after the
     start closes them at the start."""
+    from storage.models_notices import Meeting
+
     if starts_at <= now:
         raise UserFacingError(f"会议时间{when(starts_at, zone)}已经过去，请检查。")
     reply_by = reply_by or starts_at - DEFAULT_REPLY_WINDOW

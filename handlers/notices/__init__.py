@@ -21,12 +21,11 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from bot.dispatcher import OFFICE_ROLES, Context, Guess, ParseContext, Router
 from bot.errors import UserFacingError
 from bot.messages import CardUpdate, Outgoing
-from bot.wecom.crypto import parse_xml
 from handlers import meetings, tasks
 from handlers.common import EMPTY_OR_MEDIA, audience_names, chat_group, names
 from handlers.notices.common import (
@@ -57,9 +56,11 @@ from handlers.notices.parse import (
     parse_stop_recurring,
 )
 from handlers.text.slots import clean_audience, send_time, zone_of
-from storage import Tx
-from storage.models import Member
-from storage.models_notices import Notice, NoticeRule
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Member
+    from storage.models_notices import Notice, NoticeRule
 
 router = Router("notices")
 OFFICE = sorted(OFFICE_ROLES)
@@ -99,6 +100,8 @@ async def create_notice(
     rule: NoticeRule | None = None,
 ) -> tuple[Notice, str, list[tuple[str, Outgoing]]]:
     """Record a notice and its recipients; (notice, audience as shown, deliveries by key)."""
+    from storage.models_notices import Notice
+
     audience = await resolve_audience(tx, names_)
     if audience.unknown:
         raise UserFacingError(f"没有找到「{'、'.join(audience.unknown)}」，请检查群名或姓名。")
@@ -259,6 +262,8 @@ async def private_copy(value: PrivateCopy, ctx: Context) -> None:
     lambda text, pctx: parse_recurring(text, pctx.now), roles=OFFICE, denied=RULE_DENIED
 )
 async def recurring(value: RecurringNotice, ctx: Context) -> None:
+    from storage.models_notices import NoticeRule
+
     audience = await resolve_audience(ctx.tx, value.groups)
     if audience.unknown:
         raise UserFacingError(f"没有找到「{'、'.join(audience.unknown)}」，请检查群名或姓名。")
@@ -313,6 +318,8 @@ async def empty_or_card(_: EmptyMessage, ctx: Context) -> None:
 
 
 def _card_click(raw: str) -> CardClick | None:
+    from bot.wecom.crypto import parse_xml
+
     try:
         return parse_card_click(parse_xml(raw))
     except Exception:  # not XML we understand: treat as any other empty message

@@ -14,13 +14,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.messages import Outgoing, member_address
 from handlers.common import find_group
-from storage import Tx
-from storage.models import Group, Member
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Group, Member
 
 EVERYONE = "全体委员"
 EVERYONE_WORDS = frozenset({"全体委员", "全体", "所有委员", "全体成员", "全体政协委员"})

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ProposalsConfig
 from bot.errors import UserFacingError
@@ -37,9 +37,11 @@ from bot.messages import Outgoing, member_address
 from handlers.proposals.parse import LEVELS, format_number, year_seq
 from handlers.reports.parse import suggest_category
 from handlers.reports.workflow import Actor, submit_report
-from storage import Tx
-from storage.models import Member
-from storage.models_proposals import Proposal, ProposalAttachment, ProposalHistory
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Member
+    from storage.models_proposals import Proposal, ProposalHistory
 
 STATE_NAMES = {
     "draft": "草稿",
@@ -211,6 +213,8 @@ async def apply_action(
     step: Step = Step(),
 ) -> tuple[ProposalHistory, list[Notification]]:
     """Move ``proposal`` by ``action`` (refused unless the table allows it); record, notify."""
+    from storage.models_proposals import ProposalHistory
+
     transition = check_transition(action, proposal)
     target = transition.target or proposal.state
     detail = await _effects(tx, proposal, action, step, actor, now)
@@ -319,6 +323,8 @@ async def submit_proposal(
 ) -> tuple[Proposal, list[Notification]]:
     """Number and store a proposal (draft → submitted) in the caller's transaction; the
     co-proposers are asked for their 附议."""
+    from storage.models_proposals import Proposal, ProposalAttachment
+
     seq = await tx.proposals.next_seq(now.year)
     proposal = Proposal(
         number=format_number(cfg.number_format, now.year, seq),

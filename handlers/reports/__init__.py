@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.dispatcher import OFFICE_ROLES, Context, Guess, ParseContext, Router
 from bot.errors import UserFacingError
@@ -56,8 +57,10 @@ from handlers.reports.workflow import (
 )
 from handlers.understand.intents import is_question
 from handlers.understand.reports import read_report
-from storage.models import DialogState, Member
-from storage.models_reports import Report, ReportHistory
+
+if TYPE_CHECKING:
+    from storage.models import DialogState, Member
+    from storage.models_reports import Report, ReportHistory
 
 router = Router("reports")
 OFFICE = sorted(OFFICE_ROLES)

@@ -12,11 +12,10 @@ when it has.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.dispatcher import Context
 from bot.errors import UserFacingError
-from bot.wecom.crypto import CallbackRejected, parse_xml
 from handlers.reports.parse import (
     CATEGORIES,
     CONTENT_LIMIT,
@@ -27,8 +26,10 @@ from handlers.reports.parse import (
     suggest_category,
 )
 from handlers.reports.workflow import submit_report
-from storage import Tx
-from storage.models import Member
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Member
 
 DIALOG = "report"
 MEDIA_TYPES = frozenset({"image", "file", "video", "voice"})
@@ -69,6 +70,8 @@ class Draft:
 
 def media_of(msg_type: str, raw: str) -> dict[str, str] | None:
     """The WeCom media id (and file name) of an app's image/file/video/voice message."""
+    from bot.wecom.crypto import CallbackRejected, parse_xml
+
     try:
         fields = parse_xml(raw)
     except CallbackRejected:

@@ -12,7 +12,7 @@ console and the export.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.dispatcher import Context
 from bot.errors import UserFacingError
@@ -25,7 +25,9 @@ from handlers.reports.parse import (
     parse_draft_input,
 )
 from handlers.reports.workflow import Actor, check_transition, not_found, resubmit_report
-from storage.models_reports import Report
+
+if TYPE_CHECKING:
+    from storage.models_reports import Report
 
 DIALOG = "report_resubmit"
 BODY_PREVIEW = 300

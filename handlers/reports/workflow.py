@@ -26,15 +26,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import UserFacingError
 from bot.messages import Outgoing, member_address
 from handlers.reports.parse import format_number
-from storage import Tx
-from storage.base import KeptMedia
-from storage.models import Member
-from storage.models_reports import Report, ReportAttachment, ReportHistory
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.base import KeptMedia
+    from storage.models import Member
+    from storage.models_reports import Report, ReportHistory
 
 STATE_NAMES = {
     "draft": "草稿",
@@ -213,6 +215,8 @@ async def _record(
     level: str,
     target: str,
 ) -> ReportHistory:
+    from storage.models_reports import ReportHistory
+
     return await tx.reports.add_history(
         ReportHistory(
             report_id=report.id,
@@ -241,6 +245,8 @@ async def submit_report(
     now: datetime,
 ) -> tuple[Report, list[Notification]]:
     """Number and store a report (draft → submitted) in the caller's transaction."""
+    from storage.models_reports import Report, ReportAttachment
+
     seq = await tx.reports.next_seq(now.year)
     report = Report(
         number=format_number(now.year, seq),

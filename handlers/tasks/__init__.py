@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.config import NoticesConfig
@@ -40,9 +41,11 @@ from handlers.tasks.parse import (
     task_colour,
 )
 from handlers.text.slots import clean_audience
-from storage import Tx
-from storage.models import Member
-from storage.models_notices import Task, TaskAssignee
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Member
+    from storage.models_notices import Task, TaskAssignee
 
 router = Router("tasks")
 OFFICE = sorted(OFFICE_ROLES)
@@ -108,6 +111,8 @@ def _task(text: str, pctx: ParseContext) -> TaskCommand | None:
 
 @router.message(_task, roles=OFFICE, denied=DENIED)
 async def assign(value: TaskCommand, ctx: Context) -> None:
+    from storage.models_notices import Task
+
     if value.deadline is None:
         raise UserFacingError("请写明完成时限，例如：督办 第3学习小组：请于12月10日前提交……")
     if value.deadline <= ctx.now:

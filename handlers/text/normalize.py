@@ -28,8 +28,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import cn2an
-
 __all__ = [
     "CN_DIGITS",
     "NUMBER_PATTERN",
@@ -189,6 +187,8 @@ def parse_int(text: str) -> int | None:
 
 def parse_number(text: str) -> float | None:
     """A non-negative number: ``"1.5"``, ``"一点五"``, ``"半"`` (0.5), ``"一个半"`` (1.5)."""
+    import cn2an  # about 0.1 s to import: only once a number is read
+
     text = text.strip()
     if not text:
         return None
