@@ -6,8 +6,8 @@ their output must look like.
   vocabulary (so that examples get past the first ``if``), mixed with control and format
   characters, bidi marks, zero-width joiners, combining marks, lone surrogates, full-width
   forms, emoji sequences, huge numbers and long repetitions.
-- :func:`parsers` — every public function of ``handlers/*_parse.py``, ``timephrase`` and
-  ``textnorm`` that takes member text, found by introspection so a new parser is fuzzed
+- :func:`parsers` — every public function of ``handlers/*/parse.py``, ``text.timephrase``
+  and ``text.normalize`` that takes member text, found by introspection so a new parser is fuzzed
   without anyone adding it here (one that cannot be called from its annotations fails
   :func:`parsers` loudly rather than being skipped).
 - :func:`conforms` — a value against a type annotation, recursively through dataclasses,

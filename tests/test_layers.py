@@ -5,7 +5,8 @@ functions), so that a leak fails here and not in a review.
 * The kernel (what features are written against: dispatcher, messages, errors, planner, clock,
   config, work calendar, quiet hours, media, labels, roster columns) imports only itself and
   storage.
-* ``handlers/`` (the features) import the kernel and storage only.
+* ``handlers/`` (the features) import the kernel and storage only; ``handlers/text/`` (the
+  shared text handling every feature's parser uses) imports no feature.
 * The edge (``bot/wecom``, ``bot/wechat``, ``bot/pipeline.py``) and delivery never import
   the features; the pipeline knows no channel (each registers its identify hook).
 * No two modules import each other, directly or round a longer loop.
@@ -117,6 +118,10 @@ def violations(edges: dict[str, set[str]]) -> set[tuple[str, str]]:
                 found.add((module, target))
             if module.startswith("handlers") and target.startswith("bot") and target not in KERNEL:
                 found.add((module, target))
+            if in_layer(module, ("handlers.text",)) and not in_layer(
+                target, ("handlers.text", "bot", "storage")
+            ):
+                found.add((module, target))  # text handling sits below every feature
             if edge and target.startswith("handlers"):
                 found.add((module, target))
             if module == "bot.pipeline" and in_layer(target, CHANNELS):
@@ -162,6 +167,7 @@ def test_the_rules_catch_each_kind_of_leak() -> None:
         "bot.delivery.worker": {"handlers.notices"},
         "bot.config": {"handlers.duty.rules"},
         "handlers.duty.rules": {"bot.config"},
+        "handlers.text.slots": {"handlers.text.normalize", "handlers.checkin.parse"},
     }
     assert violations(made_up) == {
         ("storage.db", "bot.config"),
@@ -172,6 +178,7 @@ def test_the_rules_catch_each_kind_of_leak() -> None:
         ("bot.pipeline", "bot.wechat.binding"),
         ("bot.delivery.worker", "handlers.notices"),
         ("bot.config", "handlers.duty.rules"),
+        ("handlers.text.slots", "handlers.checkin.parse"),
     }
     assert cycles(made_up) == [["bot.config", "handlers.duty.rules", "bot.config"]]
 
