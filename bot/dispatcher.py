@@ -6,9 +6,9 @@ tried in the order ``handlers.ROUTERS`` lists them, the fallback last. An open d
 sender in that chat gets the message first.
 
 Parse once: the dispatcher normalizes a message once, with the normalizer a router brings
-(``Router.clean``; the features bring :func:`handlers.textnorm.clean_message`), and hands every
-parser, dialog and the confirmation step that same text; a parser returns the one value its
-handler takes.
+(``Router.clean``; the features bring :func:`handlers.text.normalize.clean_message`), and hands
+every parser, dialog and the confirmation step that same text; a parser returns the one value
+its handler takes.
 
 Buttons are routed like text (aiogram's callback-query routers): the edge turns a click on a
 card's button into ``Incoming.action``, and the feature that sent the card registers what a
@@ -29,7 +29,7 @@ import typing
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
@@ -37,8 +37,10 @@ from bot.errors import PermissionDenied, UserFacingError
 from bot.labels import OFFICE_ROLES
 from bot.messages import RESPONSE_URL_BYTES, Action, CardUpdate, Incoming, Outgoing, Send
 from bot.workcalendar import WorkCalendar
-from storage import Tx
-from storage.models import DialogState, Member
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import DialogState, Member
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ class Guess:
 # A parser takes the dispatcher's normalized text (a ``Clean`` str; tests may pass plain str).
 ParseFn = Callable[[str, ParseContext], Any]
 HandlerFn = Callable[[Any, "Context"], Awaitable[None]]
-DialogFn = Callable[[str, "Context", DialogState], Awaitable[None]]
+DialogFn = Callable[[str, "Context", "DialogState"], Awaitable[None]]
 ActionFn = Callable[[Action, "Context"], Awaitable[None]]
 # A correction of a waiting reading: (waiting text, answer, context, how to read a text) →
 # (the amended text, its reading to confirm), or None when the answer corrects nothing.

@@ -34,7 +34,7 @@ from bot.planner import Planner, load_calendar
 from bot.wechat.binding import identifier
 from bot.workcalendar import WorkCalendar
 from handlers import plan_sources, routers, startup_checks
-from handlers.reports_media import DirectoryMediaStore, fetch_pending_media
+from handlers.reports.media import DirectoryMediaStore, fetch_pending_media
 from storage import Database
 from storage.migrate import upgrade
 from storage.serving import serving

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from bot.dispatcher import Context, ParseContext, Router
 from handlers.common import EMPTY_OR_MEDIA
-from handlers.textnorm import normalize
+from handlers.text.normalize import normalize
 from handlers.understand.open_items import likely, open_items
 
 router = Router("fallback")

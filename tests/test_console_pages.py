@@ -22,7 +22,7 @@ from bot.clock import FakeClock
 from bot.console import exports as export_page
 from bot.delivery.sandbox import SandboxSender
 from bot.runtime import Runtime
-from handlers.reports_workflow import change_text
+from handlers.reports.workflow import change_text
 from storage.models_wechat import CustomerGroupSend
 from tests.conftest import make_config
 from tests.console_support import add_account, audit_rows, log_in, office_day, say, session_csrf

@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cli import main
-from handlers.meetings_parse import parse_meeting, parse_rsvp
-from handlers.notices_parse import (
+from handlers.meetings.parse import parse_meeting, parse_rsvp
+from handlers.notices.parse import (
     Ack,
     parse_ack,
     parse_notice,
     parse_recurring,
 )
-from handlers.tasks_parse import nudge_offsets, parse_task, parse_task_done, task_colour
+from handlers.tasks.parse import nudge_offsets, parse_task, parse_task_done, task_colour
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 11, 25, 10, 0, tzinfo=SH)  # a Tuesday

@@ -12,7 +12,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.wecom.inbound import from_app_xml
-from handlers.reports_media import (
+from handlers.reports.media import (
     DirectoryMediaStore,
     MediaRun,
     SandboxMediaSource,

@@ -16,8 +16,8 @@ from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from bot.runtime import command_database
 from handlers.notices import create_notice
-from handlers.notices_common import number, preview, split_names, when
-from handlers.timephrase import parse_datetime
+from handlers.notices.common import number, preview, split_names, when
+from handlers.text.timephrase import parse_datetime
 
 
 def register(parser: argparse.ArgumentParser) -> None:

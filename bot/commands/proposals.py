@@ -24,7 +24,7 @@ from handlers.proposals.workflow import (
     check_details,
     classification_of,
 )
-from handlers.reports_workflow import Actor, attachment_line
+from handlers.reports.workflow import Actor, attachment_line
 
 ENGLISH = {action: verb for verb, action in reversed(REVIEW_VERBS)}
 

@@ -1,8 +1,8 @@
 """催办: "send the reminder now" for a notice (未确认) or a meeting (未回执).
 
 The reminder is the planner's own: the console builds the same :class:`~bot.planner.Occurrence`
-the planner would and lets the same source expand it (:class:`handlers.notices_plan.NoticeSource`,
-:class:`handlers.meetings_plan.MeetingSource`), so its text, its recipients (only those still
+the planner would and lets the same source expand it (:class:`handlers.notices.plan.NoticeSource`,
+:class:`handlers.meetings.plan.MeetingSource`), so its text, its recipients (only those still
 silent) and its delivery keys are the scheduled reminder's.
 
 Exactly once, as everything the planner sends: the occurrence is claimed with a planner mark

@@ -21,7 +21,7 @@ from bot.console.server import View
 from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from handlers.notices import create_notice, notice_text
-from handlers.notices_common import (
+from handlers.notices.common import (
     EVERYONE,
     Audience,
     describe_audience,
@@ -30,7 +30,7 @@ from handlers.notices_common import (
     split_names,
     when,
 )
-from handlers.timephrase import parse_datetime
+from handlers.text.timephrase import parse_datetime
 from storage import Tx
 from storage.models_notices import Notice
 

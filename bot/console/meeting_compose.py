@@ -21,7 +21,7 @@ from bot.console.server import View
 from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from handlers.meetings import create_meeting, meeting_text
-from handlers.notices_common import describe_audience, number
+from handlers.notices.common import describe_audience, number
 from storage.models_notices import Meeting
 
 KINDS = (

@@ -39,8 +39,8 @@ from handlers.proposals.workflow import (
     check_details,
     classification_of,
 )
-from handlers.reports_workflow import Actor, attachment_summary
-from handlers.tasks_parse import COLOUR_NAMES
+from handlers.reports.workflow import Actor, attachment_summary
+from handlers.tasks.parse import COLOUR_NAMES
 from storage.models_proposals import Activity
 
 OFFICE_ACTIONS = ("accept", "reject", "merge", "assign", "answer", "close", "key", "lead")

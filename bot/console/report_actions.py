@@ -2,8 +2,8 @@
 办结, 修改类别), posted from a report's page (:mod:`bot.console.reports`).
 
 An action goes through exactly what the secretaries' chat commands use
-(:func:`handlers.reports_workflow.check_details`, :func:`~handlers.reports_workflow.apply_action`,
-:func:`~handlers.reports_workflow.recategorize`): the same state machine refuses the same
+(:func:`handlers.reports.workflow.check_details`, :func:`~handlers.reports.workflow.apply_action`,
+:func:`~handlers.reports.workflow.recategorize`): the same state machine refuses the same
 steps, the same history row is written, and the same notifications reach the submitter and
 co-submitters through the outbox, under the same idempotency keys, in the same transaction,
 and the same audit row (操作记录) as the chat and the CLI (the workflow writes it: one audit
@@ -25,8 +25,8 @@ from bot.console.server import View
 from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from bot.messages import Send
-from handlers.reports_parse import CATEGORIES, endorse_level, forward_level, parse_number
-from handlers.reports_workflow import (
+from handlers.reports.parse import CATEGORIES, endorse_level, forward_level, parse_number
+from handlers.reports.workflow import (
     Actor,
     apply_action,
     check_details,

@@ -8,7 +8,7 @@ office; anyone else asking about a number gets the answer a number that does not
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
@@ -44,10 +44,12 @@ from handlers.proposals.workflow import (
     not_found,
     submit_proposal,
 )
-from handlers.reports_dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of, resolve_cosigners
-from handlers.reports_workflow import Actor, attachment_summary
-from storage.models import DialogState
-from storage.models_proposals import Proposal, ProposalAttachment, ProposalHistory
+from handlers.reports.dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of, resolve_cosigners
+from handlers.reports.workflow import Actor, attachment_summary
+
+if TYPE_CHECKING:
+    from storage.models import DialogState
+    from storage.models_proposals import Proposal, ProposalHistory
 
 router = Router("proposals")
 OFFICE = sorted(OFFICE_ROLES)
@@ -462,6 +464,8 @@ DONE_WORDS = frozenset({"完成", "好了", "没有了", "没了", "就这些", 
 async def answer_attachment(text: str, ctx: Context, dialog: DialogState) -> None:
     """The unit's answer document (答复函) and other files, sent after an 答复 that mentions
     附件: kept with the proposal (stage ``answer``)."""
+    from storage.models_proposals import ProposalAttachment
+
     proposal = await ctx.tx.proposals.get(int(dialog.data["proposal"]))
     if proposal is None:
         await ctx.end_dialog()

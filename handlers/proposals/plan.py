@@ -1,5 +1,5 @@
 """What the planner sends for proposals (提案) and registered activities: the three-colour
-chasers the tasks use (:mod:`handlers.tasks_plan`), applied to each proposal's waiting step.
+chasers the tasks use (:mod:`handlers.tasks.plan`), applied to each proposal's waiting step.
 
 * ``proposals:daily:{date}``: at ``[notices] daily_list_time`` on working days, the
   secretaries get every proposal whose step (审查, 交办, 答复, 满意度, 办结) is red (overdue)
@@ -18,8 +18,8 @@ from bot.config import ProposalsConfig
 from bot.messages import Outgoing, Send, member_address
 from bot.planner import Occurrence, PlanEnv, privately
 from handlers.proposals.workflow import DUE
-from handlers.tasks_parse import COLOUR_NAMES, Colour, nudge_offsets, task_colour
-from handlers.tasks_plan import LIST_GRACE, clock
+from handlers.tasks.parse import COLOUR_NAMES, Colour, nudge_offsets, task_colour
+from handlers.tasks.plan import LIST_GRACE, clock
 from storage import Tx
 from storage.models_proposals import Proposal
 

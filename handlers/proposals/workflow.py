@@ -23,7 +23,7 @@ proposer and confirmed co-proposer (联名, 附议) except the one who acted, un
 Each waiting step has a due time (``due_at``: 审查, 交办, 答复, 满意度, 办结), from
 ``[proposals]``; :mod:`handlers.proposals.plan` colours and chases it.
 
-The one audit rule of 社情民意 (:mod:`handlers.reports_workflow`, docs/architecture.md) holds
+The one audit rule of 社情民意 (:mod:`handlers.reports.workflow`, docs/architecture.md) holds
 here too: every office step writes one audit row (``proposal.{action}``), here, whichever door
 it came through; a proposer's or co-proposer's own steps are their history rows only.
 """
@@ -33,17 +33,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ProposalsConfig
 from bot.errors import UserFacingError
 from bot.messages import Outgoing, Send, member_address
 from handlers.proposals.parse import LEVELS, format_number, year_seq
-from handlers.reports_parse import suggest_category
-from handlers.reports_workflow import Actor, submit_report
-from storage import Tx
-from storage.models import Member
-from storage.models_proposals import Proposal, ProposalAttachment, ProposalHistory
+from handlers.reports.parse import suggest_category
+from handlers.reports.workflow import Actor, submit_report
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Member
+    from storage.models_proposals import Proposal, ProposalHistory
 
 STATE_NAMES = {
     "draft": "草稿",
@@ -209,6 +211,8 @@ async def apply_action(
     step: Step = Step(),
 ) -> tuple[ProposalHistory, list[Send]]:
     """Move ``proposal`` by ``action`` (refused unless the table allows it); record, notify."""
+    from storage.models_proposals import ProposalHistory
+
     transition = check_transition(action, proposal)
     target = transition.target or proposal.state
     detail = await _effects(tx, proposal, action, step, actor, now)
@@ -334,6 +338,8 @@ async def submit_proposal(
 ) -> tuple[Proposal, list[Send]]:
     """Number and store a proposal (draft → submitted) in the caller's transaction; the
     co-proposers are asked for their 附议."""
+    from storage.models_proposals import Proposal, ProposalAttachment
+
     seq = await tx.proposals.next_seq(now.year)
     proposal = Proposal(
         number=format_number(cfg.number_format, now.year, seq),
