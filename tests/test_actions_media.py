@@ -12,14 +12,14 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.dispatcher import UNKNOWN_ACTION, Context, DialogState, Dispatcher, Router
+from bot.dispatcher import UNKNOWN_ACTION, Context, Dispatcher, Router
 from bot.messages import Action, Media
 from bot.pipeline import Pipeline
 from bot.wechat.inbound import from_mp_xml
 from bot.wecom.inbound import from_aibot_json, from_app_xml
 from handlers import routers
 from storage import Database
-from storage.models import Member
+from storage.models import DialogState, Member
 from tests.conftest import make_config
 
 AGENT = 1000002
