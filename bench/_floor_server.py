@@ -57,8 +57,8 @@ from bot.wecom.inbound import from_app_xml  # noqa: E402
 from bot.workcalendar import WorkCalendar  # noqa: E402
 from handlers import routers  # noqa: E402
 from handlers.checkin import UNITS, CheckInIntent, _study_summary  # noqa: E402
-from handlers.checkin_rules import streak  # noqa: E402
-from handlers.periods import CURRENT_NOUN, as_cadence, period_containing  # noqa: E402
+from handlers.checkin.rules import streak  # noqa: E402
+from handlers.text.periods import CURRENT_NOUN, as_cadence, period_containing  # noqa: E402
 
 T = TypeVar("T")
 ZONE = ZoneInfo("Asia/Shanghai")

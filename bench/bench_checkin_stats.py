@@ -31,7 +31,7 @@ from bot.delivery.sandbox import SandboxSender
 from bot.messages import Incoming
 from bot.planner import Occurrence
 from bot.runtime import open_runtime
-from handlers.checkin_plan import CheckInSource
+from handlers.checkin.plan import CheckInSource
 from storage.models import CheckIn
 
 GROUPS = 50

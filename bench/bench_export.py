@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.config import build_config
 from bot.workcalendar import WorkCalendar
 from handlers.duty import year_records
-from handlers.duty_facts import YearWindow
-from handlers.duty_rules import load_rules
+from handlers.duty.facts import YearWindow
+from handlers.duty.rules import load_rules
 from handlers.exports import EXPORTS
 from storage import Database
 from storage.migrate import upgrade

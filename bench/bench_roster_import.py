@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import openpyxl
 
-from bot.roster import RosterFile, read_roster
+from bot.roster.read import RosterFile, read_roster
 from storage import Database
 from storage.migrate import upgrade
 from storage.repos.roster import ImportReport

@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 the command failed (said why), 2 bad configuration or u
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import inspect
 import logging
@@ -97,6 +96,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     try:
         result = args.run(config, args)
         if inspect.isawaitable(result):
+            import asyncio  # 30 ms to import: only for the commands that need it
+
             result = asyncio.run(_awaited(result))
         return int(result or 0)
     except ConfigError as exc:
@@ -118,6 +119,8 @@ async def _awaited(result: Awaitable[int | None]) -> int | None:
 
 def show_version(config: Config) -> int:
     """``lvzhi --version``: the program's version, the schema it brings, and the database's."""
+    import asyncio
+
     from sqlalchemy.engine import make_url
 
     from bot.commands.db import database_exists

@@ -6,9 +6,15 @@ tried in the order ``handlers.ROUTERS`` lists them, the fallback last. An open d
 sender in that chat gets the message first.
 
 Parse once: the dispatcher normalizes a message once, with the normalizer a router brings
-(``Router.clean``; the features bring :func:`handlers.textnorm.clean_message`), and hands every
-parser, dialog and the confirmation step that same text; a parser returns the one value its
-handler takes.
+(``Router.clean``; the features bring :func:`handlers.text.normalize.clean_message`), and hands
+every parser, dialog and the confirmation step that same text; a parser returns the one value
+its handler takes.
+
+Buttons are routed like text (aiogram's callback-query routers): the edge turns a click on a
+card's button into ``Incoming.action``, and the feature that sent the card registers what a
+button does with :meth:`Router.action` (``@router.action("ack")``). A click goes to its
+action's handler before anything else (an open dialog keeps waiting); a button nobody
+registered gets :data:`UNKNOWN_ACTION`, never silence.
 
 The dispatcher knows nothing of HTTP or WeCom; tests drive it with a Tx and an Incoming.
 """
@@ -20,19 +26,21 @@ import logging
 import re
 import types
 import typing
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
 from bot.errors import PermissionDenied, UserFacingError
 from bot.labels import OFFICE_ROLES
-from bot.messages import RESPONSE_URL_BYTES, Incoming, Outgoing
+from bot.messages import RESPONSE_URL_BYTES, Action, CardUpdate, Incoming, Outgoing, Send
 from bot.workcalendar import WorkCalendar
-from storage import Tx
-from storage.models import DialogState, Member
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import DialogState, Member
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +73,8 @@ class Guess:
 # A parser takes the dispatcher's normalized text (a ``Clean`` str; tests may pass plain str).
 ParseFn = Callable[[str, ParseContext], Any]
 HandlerFn = Callable[[Any, "Context"], Awaitable[None]]
-DialogFn = Callable[[str, "Context", DialogState], Awaitable[None]]
+DialogFn = Callable[[str, "Context", "DialogState"], Awaitable[None]]
+ActionFn = Callable[[Action, "Context"], Awaitable[None]]
 # A correction of a waiting reading: (waiting text, answer, context, how to read a text) →
 # (the amended text, its reading to confirm), or None when the answer corrects nothing.
 AmendFn = Callable[[str, str, ParseContext, Callable[[str], Any]], "tuple[str, Guess] | None"]
@@ -79,13 +88,24 @@ class Route:
     denied: str  # the Chinese refusal for anyone else
 
 
+@dataclass(frozen=True, slots=True)
+class ActionRoute:
+    handler: ActionFn
+    done: str  # what the clicked card shows instead of its buttons once handled ("": unchanged)
+
+
+# The answer to a button no feature registered (a card from an older version, a forged key).
+UNKNOWN_ACTION = "抱歉，这个按钮已失效，无法处理。请直接回复文字，发送「帮助」查看我能做什么。"
+
+
 class Router:
-    """A feature's routes and dialogs (aiogram style: one router per feature module)."""
+    """A feature's routes, dialogs and card buttons (aiogram style: one router per feature)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.routes: list[Route] = []
         self.dialogs: dict[str, DialogFn] = {}
+        self.actions: dict[str, ActionRoute] = {}
         self.amend: AmendFn | None = None  # reads a one-slot correction of a reading
         # The grammar's normalizer, run once per message (the features own the grammar).
         self.clean: Callable[[str], str] | None = None
@@ -106,6 +126,17 @@ class Router:
 
         return register
 
+    def action(self, name: str, *, done: str = "") -> Callable[[ActionFn], ActionFn]:
+        """Handle the card button whose key is ``{name}:{value}``. ``done`` is what the clicked
+        card shows instead of its buttons once the handler has run (WeCom allows one update
+        per click); without it the card stays as it was."""
+
+        def register(handler: ActionFn) -> ActionFn:
+            self.actions[name] = ActionRoute(handler, done)
+            return handler
+
+        return register
+
 
 @dataclass
 class Context:
@@ -119,7 +150,7 @@ class Context:
     calendar: WorkCalendar = field(default_factory=WorkCalendar.empty)
     dialog: DialogState | None = None
     replies: list[Outgoing] = field(default_factory=list)
-    sends: list[tuple[str, Outgoing, datetime | None]] = field(default_factory=list)
+    sends: list[Send] = field(default_factory=list)
     _told_group: bool = field(default=False, repr=False)
 
     @property
@@ -155,7 +186,11 @@ class Context:
 
     def send(self, key: str, out: Outgoing, *, at: datetime | None = None) -> None:
         """Queue another delivery (a notification to someone else) under idempotency ``key``."""
-        self.sends.append((key, out, at))
+        self.sends.append(Send(key, out, at))
+
+    def send_all(self, sends: Iterable[Send]) -> None:
+        """Queue the deliveries a shared use case returned (as :meth:`send` each)."""
+        self.sends.extend(sends)
 
     async def start_dialog(self, kind: str, state: str, data: dict[str, Any]) -> None:
         await self.tx.dialogs.save(
@@ -254,11 +289,16 @@ class Dispatcher:
     def __init__(self, routers: Sequence[Router]) -> None:
         self.routers = list(routers)
         self.dialogs: dict[str, DialogFn] = {}
+        self.actions: dict[str, ActionRoute] = {}
         self._by_type: dict[type, Route] | None = None
         self.clean = next((r.clean for r in self.routers if r.clean is not None), str)
         self.amend = next((r.amend for r in self.routers if r.amend is not None), None)
         for router in self.routers:
             self.dialogs.update(router.dialogs)
+            for name, route in router.actions.items():
+                if name in self.actions:
+                    raise ValueError(f"two routers handle the card button {name!r}")
+                self.actions[name] = route
 
     def parse(self, text: str, pctx: ParseContext) -> tuple[Route | None, Any]:
         """The first route whose parser accepts ``text``, allowed or not for the role. A route
@@ -294,6 +334,9 @@ class Dispatcher:
         return value
 
     async def dispatch(self, ctx: Context) -> None:
+        if ctx.incoming.action is not None:
+            await self.press(ctx.incoming.action, ctx)
+            return
         text = self.clean(ctx.incoming.text)
         dialog = await ctx.tx.dialogs.get(ctx.incoming.chat_key, ctx.incoming.sender, ctx.now)
         if dialog is not None and dialog.expires_at <= ctx.now:
@@ -316,6 +359,18 @@ class Dispatcher:
             role=ctx.member.role, now=ctx.now, in_group=ctx.incoming.chat_id is not None
         )
         await self._act(text, pctx, ctx)
+
+    async def press(self, action: Action, ctx: Context) -> None:
+        """A card's button: its feature's handler, then (when the feature says what the card
+        shows once done, and WeCom gave a response code) the clicked card's update."""
+        route = self.actions.get(action.name)
+        if route is None:
+            raise UserFacingError(UNKNOWN_ACTION)
+        await route.handler(action, ctx)
+        if route.done and action.response_code:
+            userid = ctx.member.userid or ctx.incoming.sender
+            update = CardUpdate(action.response_code, userid, route.done)
+            ctx.send(f"card:{action.response_code}", Outgoing(route.done, card_update=update))
 
     async def _lookup_during_dialog(self, text: str, ctx: Context) -> bool:
         """A short look-up command (帮助, 我的打卡, 我的履职) is answered even while a dialog is

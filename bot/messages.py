@@ -14,6 +14,35 @@ RESPONSE_URL_BYTES = 4096  # an AI-bot answer through its response URL: one mark
 
 
 @dataclass(frozen=True, slots=True)
+class Media:
+    """What a picture, file, video or voice message carries: the channel's media id (WeCom keeps
+    it 3 days; :mod:`bot.media` fetches it in time) and the file's name when it has one."""
+
+    kind: str  # image|file|video|voice, as ``Incoming.msg_type``
+    media_id: str
+    filename: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button pressed on a card the bot sent (WeCom's ``template_card_event``).
+
+    A button's key is ``{name}:{value}`` (``ack:12``, ``attend:3``): ``name`` picks the handler
+    a feature registered with :meth:`bot.dispatcher.Router.action`, ``value`` says on what.
+    ``response_code`` allows the one update of the clicked card WeCom permits (72 hours).
+    """
+
+    name: str
+    value: str = ""
+    response_code: str = ""
+
+    @property
+    def number(self) -> int | None:
+        """``value`` as the id of one of our rows, or None when it is not one."""
+        return int(self.value) if self.value.isdigit() and len(self.value) <= 12 else None
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One message or event from a member, whatever channel it came through."""
 
@@ -28,6 +57,10 @@ class Incoming:
     msg_id: str | None = None
     response_url: str | None = None  # AI bot: reply here (once, within an hour)
     wechat_openid: str | None = None  # 公众号: the follower's OpenID; replies go back there
+    media: Media | None = None  # a picture, file, video or voice message's media
+    action: Action | None = None  # a button pressed on a card the bot sent
+    # The decrypted payload, kept in the inbound row for the record; features read the typed
+    # fields above, never this (the edge is the only reader of a channel's formats).
     raw: str = ""
 
     @property
@@ -97,6 +130,22 @@ class Outgoing:
         ]
         if len(targets) != 1:
             raise ValueError("an Outgoing needs exactly one target")
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """One keyed delivery: ``out`` queued under idempotency ``key`` (a key queued before adds
+    nothing), due ``at`` (None: at once). Whatever produces deliveries — a handler
+    (``Context.send``), a planner source, a use case shared by chat, CLI and console — produces
+    these, and :func:`bot.delivery.outbox.queue_all` puts them in the outbox."""
+
+    key: str
+    out: Outgoing
+    at: datetime | None = None
+
+    def due(self, at: datetime | None) -> Send:
+        """The same delivery due at ``at`` (a notice scheduled for later)."""
+        return Send(self.key, self.out, at)
 
 
 class Addressable(Protocol):

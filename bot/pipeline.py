@@ -18,10 +18,10 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery.outbox import queue
+from bot.delivery.outbox import queue, queue_all
 from bot.dispatcher import Context, Dispatcher, reply_to
 from bot.errors import PermissionDenied, UserFacingError
-from bot.messages import Incoming, Outgoing
+from bot.messages import Incoming, Outgoing, Send
 from bot.workcalendar import WorkCalendar
 from storage import Database, Tx
 from storage.errors import database_unavailable
@@ -142,7 +142,7 @@ class Pipeline:
             if answers is not None:
                 # Answered before dispatching: a 公众号 follower's binding dialog or event.
                 replies = [reply_to(incoming, a, first=not n) for n, a in enumerate(answers)]
-                sends: list[tuple[str, Outgoing, datetime | None]] = []
+                sends: list[Send] = []
             elif member is None or not member.active:
                 # Not in the roster: a polite refusal and nothing else.
                 replies, sends = [reply_to(incoming, NOT_IN_ROSTER, first=True)], []
@@ -164,8 +164,7 @@ class Pipeline:
                 key = f"reply:{incoming.dedup_key}:{n}"
                 held = now_utc + self.passive_hold if reply.to_wechat else None
                 await queue(tx, reply, key=key, now=now_utc, send_at=held, ttl=self.reply_ttl)
-            for key, out, at in sends:
-                await queue(tx, out, key=key, now=now_utc, send_at=at)
+            await queue_all(tx, sends, now=now_utc)
         return Handled(duplicate=False, replies=tuple(replies))
 
     async def _identify(

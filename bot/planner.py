@@ -25,7 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.messages import Outgoing, member_address
+from bot.messages import Outgoing, Send, member_address
 from bot.quiet import EARLY, QuietHours
 from bot.workcalendar import SpecialDay, WorkCalendar, chinesecalendar_days
 from storage import Database, Tx
@@ -49,17 +49,11 @@ class Occurrence:
     push: str = "member"
 
 
-@dataclass(frozen=True, slots=True)
-class Planned:
-    key: str
-    out: Outgoing
-
-
-def privately(key: str, text: str, members: Iterable[Member]) -> list[Planned]:
+def privately(key: str, text: str, members: Iterable[Member]) -> list[Send]:
     """The same text to each of ``members`` privately, one delivery each under
     ``{key}:{member address}`` (so an occurrence reaches nobody twice)."""
     return [
-        Planned(f"{key}:{member_address(m)}", Outgoing(text, to_member=member_address(m)))
+        Send(f"{key}:{member_address(m)}", Outgoing(text, to_member=member_address(m)))
         for m in members
     ]
 
@@ -92,8 +86,9 @@ class PlanSource(Protocol):
         """Occurrences due by ``env.now`` that may still be sent (marked ones are filtered)."""
         ...
 
-    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
-        """The deliveries of one occurrence, computed now (who has not checked in, …)."""
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
+        """The deliveries of one occurrence, computed now (who has not checked in, …); they go
+        when the planner expands it (quiet hours are its business), so their ``at`` is None."""
         ...
 
 
@@ -110,12 +105,12 @@ async def load_calendar(db: Database, *, seed: bool = True) -> WorkCalendar:
 
 
 class QueueFn(Protocol):
-    """Puts one delivery in the outbox inside ``tx`` (the shell passes
-    :func:`bot.delivery.outbox.queue`); False when ``key`` was queued before."""
+    """Puts deliveries in the outbox inside ``tx`` (the shell passes
+    :func:`bot.delivery.outbox.queue_all`); how many were new."""
 
     async def __call__(
-        self, tx: Tx, out: Outgoing, *, key: str, now: datetime, ttl: timedelta | None = None
-    ) -> bool: ...
+        self, tx: Tx, sends: Iterable[Send], *, now: datetime, ttl: timedelta | None = None
+    ) -> int: ...
 
 
 class Planner:
@@ -193,8 +188,7 @@ class Planner:
                 planned = await self.sources[occ.source].expand(tx, occ, env)
                 now_utc = env.now.astimezone(ZoneInfo("UTC"))
                 ttl = occ.expires_at - env.now if occ.expires_at else timedelta(hours=24)
-                for item in planned:
-                    await self.queue(tx, item.out, key=item.key, now=now_utc, ttl=ttl)
+                await self.queue(tx, planned, now=now_utc, ttl=ttl)
             expanded += 1
             log.info("planned %s: %d deliveries", occ.key, len(planned))
         if expanded:

@@ -22,7 +22,7 @@ import aiohttp
 from bot.clock import Clock, SimulatedClock, SystemClock
 from bot.config import Config
 from bot.delivery.base import Sender
-from bot.delivery.outbox import queue
+from bot.delivery.outbox import queue_all
 from bot.delivery.sandbox import SandboxSender
 from bot.delivery.worker import ConfirmedSends, DeliveryWorker
 from bot.dispatcher import Dispatcher
@@ -34,7 +34,7 @@ from bot.planner import Planner, load_calendar
 from bot.wechat.binding import identifier
 from bot.workcalendar import WorkCalendar
 from handlers import plan_sources, routers, startup_checks
-from handlers.reports_media import DirectoryMediaStore, fetch_pending_media
+from handlers.reports.media import DirectoryMediaStore, fetch_pending_media
 from storage import Database
 from storage.migrate import upgrade
 from storage.serving import serving
@@ -190,7 +190,9 @@ async def open_runtime(
         calendar = await load_calendar(db)
         pipeline.calendar = calendar
         sources = [*plan_sources(), BackupAlertSource()]
-        planner = Planner(db, sources, config, clock, calendar, queue=queue, on_queued=worker.wake)
+        planner = Planner(
+            db, sources, config, clock, calendar, queue=queue_all, on_queued=worker.wake
+        )
         planner.every("calendar", CALENDAR_RELOAD_SECONDS, calendar_job(db, calendar))
         fetch_media = media_job(config, db, wecom, clock)
         planner.every("media", config.reports.media_fetch_seconds, fetch_media)

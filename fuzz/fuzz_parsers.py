@@ -3,9 +3,10 @@
     python fuzz/fuzz_parsers.py -max_total_time=600 fuzz/corpus-parsers
 
 The parsers are the ones the hypothesis tests fuzz (:func:`tests.hostile.parsers`: every
-public text-taking function of ``handlers/*_parse.py``, ``timephrase`` and ``textnorm``), plus
-the dispatcher's ``parse_for_role`` for each role. The first bytes of an input choose the
-function, the role and "now"; the rest is the text (any code point, surrogates included).
+public text-taking function of ``handlers/*/parse.py``, ``handlers.text.timephrase`` and
+``handlers.text.normalize``), plus the dispatcher's ``parse_for_role`` for each role. The first
+bytes of an input choose the function, the role and "now"; the rest is the text (any code
+point, surrogates included).
 A crash is an exception, an output that does not match the function's annotation
 (:func:`tests.hostile.conforms`), or a call slower than 2 s.
 """
@@ -20,13 +21,14 @@ import time
 import atheris
 from common import with_dictionary
 
+# The features are imported when their parsers and routers are first asked for: inside the block.
 with atheris.instrument_imports(include=["handlers", "bot.dispatcher"]):
     from bot.dispatcher import Dispatcher, ParseContext, as_json
     from handlers import routers
     from tests.hostile import SHANGHAI, TOKENS, conforms, parsers
 
-PARSERS = parsers()
-DISPATCHER = Dispatcher(routers())
+    PARSERS = parsers()
+    DISPATCHER = Dispatcher(routers())
 ROLES = ("member", "secretary", "admin")
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=SHANGHAI)
 TIME_BOUND = 2.0

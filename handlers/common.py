@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import cn2an
-
+from bot.dispatcher import UNKNOWN_ACTION
 from bot.errors import UserFacingError
-from bot.messages import Incoming
-from handlers.textnorm import parse_int
-from storage import Tx
-from storage.models import Group, Member
+from bot.messages import Action, Incoming
+from handlers.text.normalize import parse_int
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Group, Member
 
 SANDBOX_GROUP_PREFIX = "sandbox-group-"
 EMPTY_OR_MEDIA = "收到。目前我只能理解文字消息，发送「帮助」查看我能做什么。"
+
+
+def button_target(action: Action) -> int:
+    """The id a card button names (``ack:12`` → 12); a key that names none is a button we did
+    not make, answered like an unknown one."""
+    if action.number is None:
+        raise UserFacingError(UNKNOWN_ACTION)
+    return action.number
 
 
 async def audience_names(tx: Tx, incoming: Incoming, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -48,6 +58,8 @@ _NUM_ORDINAL = re.compile(r"第(\d+)")
 
 def group_name_variants(name: str) -> list[str]:
     """``第三学习小组`` and ``第3学习小组`` name the same group, whichever way it was imported."""
+    import cn2an  # about 0.1 s to import: only once a number is read
+
     variants = [name]
     arabic = _CN_ORDINAL.sub(lambda m: f"第{parse_int(m[1]) or m[1]}", name)
     chinese = _NUM_ORDINAL.sub(lambda m: f"第{cn2an.an2cn(m[1])}", name)

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from bot.dispatcher import Context, ParseContext, Router
 from handlers.common import EMPTY_OR_MEDIA
-from handlers.textnorm import normalize
+from handlers.text.normalize import normalize
 from handlers.understand.open_items import likely, open_items
 
 router = Router("fallback")
@@ -26,7 +26,9 @@ def parse_anything(text: str, _: ParseContext) -> Unknown:
 @router.message(parse_anything)
 async def not_understood(value: Unknown, ctx: Context) -> None:
     if not value.text:
-        ctx.reply(EMPTY_OR_MEDIA, shareable=True)
+        # A picture, file or event with nothing to act on (a card's button is an action and
+        # never gets here). Answered privately, as every answer is unless it says otherwise.
+        ctx.reply(EMPTY_OR_MEDIA)
         return
     preview = value.text if len(value.text) <= 20 else value.text[:20] + "…"
     lines = [f"抱歉，我没有理解「{preview}」。"]

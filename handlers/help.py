@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
-from handlers.textnorm import normalize
+from handlers.text.normalize import normalize
 
 router = Router("help")
 

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
-from handlers.textnorm import normalize
+from handlers.text.normalize import normalize
 
 router = Router("wechat")
 

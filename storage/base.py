@@ -56,7 +56,7 @@ class KeptMedia:
 
     WeCom keeps the media 3 days, so a job fetches each into the media store (``status``
     pending → stored | failed | expired; ``attempts`` counts the tries, ``stored_ref`` is
-    the store's reference): :mod:`handlers.reports_media`."""
+    the store's reference): :mod:`handlers.reports.media`."""
 
     kind: Mapped[str] = mapped_column(String(16))  # image|file|video|voice
     media_id: Mapped[str] = mapped_column(String(200))

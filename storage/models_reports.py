@@ -30,7 +30,7 @@ class ReportCounter(Base):
 
 
 class Report(Base):
-    """社情民意信息: one report; ``state`` is one of handlers.reports_workflow.STATES."""
+    """社情民意信息: one report; ``state`` is one of handlers.reports.workflow.STATES."""
 
     __tablename__ = "reports"
     __table_args__ = (

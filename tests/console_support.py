@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.console.security import Passwords
 from bot.messages import Incoming
-from bot.roster import read_roster
+from bot.roster.read import read_roster
 from bot.runtime import Runtime
 from storage import Database
 from storage.models import AuditEntry, Member

@@ -2,7 +2,7 @@
 features use, with a ledger of what each member did, kept by the generator itself.
 
 The ledger is the test's independent account: it is counted while the rows are made, from the
-definitions in docs/domain.md §4 / :mod:`handlers.duty_facts`'s docstring, never by calling the
+definitions in docs/domain.md §4 / :mod:`handlers.duty.facts`'s docstring, never by calling the
 code under test. Shared by tests/test_duty.py and bench/bench_export.py.
 
 Shape: members in study groups of 30, each group with a weekly campaign (no holiday skipping,

@@ -6,8 +6,8 @@ their output must look like.
   vocabulary (so that examples get past the first ``if``), mixed with control and format
   characters, bidi marks, zero-width joiners, combining marks, lone surrogates, full-width
   forms, emoji sequences, huge numbers and long repetitions.
-- :func:`parsers` — every public function of ``handlers/*_parse.py``, ``timephrase`` and
-  ``textnorm`` that takes member text, found by introspection so a new parser is fuzzed
+- :func:`parsers` — every public function of ``handlers/*/parse.py``, ``text.timephrase``
+  and ``text.normalize`` that takes member text, found by introspection so a new parser is fuzzed
   without anyone adding it here (one that cannot be called from its annotations fails
   :func:`parsers` loudly rather than being skipped).
 - :func:`conforms` — a value against a type annotation, recursively through dataclasses,
@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import importlib
+import importlib.util
 import inspect
 import os
 import pkgutil
@@ -149,9 +149,8 @@ aware_now = st.datetimes(
 
 # -- which functions are parsers -------------------------------------------------------------
 
-PARSER_MODULES = ("timephrase", "textnorm")
-# Features that are packages keep their parsers in a ``parse`` module.
-PACKAGE_PARSERS = ("proposals.parse", "activities.parse")
+# Shared text handling with functions that take member text.
+PARSER_MODULES = ("text.timephrase", "text.normalize")
 # Public functions of those modules that do not take member text, and why.
 NOT_MEMBER_TEXT = {
     "nudge_offsets": "reads [notices] task_nudge_offsets, already validated with the config",
@@ -204,12 +203,13 @@ def parsers() -> list[Parser]:
 
 
 def _parser_modules() -> list[types.ModuleType]:
+    # Each feature is a package and keeps its parsers in a ``parse`` module.
     names = [
-        info.name
+        f"{info.name}.parse"
         for info in pkgutil.iter_modules(handlers.__path__)
-        if info.name.endswith("_parse") or info.name in PARSER_MODULES
+        if info.ispkg and importlib.util.find_spec(f"handlers.{info.name}.parse") is not None
     ]
-    names += PACKAGE_PARSERS
+    names += PARSER_MODULES
     return [importlib.import_module(f"handlers.{name}") for name in sorted(names)]
 
 

@@ -14,7 +14,7 @@ import pytest
 from bot.cli import main
 from bot.clock import FakeClock
 from bot.config import Config
-from handlers.reports_media import (
+from handlers.reports.media import (
     DirectoryMediaStore,
     MediaRun,
     SandboxMediaSource,

@@ -20,9 +20,9 @@ from bot.config import Config, build_config
 from bot.delivery.base import Address, Failed, Sent
 from bot.wecom.sender import WeComSender
 from bot.workcalendar import SpecialDay, WorkCalendar
-from handlers import checkin_chart
-from handlers.checkin_chart import WeekRate, as_image, chart_png, draw, quarter_weeks
-from handlers.periods import period_containing
+from handlers.checkin import chart as checkin_chart
+from handlers.checkin.chart import WeekRate, as_image, chart_png, draw, quarter_weeks
+from handlers.text.periods import period_containing
 from storage import Database
 from storage.models import Campaign, CheckIn
 from tests.conftest import make_config
@@ -71,7 +71,7 @@ def test_without_a_cjk_font_the_chart_falls_back_to_english(
     monkeypatch.setattr(checkin_chart, "CJK_FAMILIES", ("No Such Font",))
     checkin_chart.cjk_font.cache_clear()
     try:
-        with caplog.at_level(logging.WARNING, logger="handlers.checkin_chart"):
+        with caplog.at_level(logging.WARNING, logger="handlers.checkin.chart"):
             assert checkin_chart.cjk_font() is None
         assert "no CJK font found" in caplog.text
         png = chart_png(GROUP, weeks_of(5))

@@ -18,9 +18,14 @@ import contextlib, io, sys
 from bot.cli import main
 with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
     main(sys.argv[1:])
-heavy = ("bot.commands.", "handlers", "sqlalchemy", "matplotlib", "openpyxl", "aiohttp")
+heavy = ("bot.commands.", "handlers", "storage", "sqlalchemy", "matplotlib", "openpyxl",
+         "aiohttp", "wechatpy", "apscheduler", "asyncio")
 print(" ".join(sorted(m for m in sys.modules if m.startswith(heavy))))
 """
+# What parsing a message must not load: the database layer, the web server, charts and
+# spreadsheets, WeCom's crypto, the scheduler, the event loop.
+NOT_FOR_PARSING = ("storage", "sqlalchemy", "aiohttp", "matplotlib", "openpyxl", "wechatpy")
+NOT_FOR_PARSING += ("apscheduler", "asyncio")
 
 
 def imported_by(*argv: str) -> set[str]:
@@ -34,6 +39,23 @@ def test_help_imports_no_command_and_a_command_only_its_own() -> None:
     assert imported_by("--help") == set()
     groups = {m for m in imported_by("groups", "--help") if m.startswith("bot.commands.")}
     assert groups == {"bot.commands.groups", "bot.commands.common"}
+
+
+@pytest.mark.parametrize(
+    ("role", "text"),
+    [
+        ("member", "打卡"),
+        ("member", "今天天气不错"),  # understood by nothing: every parser has had a look
+        ("member", "打卡 《论语》 三十分钟"),
+        ("secretary", "通知 全体委员：周五下午三点开会"),
+    ],
+)
+def test_parse_imports_only_the_parsers(role: str, text: str) -> None:
+    """``lvzhi parse`` stays fast (issue 18: under 0.3 s): the features' routers and parsers
+    load, the database, web, chart and spreadsheet libraries do not."""
+    modules = imported_by("parse", "--role", role, text)
+    assert {"handlers.checkin.parse", "handlers.understand.intents"} <= modules
+    assert sorted(m for m in modules if m.startswith(NOT_FOR_PARSING)) == []
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -22,7 +22,7 @@ from bot.clock import FakeClock
 from bot.console import exports as export_page
 from bot.delivery.sandbox import SandboxSender
 from bot.runtime import Runtime
-from handlers.reports_workflow import change_text
+from handlers.reports.workflow import change_text
 from storage.models_wechat import CustomerGroupSend
 from tests.conftest import make_config
 from tests.console_support import add_account, audit_rows, log_in, office_day, say, session_csrf
@@ -128,7 +128,7 @@ async def test_adopting_goes_through_the_chat_workflow(any_client: Client) -> No
     assert told().count(expected) == 1
     assert expected.endswith("已被采用：内容翔实")
     actions = [(row.actor, row.action, row.entity_id) for row in await audit_rows(runtime.db)]
-    assert ("console:admin", "console.report_adopt", "SQ-2025-0001") in actions
+    assert ("console:admin", "report.adopt", "SQ-2025-0001") in actions
 
 
 async def test_the_workflow_refuses_what_the_chat_refuses(client: Client) -> None:

@@ -58,8 +58,8 @@ async def test_a_proposal_moved_on_from_the_console(any_client: Client) -> None:
         assert steps[1:] == [("accept", "console:admin"), ("assign", "console:admin")]
     assert len(await pending_keys(runtime, "proposal:")) == 2  # 立案 and 交办, to 张伟 once each
     actions = [r.action for r in await audit_rows(runtime.db)]
-    assert actions.count("console.proposal_accept") == 1
-    assert actions.count("console.proposal_assign") == 1
+    assert actions.count("proposal.accept") == 1
+    assert actions.count("proposal.assign") == 1
 
 
 async def test_activities_confirmed_returned_and_entered_in_bulk(any_client: Client) -> None:

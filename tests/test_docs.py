@@ -1,6 +1,6 @@
 """Every reference in the docs and docstrings resolves in a clone: a Markdown link, a document
 named in a docstring (``docs/architecture.md``), a file path written in backticks
-(``handlers/checkin_parse.py``); nothing points outside the repository (``../shared``)."""
+(``handlers/checkin/parse.py``); nothing points outside the repository (``../shared``)."""
 
 from __future__ import annotations
 

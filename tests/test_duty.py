@@ -20,8 +20,8 @@ from bot.cli import main
 from bot.config import Config
 from bot.workcalendar import WorkCalendar
 from handlers.duty import year_records
-from handlers.duty_facts import FACTS, YearWindow
-from handlers.duty_rules import load_rules
+from handlers.duty.facts import FACTS, YearWindow
+from handlers.duty.rules import load_rules
 from handlers.exports import EXPORTS
 from storage import Database
 from storage.migrate import upgrade
@@ -211,7 +211,7 @@ async def _check_workbooks(db: Database, ledger: Ledger, config: Config) -> None
 
 
 def test_export_contract() -> None:
-    """What the web console relies on (handlers/exports.py's docstring)."""
+    """What the web console relies on (handlers/exports/__init__.py's docstring)."""
     assert set(EXPORTS) == {"members", "checkins", "reports", "meetings", "proposals"}
     for key, export in EXPORTS.items():
         assert export.key == key

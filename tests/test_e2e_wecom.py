@@ -25,7 +25,7 @@ from bot.media import MediaFetchError
 from bot.runtime import Runtime, media_job, media_source
 from bot.wechat.sender import ChannelSender
 from handlers.help import MEMBER_HELP
-from handlers.reports_media import MediaRun
+from handlers.reports.media import MediaRun
 from storage.models import InboundMessage, Member
 from tests.conftest import make_config
 from tests.fakewecom import Accepted, FakeWeCom

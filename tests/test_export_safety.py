@@ -21,7 +21,7 @@ from bot.cli import main
 from bot.clock import FakeClock
 from bot.delivery.sandbox import SandboxSender
 from handlers.exports import EXPORTS
-from handlers.sheets import FORMULA_TRIGGERS
+from handlers.exports.sheets import FORMULA_TRIGGERS
 from tests.conftest import make_config
 from tests.console_support import add_account, log_in, say, session_csrf
 

@@ -12,7 +12,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.config import Config
 from handlers.exports import EXPORTS
-from handlers.meetings_parse import meeting_title
+from handlers.meetings.parse import meeting_title
 from tests.conftest import make_config
 from tests.harness import running_bot, shanghai
 

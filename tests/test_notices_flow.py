@@ -12,7 +12,8 @@ import pytest
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.delivery.sandbox import SandboxMessage
-from bot.messages import Incoming
+from bot.messages import Action, Incoming
+from bot.wecom.inbound import from_app_xml
 from tests.conftest import make_config
 from tests.harness import Bot, running_bot, shanghai
 
@@ -162,22 +163,16 @@ async def test_scheduled_notice_private_copy_and_card_click(cfg: Config) -> None
         post = "【通知 TZ-1】请于下午3点前到三楼报到。\n（请回复「收到」确认）"
         # The group gets the text; the private copy is a card with a 收到 button.
         assert sorted(m.text for _, m in sent) == [post, post + "\n［收到］"]
-        # A click on the card's 收到 button: the edge gives an empty text and the raw XML.
-        click = Incoming(
-            channel="app",
-            sender="g3m2",
-            text="",
-            sent_at=clock.now(),
-            dedup_key="event:card-1",
-            msg_type="event:template_card_event",
-            raw=(
-                "<xml><ToUserName>corp</ToUserName><FromUserName>g3m2</FromUserName>"
-                "<CreateTime>1764118800</CreateTime><MsgType>event</MsgType>"
-                "<Event>template_card_event</Event><EventKey>ack:1</EventKey>"
-                "<TaskId>notice-1</TaskId><CardType>button_interaction</CardType>"
-                "<ResponseCode>code-1</ResponseCode><AgentID>1000002</AgentID></xml>"
-            ),
+        # A click on the card's 收到 button, as the WeCom edge reads it: an action.
+        click = from_app_xml(
+            "<xml><ToUserName>corp</ToUserName><FromUserName>g3m2</FromUserName>"
+            "<CreateTime>1764118800</CreateTime><MsgType>event</MsgType>"
+            "<Event>template_card_event</Event><EventKey>ack:1</EventKey>"
+            "<TaskId>notice-1</TaskId><CardType>button_interaction</CardType>"
+            "<ResponseCode>code-1</ResponseCode><AgentID>1000002</AgentID></xml>",
+            agent_id=1000002,
         )
+        assert click.action == Action("ack", "1", "code-1")
         await bot.runtime.pipeline.handle(click)
         # The answer, and the clicked card's button replaced (sent side by side).
         assert sorted(m.text for m in await bot.flush()) == [

@@ -10,15 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cli import main
-from handlers.meetings_parse import parse_meeting, parse_rsvp
-from handlers.notices_parse import (
+from handlers.meetings.parse import parse_meeting, parse_rsvp
+from handlers.notices.parse import (
     Ack,
     parse_ack,
-    parse_card_click,
     parse_notice,
     parse_recurring,
 )
-from handlers.tasks_parse import nudge_offsets, parse_task, parse_task_done, task_colour
+from handlers.tasks.parse import nudge_offsets, parse_task, parse_task_done, task_colour
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 11, 25, 10, 0, tzinfo=SH)  # a Tuesday
@@ -234,14 +233,6 @@ def test_colours_and_offsets() -> None:
     assert colour(datetime(2025, 12, 11, 0, 0, tzinfo=SH), closed=True) is None
     assert nudge_offsets("3d,1d,0d") == (3, 1, 0)
     assert nudge_offsets(" 0d, 7d") == (7, 0)
-
-
-def test_card_click() -> None:
-    fields = {"Event": "template_card_event", "EventKey": "ack:12", "ResponseCode": "rc"}
-    click = parse_card_click(fields)
-    assert click is not None and (click.action, click.target) == ("ack", 12)
-    assert parse_card_click({**fields, "EventKey": "other"}) is None
-    assert parse_card_click({**fields, "Event": "click"}) is None
 
 
 CLI_NOW = "2025-11-25T10:00:00+08:00"

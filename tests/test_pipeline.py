@@ -17,7 +17,6 @@ from bot.delivery.text import TEXT_LIMIT, split_utf8
 from bot.dispatcher import (
     SENT_PRIVATELY,
     Context,
-    DialogState,
     Dispatcher,
     ParseContext,
     Router,
@@ -27,7 +26,7 @@ from bot.pipeline import INTERNAL_ERROR, NOT_IN_ROSTER, Pipeline
 from handlers import routers
 from handlers.help import MEMBER_HELP, OFFICE_HELP, TOPICS, every_help_text, help_text
 from storage import Database
-from storage.models import Member
+from storage.models import DialogState, Member
 from tests.conftest import make_config
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.delivery.outbox import queue
+from bot.delivery.outbox import queue_all
 from bot.planner import Planner
 from bot.workcalendar import WorkCalendar
 from storage import Database
@@ -17,7 +17,12 @@ from tests.harness import shanghai
 async def test_periodic_jobs_run_and_survive_their_failures(db: Database, db_url: str) -> None:
     config: Config = make_config(db_url, scheduler={"planner_interval_seconds": 3600})
     planner = Planner(
-        db, [], config, FakeClock(shanghai(2025, 11, 25, 10)), WorkCalendar([], []), queue=queue
+        db,
+        [],
+        config,
+        FakeClock(shanghai(2025, 11, 25, 10)),
+        WorkCalendar([], []),
+        queue=queue_all,
     )
     runs: list[str] = []
 

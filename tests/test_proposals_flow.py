@@ -13,7 +13,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.commands.proposals import run_show
 from bot.config import Config
-from handlers.reports_media import (
+from handlers.reports.media import (
     DirectoryMediaStore,
     MediaRun,
     SandboxMediaSource,

@@ -3,6 +3,7 @@ timeout (warning, then expiry), a restart in the middle, two members drafting in
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,8 +11,8 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.messages import Incoming
-from handlers.reports_media import (
+from bot.wecom.inbound import from_app_xml
+from handlers.reports.media import (
     DirectoryMediaStore,
     MediaRun,
     SandboxMediaSource,
@@ -51,9 +52,8 @@ async def send_media(bot: Bot, user: str, kind: str, media_id: str, name: str = 
         f"<MediaId><![CDATA[{media_id}]]></MediaId>{extra}<MsgId>{media_id}</MsgId>"
         "<AgentID>1</AgentID></xml>"
     )
-    incoming = Incoming(
-        "sandbox", user, "", bot.clock.now(), f"media:{media_id}", msg_type=kind, raw=raw
-    )
+    # As the WeCom edge reads it (the media typed on Incoming), at the bot's clock.
+    incoming = replace(from_app_xml(raw, agent_id=1), sent_at=bot.clock.now())
     await bot.runtime.pipeline.handle(incoming)
     return [m.text for m in await bot.flush()]
 

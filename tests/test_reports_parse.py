@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.cli import main
-from handlers.reports_parse import (
+from handlers.reports.parse import (
     DraftInput,
     Recategorize,
     ReportQuery,

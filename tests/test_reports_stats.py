@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 from bot.cli import main
-from handlers.reports_parse import CATEGORIES, ENDORSE_LEVELS, FORWARD_LEVELS
-from handlers.reports_stats import YearStats, compute_stats
-from handlers.reports_workflow import Actor, apply_action, submit_report
+from handlers.reports.parse import CATEGORIES, ENDORSE_LEVELS, FORWARD_LEVELS
+from handlers.reports.stats import YearStats, compute_stats
+from handlers.reports.workflow import Actor, apply_action, submit_report
 from storage import Database, Tx
 from storage.models import Member
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.messages import Incoming
-from handlers.reports_workflow import (
+from handlers.reports.workflow import (
     STATES,
     TRANSITIONS,
     Actor,

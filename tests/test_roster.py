@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.roster import Rejection, RosterError, RosterRow, parse_table, read_roster
-from bot.roster_columns import clean_text, match_header, normalise_mobile, normalise_role
+from bot.roster.columns import clean_text, match_header, normalise_mobile, normalise_role
+from bot.roster.read import Rejection, RosterError, RosterRow, parse_table, read_roster
 
 HEADER = ["姓名", "手机号", "企业微信账号", "界别", "专委会", "学习小组", "角色"]
 ZHANG = ["张伟", "13800138001", "zhangwei", "中共界", "提案委", "第1学习小组", "委员"]

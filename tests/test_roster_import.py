@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.roster import RosterRow, read_roster
+from bot.roster.read import RosterRow, read_roster
 from storage import Database
 from storage.models import AuditEntry, Group
 from storage.repos.roster import ImportReport, RowRejection

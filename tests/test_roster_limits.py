@@ -25,7 +25,7 @@ from bot.app import create_app
 from bot.appkeys import RUNTIME
 from bot.clock import FakeClock
 from bot.delivery.sandbox import SandboxSender
-from bot.roster import MAX_COLUMNS, MAX_ROWS
+from bot.roster.read import MAX_COLUMNS, MAX_ROWS
 from tests.conftest import make_config
 from tests.console_support import add_account, log_in, session_csrf
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.commands.common import with_database
 from bot.config import Config
-from bot.roster import read_table
+from bot.roster.read import read_table
 from handlers.activities.importer import check_rows
 from storage import Database
 from storage.models_proposals import Activity

@@ -8,8 +8,8 @@ from bot.commands.common import fail
 from bot.config import Config
 from bot.runtime import command_database
 from handlers.checkin import describe_campaign, save_campaign
-from handlers.checkin_rules import CampaignCommand, PushSpec, describe_push, parse_campaign_command
-from handlers.periods import CADENCE_NAMES, as_cadence
+from handlers.checkin.rules import CampaignCommand, PushSpec, describe_push, parse_campaign_command
+from handlers.text.periods import CADENCE_NAMES, as_cadence
 
 CADENCE_WORDS = {"daily": "每天", "weekly": "每周", "monthly": "每月"}
 

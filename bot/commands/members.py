@@ -1,6 +1,6 @@
 """``lvzhi members …``: the roster (名册): import a spreadsheet, list members, set a role.
 
-``members import FILE [--dry-run]`` reads an .xlsx/.csv roster (see :mod:`bot.roster`) and
+``members import FILE [--dry-run]`` reads an .xlsx/.csv roster (see :mod:`bot.roster.read`) and
 upserts it (see :mod:`storage.repos.roster`); ``members list [--json]`` shows the roster;
 ``members set-role USERID ROLE`` makes someone 委员 / 秘书 / 管理员. Changes are audited with the
 actor "cli". A problem is one Chinese line on stderr and exit code 1.
@@ -22,8 +22,8 @@ from bot.commands.common import (
 from bot.config import Config
 from bot.errors import NotFound, UserFacingError
 from bot.labels import ROLE_LABELS
-from bot.roster import Rejection, RosterFile, read_roster
-from bot.roster_columns import FIELD_LABELS, normalise_role
+from bot.roster.columns import FIELD_LABELS, normalise_role
+from bot.roster.read import Rejection, RosterFile, read_roster
 from storage import Database
 from storage.repos.roster import ImportReport, RowRejection
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from bot.config import Config
-from bot.delivery.outbox import queue
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from bot.runtime import command_database
 from handlers.notices import create_notice
-from handlers.notices_common import number, preview, split_names, when
-from handlers.timephrase import parse_datetime
+from handlers.notices.common import number, preview, split_names, when
+from handlers.text.timephrase import parse_datetime
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -58,8 +58,7 @@ async def run_send(config: Config, args: argparse.Namespace) -> int:
                     now=now,
                     ack_reminder=timedelta(hours=config.notices.ack_reminder_hours),
                 )
-                for key, out in sends:
-                    await queue(tx, out, key=key, now=now.astimezone(UTC), send_at=send_at)
+                await queue_all(tx, (s.due(send_at) for s in sends), now=now)
             timing = f"将于{when(send_at, zone)}发送" if send_at else "已排队发送"
             return (
                 f"通知 {number('notice', notice.id)} {timing}至{shown}（共 {len(sends)} 条消息）。"

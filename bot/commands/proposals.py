@@ -9,11 +9,10 @@ the proposers are told through the outbox, sent by the running server.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC
 
 from bot.commands.common import fail
 from bot.config import Config
-from bot.delivery.outbox import queue
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from bot.runtime import command_database
 from handlers.proposals.parse import REVIEW_VERBS, find_number, parse_review, year_seq
@@ -25,7 +24,7 @@ from handlers.proposals.workflow import (
     check_details,
     classification_of,
 )
-from handlers.reports_workflow import Actor, attachment_line
+from handlers.reports.workflow import Actor, attachment_line
 
 ENGLISH = {action: verb for verb, action in reversed(REVIEW_VERBS)}
 
@@ -125,7 +124,6 @@ async def run_act(config: Config, args: argparse.Namespace) -> int:
                 )
             except UserFacingError as exc:
                 return fail(exc.message)
-            for note in notes:
-                await queue(tx, note.out, key=note.key, now=now.astimezone(UTC))
+            await queue_all(tx, notes, now=now)
             print(f"{proposal.number} → {STATE_NAMES[proposal.state]}；已通知 {len(notes)} 人。")
             return 0

@@ -4,22 +4,21 @@
 [--target]`` (the same state machine as the secretaries' chat commands; the submitters are
 notified through the outbox, sent by the running server), ``stats --year Y [--xlsx PATH]``
 and ``fetch-media`` (fetch attachments' WeCom media before it expires; see
-:mod:`handlers.reports_media`).
+:mod:`handlers.reports.media`).
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC
 from pathlib import Path
 
 from bot.commands.common import fail
 from bot.config import Config
-from bot.delivery.outbox import queue
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from bot.runtime import command_database, media_job, open_runtime
-from handlers.reports_media import MediaRun
-from handlers.reports_parse import (
+from handlers.reports.media import MediaRun
+from handlers.reports.parse import (
     REVIEW_ACTIONS,
     ReviewCommand,
     endorse_level,
@@ -27,8 +26,8 @@ from handlers.reports_parse import (
     parse_number,
     parse_review,
 )
-from handlers.reports_stats import compute_stats, stats_text, write_xlsx
-from handlers.reports_workflow import (
+from handlers.reports.stats import compute_stats, stats_text, write_xlsx
+from handlers.reports.workflow import (
     STATE_NAMES,
     STATES,
     TRANSITIONS,
@@ -166,8 +165,7 @@ async def run_act(config: Config, args: argparse.Namespace) -> int:
                 )
             except UserFacingError as exc:
                 return fail(exc.message)
-            for note in notes:
-                await queue(tx, note.out, key=note.key, now=now.astimezone(UTC))
+            await queue_all(tx, notes, now=now)
             print(f"{report.number} → {STATE_NAMES[report.state]}；已通知 {len(notes)} 人。")
             return 0
 

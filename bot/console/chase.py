@@ -1,8 +1,8 @@
 """催办: "send the reminder now" for a notice (未确认) or a meeting (未回执).
 
 The reminder is the planner's own: the console builds the same :class:`~bot.planner.Occurrence`
-the planner would and lets the same source expand it (:class:`handlers.notices_plan.NoticeSource`,
-:class:`handlers.meetings_plan.MeetingSource`), so its text, its recipients (only those still
+the planner would and lets the same source expand it (:class:`handlers.notices.plan.NoticeSource`,
+:class:`handlers.meetings.plan.MeetingSource`), so its text, its recipients (only those still
 silent) and its delivery keys are the scheduled reminder's.
 
 Exactly once, as everything the planner sends: the occurrence is claimed with a planner mark
@@ -22,8 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.console.common import field, queue_all, to_page
+from bot.console.common import field, to_page
 from bot.console.server import View
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from bot.planner import Occurrence, PlanEnv, PlanSource
 from storage import Tx
@@ -68,7 +69,7 @@ async def remind_now(
     planned = await source.expand(tx, occurrence, env)
     added = await queue_all(
         tx,
-        ((item.key, item.out) for item in planned),
+        planned,
         now=env.now,
         ttl=max(expires_at - env.now, timedelta(minutes=5)),
     )

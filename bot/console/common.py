@@ -1,17 +1,14 @@
-"""What the console's action pages share: reading a form, who acts, queuing what a feature
-function returns into the outbox, and telling the delivery worker."""
+"""What the console's action pages share: reading a form, who acts, and where to go next.
+What a feature function returns (:class:`bot.messages.Send` values) is queued with
+:func:`bot.delivery.outbox.queue_all`, as the chat pipeline queues a handler's sends."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.console.server import PREFIX, View, see_other
-from bot.delivery.outbox import queue
-from bot.messages import Outgoing
 from storage import Tx
 from storage.models import Member
 
@@ -46,21 +43,3 @@ async def acting_member(tx: Tx, view: View) -> Member | None:
     """The roster member this console account is linked to (who a notice is "from"), if any."""
     userid = view.identity.member_userid
     return await tx.members.by_userid(userid) if userid else None
-
-
-async def queue_all(
-    tx: Tx,
-    sends: Iterable[tuple[str, Outgoing]],
-    *,
-    now: datetime,
-    at: datetime | None = None,
-    ttl: timedelta | None = None,
-) -> int:
-    """Queue each (idempotency key, message) as the chat pipeline queues a handler's sends;
-    how many were new (a key queued before adds nothing)."""
-    now_utc = now.astimezone(UTC)
-    added = 0
-    for key, out in sends:
-        if await queue(tx, out, key=key, now=now_utc, send_at=at, ttl=ttl):
-            added += 1
-    return added

@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.console.common import acting_member, field, fields, queue_all, to_page
+from bot.console.common import acting_member, field, fields, to_page
 from bot.console.server import View
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from handlers.notices import create_notice, notice_text
-from handlers.notices_common import (
+from handlers.notices.common import (
     EVERYONE,
     Audience,
     describe_audience,
@@ -29,7 +30,7 @@ from handlers.notices_common import (
     split_names,
     when,
 )
-from handlers.timephrase import parse_datetime
+from handlers.text.timephrase import parse_datetime
 from storage import Tx
 from storage.models_notices import Notice
 
@@ -194,7 +195,7 @@ async def _send(view: View, draft: Draft, send_at: datetime | None) -> Notice:
             now=now,
             ack_reminder=timedelta(hours=view.config.notices.ack_reminder_hours),
         )
-        queued = await queue_all(tx, sends, now=now, at=send_at)
+        queued = await queue_all(tx, (s.due(send_at) for s in sends), now=now)
         await view.audit(
             tx,
             "console.notice_send",

@@ -15,12 +15,13 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.console.common import acting_member, field, queue_all, to_page
+from bot.console.common import acting_member, field, to_page
 from bot.console.compose import audience_choices, audience_names, audience_ticked, moment
 from bot.console.server import View
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from handlers.meetings import create_meeting, meeting_text
-from handlers.notices_common import describe_audience, number
+from handlers.notices.common import describe_audience, number
 from storage.models_notices import Meeting
 
 KINDS = (

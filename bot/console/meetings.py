@@ -1,6 +1,6 @@
 """会议: one meeting notice with its replies (回执) — who attends, who asked for leave and why,
 who has not answered — and "remind the non-responders now" (:mod:`bot.console.chase`, with
-the planner's own reminder of :class:`handlers.meetings_plan.MeetingSource`)."""
+the planner's own reminder of :class:`handlers.meetings.plan.MeetingSource`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from bot.console.common import query_int
 from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
 from bot.errors import UserFacingError
-from handlers.meetings_plan import MeetingSource
-from handlers.notices_common import number, when
+from handlers.meetings.plan import MeetingSource
+from handlers.notices.common import number, when
 
 
 async def meeting_page(view: View) -> web.StreamResponse:

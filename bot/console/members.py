@@ -1,7 +1,7 @@
 """名册与群组: the roster (search, import by upload), the groups and their channels, the
 check-in campaigns.
 
-Roster import is the same as ``lvzhi members import`` (:func:`bot.roster.read_roster`, then
+Roster import is the same as ``lvzhi members import`` (:func:`bot.roster.read.read_roster`, then
 ``tx.roster.apply_roster``), audited as the console account. A roster row is also who may sign
 in (WeCom login finds office staff by userid), so a secretary's import that would change office
 staff beyond what a secretary may do (:func:`storage.repos.roster.staff_rule`: any change to an
@@ -23,10 +23,10 @@ from bot.console.server import View
 from bot.delivery.routing import group_channel
 from bot.errors import UserFacingError
 from bot.labels import GROUP_KIND_LABELS, ROLE_LABELS, mask_secret
-from bot.roster import EXCEL_SUFFIXES, Rejection, RosterFile, read_roster
-from bot.roster_columns import FIELD_LABELS
-from handlers.checkin_rules import PushSpec, describe_push
-from handlers.periods import CADENCE_NAMES, as_cadence
+from bot.roster.columns import FIELD_LABELS
+from bot.roster.read import EXCEL_SUFFIXES, Rejection, RosterFile, read_roster
+from handlers.checkin.rules import PushSpec, describe_push
+from handlers.text.periods import CADENCE_NAMES, as_cadence
 from storage.repos.roster import ImportReport, RowRejection
 
 LISTING_LIMIT = 500

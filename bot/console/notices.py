@@ -17,8 +17,8 @@ from bot.console.compose import compose_page, compose_submit
 from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
 from bot.errors import UserFacingError
-from handlers.notices_common import number, preview
-from handlers.notices_plan import CHASE_GRACE, NoticeSource
+from handlers.notices.common import number, preview
+from handlers.notices.plan import CHASE_GRACE, NoticeSource
 from storage import Tx
 from storage.models_notices import Notice
 

@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.config import Config
 from bot.console.registry import ConsoleRegistry, Panel
 from bot.console.server import View
-from handlers.periods import CURRENT_NOUN, as_cadence, period_containing
+from handlers.text.periods import CURRENT_NOUN, as_cadence, period_containing
 from storage import Tx
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,9 @@
   (the member told as from chat), and bulk entry — a pasted table (姓名,日期,类型,内容, as
   ``lvzhi activities import`` reads a file), checked row by row, bad rows named with reasons.
 
-Every action is written to the audit log with the console account.
+Every action is written to the audit log with the console account: a proposal's step by the
+workflow itself, as from the chat and the CLI (one audit rule, docs/architecture.md); an
+activity's here.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import io
 
 from aiohttp import web
 
-from bot.console.common import acting_member, field, queue_all, to_page
+from bot.console.common import acting_member, field, to_page
 from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
-from bot.messages import Outgoing, member_address
+from bot.messages import Outgoing, Send, member_address
 from handlers.activities.chat import STATE_NAMES as ACTIVITY_STATES
 from handlers.activities.chat import line
 from handlers.activities.importer import check_rows
@@ -36,8 +39,8 @@ from handlers.proposals.workflow import (
     check_details,
     classification_of,
 )
-from handlers.reports_workflow import Actor, attachment_summary
-from handlers.tasks_parse import COLOUR_NAMES
+from handlers.reports.workflow import Actor, attachment_summary
+from handlers.tasks.parse import COLOUR_NAMES
 from storage.models_proposals import Activity
 
 OFFICE_ACTIONS = ("accept", "reject", "merge", "assign", "answer", "close", "key", "lead")
@@ -91,19 +94,11 @@ async def proposal_action(view: View) -> web.StreamResponse:
             if proposal is None:
                 raise UserFacingError(f"没有找到提案 {found[0]}。")
             check_details(action, step, cfg)
-            before = proposal.state
             actor = Actor(view.identity.actor, await acting_member(tx, view))
-            _, notes = await apply_action(
+            _, notes = await apply_action(  # which writes the audit row (one audit rule)
                 tx, proposal, action, actor=actor, now=view.now, cfg=cfg, step=step
             )
-            await queue_all(tx, ((n.key, n.out) for n in notes), now=view.now)
-            await view.audit(
-                tx,
-                "console.proposal_" + action,
-                entity="proposal",
-                entity_id=proposal.number,
-                detail={"from": before, "to": proposal.state, "notified": len(notes)},
-            )
+            await queue_all(tx, notes, now=view.now)
     except UserFacingError as exc:
         return await proposals_page(view, error=exc.message, status=400)
     view.runtime.worker.wake()
@@ -155,7 +150,7 @@ async def activity_action(view: View) -> web.StreamResponse:
             text = f"【履职登记】您登记的 {line(activity)} {verb}"
             address = member_address(member)
             key = f"activity:{activity.id}:{activity.state}:{address}"
-            await queue_all(tx, [(key, Outgoing(text, to_member=address))], now=view.now)
+            await queue_all(tx, [Send(key, Outgoing(text, to_member=address))], now=view.now)
         await view.audit(
             tx, "console.activity_" + action, entity="activity", entity_id=activity.id
         )

@@ -2,12 +2,13 @@
 办结, 修改类别), posted from a report's page (:mod:`bot.console.reports`).
 
 An action goes through exactly what the secretaries' chat commands use
-(:func:`handlers.reports_workflow.check_details`, :func:`~handlers.reports_workflow.apply_action`,
-:func:`~handlers.reports_workflow.recategorize`): the same state machine refuses the same
+(:func:`handlers.reports.workflow.check_details`, :func:`~handlers.reports.workflow.apply_action`,
+:func:`~handlers.reports.workflow.recategorize`): the same state machine refuses the same
 steps, the same history row is written, and the same notifications reach the submitter and
-co-submitters through the outbox, under the same idempotency keys, in the same transaction.
-The console adds the audit row (操作记录) naming the console account, whose linked roster
-member (if any) is the actor, so that they are not told of their own step.
+co-submitters through the outbox, under the same idempotency keys, in the same transaction,
+and the same audit row (操作记录) as the chat and the CLI (the workflow writes it: one audit
+rule, docs/architecture.md). The actor is the console account, whose linked roster member (if
+any) is not told of their own step.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.console.common import acting_member, field, queue_all, to_page
+from bot.console.common import acting_member, field, to_page
 from bot.console.registry import ConsoleRegistry
 from bot.console.reports import OFFICE_ACTIONS, render_report
 from bot.console.server import View
+from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
-from handlers.reports_parse import CATEGORIES, endorse_level, forward_level, parse_number
-from handlers.reports_workflow import (
+from bot.messages import Send
+from handlers.reports.parse import CATEGORIES, endorse_level, forward_level, parse_number
+from handlers.reports.workflow import (
     Actor,
-    Notification,
     apply_action,
     check_details,
     recategorize,
@@ -83,7 +85,7 @@ async def report_action(view: View) -> web.StreamResponse:
     return to_page("reports/view", number=form.number, done=form.action, told=len(notes))
 
 
-async def _act(view: View, form: ActionForm) -> list[Notification]:
+async def _act(view: View, form: ActionForm) -> list[Send]:
     now = view.now
     async with view.runtime.db.transaction() as tx:
         report = await tx.reports.by_number(form.number, lock=True) if form.number else None
@@ -91,29 +93,14 @@ async def _act(view: View, form: ActionForm) -> list[Notification]:
             raise UserFacingError("没有找到这条社情民意。")
         member = await acting_member(tx, view)
         actor = Actor(view.identity.actor, member)
-        before = report.state
         notes = await _apply(tx, report, form, actor, now)
-        await queue_all(tx, ((n.key, n.out) for n in notes), now=now)
-        await view.audit(
-            tx,
-            "console.report_" + form.action,
-            entity="report",
-            entity_id=report.number,
-            detail={
-                "from": before,
-                "to": report.state,
-                "comment": form.comment[:200],
-                "level": form.level,
-                "target": form.target or form.category,
-                "notified": len(notes),
-            },
-        )
+        await queue_all(tx, notes, now=now)
     return notes
 
 
 async def _apply(
     tx: Tx, report: Report, form: ActionForm, actor: Actor, now: datetime
-) -> list[Notification]:
+) -> list[Send]:
     if form.action == "category":
         if form.category not in CATEGORIES:
             raise UserFacingError(f"请选择类别：{'、'.join(CATEGORIES)}。")

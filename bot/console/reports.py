@@ -1,7 +1,7 @@
 """社情民意: the review queue (longest waiting first), every report with its filters (state,
 category, sector, year, a word), and one report with its history and the form of the actions
 its state allows — the same table the chat's state machine uses
-(:func:`handlers.reports_workflow.allowed_actions`). The actions themselves:
+(:func:`handlers.reports.workflow.allowed_actions`). The actions themselves:
 :mod:`bot.console.report_actions`.
 """
 
@@ -15,8 +15,8 @@ from bot.config import Config
 from bot.console.common import query_int
 from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
-from handlers.reports_parse import CATEGORIES, ENDORSE_LEVELS, FORWARD_LEVELS, parse_number
-from handlers.reports_workflow import (
+from handlers.reports.parse import CATEGORIES, ENDORSE_LEVELS, FORWARD_LEVELS, parse_number
+from handlers.reports.workflow import (
     ACTION_NAMES,
     PENDING_REVIEW,
     STATE_NAMES,

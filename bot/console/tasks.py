@@ -17,9 +17,9 @@ from aiohttp import web
 from bot.config import Config
 from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
-from handlers.notices_common import number
+from handlers.notices.common import number
 from handlers.tasks import colour_of, deadline_text
-from handlers.tasks_parse import Colour
+from handlers.tasks.parse import Colour
 from storage import Tx
 from storage.models import Member
 from storage.models_notices import Task, TaskAssignee

@@ -10,10 +10,11 @@ the answer to a 公众号 follower's message).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.messages import Outgoing
+from bot.messages import Outgoing, Send
 from storage import Tx
 
 
@@ -73,3 +74,17 @@ async def queue(
         send_at=send_at,
         deadline=due + ttl if ttl is not None else None,
     )
+
+
+async def queue_all(
+    tx: Tx, sends: Iterable[Send], *, now: datetime, ttl: timedelta | None = None
+) -> int:
+    """Queue each :class:`~bot.messages.Send` (due at its ``at``, or ``now``); how many were new
+    (a key queued before adds nothing). The one way deliveries enter the outbox besides a
+    reply: the pipeline (a handler's sends), the planner, the CLI and the console all call it."""
+    now_utc = now.astimezone(UTC)
+    added = 0
+    for send in sends:
+        if await queue(tx, send.out, key=send.key, now=now_utc, send_at=send.at, ttl=ttl):
+            added += 1
+    return added

@@ -20,8 +20,8 @@ from bot.config import Config
 from bot.maintenance.archive import keep_newest
 from bot.maintenance.backup import SUCCESS_MARK, backup_dir, make_backup
 from bot.maintenance.retention import prune
-from bot.messages import SYSTEM_ALERT
-from bot.planner import Occurrence, PlanEnv, Planned, privately
+from bot.messages import SYSTEM_ALERT, Send
+from bot.planner import Occurrence, PlanEnv, privately
 from storage import Database, Tx
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class BackupAlertSource:
                 )
         return found
 
-    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         args = occurrence.args
         folder = backup_dir(env.config)
         if args["kind"] == "failed":

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from bot.config import WeChatConfig
 from bot.messages import Incoming, member_address
 from bot.pipeline import Identified, Identify
-from bot.roster_columns import normalise_mobile
+from bot.roster.columns import normalise_mobile
 from bot.wecom.crypto import parse_xml
 from storage import Tx
 from storage.models import Member

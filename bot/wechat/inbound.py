@@ -8,6 +8,8 @@ CLICK, VIEW, SCAN, LOCATION, TEMPLATESENDJOBFINISH …) for events, which carry 
 Deduplication keys: ``mp:{appid}:{openid}:{msgid}`` for messages; events carry no id and a
 retry is byte-identical once decrypted, so ``mpevent:`` + sha256 of the payload.
 
+A picture, voice or video message's ``MediaId`` comes as ``Incoming.media``, as WeCom's does.
+
 The sender is the OpenID until the pipeline has found the member it is bound to.
 """
 
@@ -25,6 +27,7 @@ from bot.wecom.inbound import (
     _text_field,
     _unix_time,
     _userid,
+    media_of,
 )
 
 
@@ -65,6 +68,7 @@ def from_mp_xml(plaintext: str, *, app_id: str) -> Incoming:
         msg_type=msg_type[:MAX_MSG_TYPE],
         msg_id=msg_id,
         wechat_openid=openid,
+        media=media_of(msg_type, fields),
         raw=plaintext,
     )
 

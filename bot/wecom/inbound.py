@@ -17,8 +17,11 @@ name msgid as the key for messages and events alike).
 
 Anything that is not a message or event WeCom would send raises :class:`MalformedMessage`.
 Non-text messages and events get an empty text, so the fallback answers politely ("I only
-understand text") and no parser mistakes a media id for a command; the whole payload stays in
-``Incoming.raw`` for features that want more (template-card clicks, say).
+understand text") and no parser mistakes a media id for a command. What features need of
+them comes typed: an image, file, video or voice message's ``MediaId`` (and file name) as
+``Incoming.media``, a click on a template card's button (``template_card_event``: its
+``EventKey`` and ``ResponseCode``) as ``Incoming.action``. The whole payload stays in
+``Incoming.raw`` for the inbound record only.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.messages import Incoming
+from bot.messages import Action, Incoming, Media
 from bot.wecom.crypto import CallbackRejected, parse_xml
 
 # The widths of the inbound table's columns: a longer value is not something WeCom sends, and
@@ -40,6 +43,11 @@ MAX_CHAT_ID = 64
 MAX_MSG_TYPE = 32
 MAX_DEDUP_KEY = 160
 MAX_RESPONSE_URL = 1024
+# A media id or file name longer than this is not WeCom's (a draft keeps them in its JSON).
+MAX_MEDIA_FIELD = 200
+MAX_ACTION_NAME = 32
+MAX_ACTION_VALUE = 64
+MAX_RESPONSE_CODE = 256
 
 # In a group, the AI bot only hears messages that @ it, and the mention comes first:
 # "@履职助手 打卡 …". WeCom separates a mention with a space, often U+2005 (which \s matches).
@@ -73,6 +81,7 @@ def from_app_xml(plaintext: str, *, agent_id: int) -> Incoming:
             sent_at=sent_at,
             dedup_key=f"event:{digest}",
             msg_type=_bounded_type(f"event:{event}"),
+            action=card_action(event, fields),
             raw=plaintext,
         )
     if agent is None:
@@ -93,6 +102,7 @@ def from_app_xml(plaintext: str, *, agent_id: int) -> Incoming:
         dedup_key=_bounded_key("app", str(agent_id), sender, msg_id),
         msg_type=_bounded_type(msg_type),
         msg_id=msg_id,
+        media=media_of(msg_type, fields),
         raw=plaintext,
     )
 
@@ -152,6 +162,38 @@ def from_aibot_json(plaintext: str, *, received_at: datetime) -> Incoming | None
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def media_of(msg_type: str, fields: Mapping[str, Any]) -> Media | None:
+    """The media of an XML message (image, voice, video, file: a ``MediaId``, and the file's
+    ``FileName`` or ``Title``); None for a message without one. The 公众号's XML is the same."""
+    media_id = fields.get("MediaId")
+    if not isinstance(media_id, str) or not media_id.strip():
+        return None
+    name = fields.get("FileName") or fields.get("Title") or ""
+    return Media(
+        kind=_bounded_type(msg_type),
+        media_id=storable(media_id.strip()[:MAX_MEDIA_FIELD]),
+        filename=storable(name[:MAX_MEDIA_FIELD]) if isinstance(name, str) else "",
+    )
+
+
+def card_action(event: str, fields: Mapping[str, Any]) -> Action | None:
+    """A template card's button click (``template_card_event``): its ``EventKey``
+    ``{name}:{value}`` and ``ResponseCode``; None for any other event or a click without a key.
+    Which names exist is the features' business (:meth:`bot.dispatcher.Router.action`)."""
+    if event != "template_card_event":
+        return None
+    key = fields.get("EventKey")
+    if not isinstance(key, str) or not key.strip():
+        return None
+    name, _, value = key.strip().partition(":")
+    code = fields.get("ResponseCode")
+    return Action(
+        name=storable(name[:MAX_ACTION_NAME]),
+        value=storable(value[:MAX_ACTION_VALUE]),
+        response_code=storable(code[:MAX_RESPONSE_CODE]) if isinstance(code, str) else "",
+    )
 
 
 def _aibot_text(payload: Mapping[str, Any], msg_type: str) -> str:

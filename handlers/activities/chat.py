@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
@@ -25,9 +26,11 @@ from handlers.activities.parse import (
     parse_query,
     parse_review,
 )
-from handlers.reports_dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of
-from storage.models import DialogState, Member
-from storage.models_proposals import Activity, ActivityAttachment
+from handlers.reports.dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of
+
+if TYPE_CHECKING:
+    from storage.models import DialogState, Member
+    from storage.models_proposals import Activity
 
 router = Router("activities")
 OFFICE = sorted(OFFICE_ROLES)
@@ -79,6 +82,8 @@ def line(activity: Activity) -> str:
 
 @router.message(_activity)
 async def register(value: ActivityText, ctx: Context) -> None:
+    from storage.models_proposals import Activity
+
     if not value.text:
         raise UserFacingError(f"请写明活动的日期和内容，{EXAMPLE}。")
     if value.date is None:
@@ -109,12 +114,14 @@ async def register(value: ActivityText, ctx: Context) -> None:
 
 @router.dialog(DIALOG)
 async def attach(text: str, ctx: Context, dialog: DialogState) -> None:
+    from storage.models_proposals import ActivityAttachment
+
     activity = await ctx.tx.activities.get(int(dialog.data["activity"]))
     if activity is None:
         await ctx.end_dialog()
         raise UserFacingError("这条履职登记已不存在。")
     if ctx.incoming.msg_type in MEDIA_TYPES:
-        media = media_of(ctx.incoming.msg_type, ctx.incoming.raw)
+        media = media_of(ctx.incoming)
         if media is None:
             raise UserFacingError("没能读取这个附件，请重新发送。")
         count = len(await ctx.tx.activities.attachments(activity.id))
@@ -215,6 +222,8 @@ def _tell(ctx: Context, activity: Activity, member: Member) -> None:
 
 async def confirm_meeting(ctx: Context, meeting_id: int, kind_word: str | None) -> None:
     """Everyone whose 回执 said 参加 gets a confirmed activity for the meeting (once)."""
+    from storage.models_proposals import Activity
+
     meeting = await ctx.tx.meetings.get(meeting_id)
     if meeting is None:
         raise UserFacingError(f"没有找到会议 HY-{meeting_id}。")

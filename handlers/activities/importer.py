@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.roster_columns import clean_text
+from bot.roster.columns import clean_text
 from storage.models import Member
 
 TEXT_LIMIT = 500

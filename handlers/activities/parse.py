@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
-from handlers.textnorm import normalize, widen_punct
-from handlers.timephrase import find_time_phrases
+from handlers.text.normalize import normalize, widen_punct
+from handlers.text.timephrase import find_time_phrases
 
 TEXT_LIMIT = 500
 # The built-in kinds and the words that name them, most specific first.

@@ -8,7 +8,7 @@ office; anyone else asking about a number gets the answer a number that does not
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
 from bot.errors import UserFacingError
@@ -37,7 +37,6 @@ from handlers.proposals.workflow import (
     ACTION_NAMES,
     DUE,
     STATE_NAMES,
-    Notification,
     Step,
     apply_action,
     check_details,
@@ -45,10 +44,12 @@ from handlers.proposals.workflow import (
     not_found,
     submit_proposal,
 )
-from handlers.reports_dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of, resolve_cosigners
-from handlers.reports_workflow import Actor, attachment_summary
-from storage.models import DialogState
-from storage.models_proposals import Proposal, ProposalAttachment, ProposalHistory
+from handlers.reports.dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of, resolve_cosigners
+from handlers.reports.workflow import Actor, attachment_summary
+
+if TYPE_CHECKING:
+    from storage.models import DialogState
+    from storage.models_proposals import Proposal, ProposalHistory
 
 router = Router("proposals")
 OFFICE = sorted(OFFICE_ROLES)
@@ -78,11 +79,6 @@ def _satisfaction(text: str, _: ParseContext) -> Satisfaction | None:
 
 def _review(text: str, _: ParseContext) -> ProposalReview | None:
     return parse_review(text)
-
-
-def send_all(ctx: Context, notes: list[Notification]) -> None:
-    for note in notes:
-        ctx.send(note.key, note.out)
 
 
 async def readable(ctx: Context, number: str) -> Proposal:
@@ -175,7 +171,7 @@ async def _save(ctx: Context, draft: Draft) -> str:
 async def draft_step(text: str, ctx: Context, dialog: DialogState) -> None:
     draft = Draft.of(dict(dialog.data))
     if ctx.incoming.msg_type in MEDIA_TYPES:
-        media = media_of(ctx.incoming.msg_type, ctx.incoming.raw)
+        media = media_of(ctx.incoming)
         if media is None:
             raise UserFacingError("没能读取这个附件，请重新发送。")
         if len(draft.attachments) >= MAX_ATTACHMENTS:
@@ -235,7 +231,7 @@ async def submit_draft(ctx: Context, draft: Draft) -> None:
         now=ctx.now,
         cfg=ctx.config.proposals,
     )
-    send_all(ctx, notes)
+    ctx.send_all(notes)
     lines = [f"已提交提案《{proposal.title}》，编号 {proposal.number}。"]
     if cosigners:
         lines.append(f"联名：{'、'.join(m.name for m in cosigners)}（已请他们回复附议）。")
@@ -358,12 +354,12 @@ async def cosign(value: Cosign, ctx: Context) -> None:
         _, notes = await apply_action(
             ctx.tx, proposal, "cosign", actor=actor, now=ctx.now, cfg=cfg
         )
-        send_all(ctx, notes)
+        ctx.send_all(notes)
         ctx.reply(f"已附议提案 {proposal.number}《{proposal.title}》，您是联名提案人。")
         return
     await ctx.tx.proposals.remove_signer(signer)
     _, notes = await apply_action(ctx.tx, proposal, "decline", actor=actor, now=ctx.now, cfg=cfg)
-    send_all(ctx, notes)
+    ctx.send_all(notes)
     ctx.reply(f"已记下：您不附议提案 {proposal.number}，已从联名人中移除。")
 
 
@@ -388,7 +384,7 @@ async def rate(value: Satisfaction, ctx: Context) -> None:
         cfg=ctx.config.proposals,
         step=Step(comment=value.reason or "", level=value.level),
     )
-    send_all(ctx, notes)
+    ctx.send_all(notes)
     await _tell_office(ctx, proposal, value, entry.id)
     if action == "dissatisfied":
         ctx.reply(f"已记下您对 {proposal.number} 的评价：不满意。提案已转重新办理，结果会通知您。")
@@ -443,7 +439,7 @@ async def review(value: ProposalReview, ctx: Context) -> None:
     _, notes = await apply_action(
         ctx.tx, proposal, value.action, actor=Actor.of(ctx.member), now=ctx.now, cfg=cfg, step=step
     )
-    send_all(ctx, notes)
+    ctx.send_all(notes)
     told = f"已通知提案人（{len(notes)} 人）。" if notes else ""
     extra = ""
     if value.action == "reject" and proposal.converted_to.startswith("SQ"):
@@ -468,13 +464,15 @@ DONE_WORDS = frozenset({"完成", "好了", "没有了", "没了", "就这些", 
 async def answer_attachment(text: str, ctx: Context, dialog: DialogState) -> None:
     """The unit's answer document (答复函) and other files, sent after an 答复 that mentions
     附件: kept with the proposal (stage ``answer``)."""
+    from storage.models_proposals import ProposalAttachment
+
     proposal = await ctx.tx.proposals.get(int(dialog.data["proposal"]))
     if proposal is None:
         await ctx.end_dialog()
         raise UserFacingError("这件提案已不存在。")
     kept = [a for a in await ctx.tx.proposals.attachments(proposal.id) if a.stage == "answer"]
     if ctx.incoming.msg_type in MEDIA_TYPES:
-        media = media_of(ctx.incoming.msg_type, ctx.incoming.raw)
+        media = media_of(ctx.incoming)
         if media is None:
             raise UserFacingError("没能读取这个附件，请重新发送。")
         if len(kept) >= MAX_ATTACHMENTS:

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from handlers.textnorm import normalize, widen_punct
+from handlers.text.normalize import normalize, widen_punct
 
 TITLE_LIMIT = 100
 CONTENT_LIMIT = 20000

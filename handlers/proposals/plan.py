@@ -1,5 +1,5 @@
 """What the planner sends for proposals (提案) and registered activities: the three-colour
-chasers the tasks use (:mod:`handlers.tasks_plan`), applied to each proposal's waiting step.
+chasers the tasks use (:mod:`handlers.tasks.plan`), applied to each proposal's waiting step.
 
 * ``proposals:daily:{date}``: at ``[notices] daily_list_time`` on working days, the
   secretaries get every proposal whose step (审查, 交办, 答复, 满意度, 办结) is red (overdue)
@@ -15,11 +15,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.config import ProposalsConfig
-from bot.messages import Outgoing, member_address
-from bot.planner import Occurrence, PlanEnv, Planned, privately
+from bot.messages import Outgoing, Send, member_address
+from bot.planner import Occurrence, PlanEnv, privately
 from handlers.proposals.workflow import DUE
-from handlers.tasks_parse import COLOUR_NAMES, Colour, nudge_offsets, task_colour
-from handlers.tasks_plan import LIST_GRACE, clock
+from handlers.tasks.parse import COLOUR_NAMES, Colour, nudge_offsets, task_colour
+from handlers.tasks.plan import LIST_GRACE, clock
 from storage import Tx
 from storage.models_proposals import Proposal
 
@@ -82,7 +82,7 @@ class ProposalSource:
                 )
         return found
 
-    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def expand(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         if occurrence.args["kind"] == "daily":
             return await self._daily(tx, occurrence, env)
         proposal = await tx.proposals.get(occurrence.args["proposal"])
@@ -97,9 +97,9 @@ class ProposalSource:
             f"请评价办理结果：回复「满意 {no}」「基本满意 {no}」或「不满意 {no} 理由」。"
         )
         address = member_address(lead)
-        return [Planned(f"{occurrence.key}:{address}", Outgoing(text, to_member=address))]
+        return [Send(f"{occurrence.key}:{address}", Outgoing(text, to_member=address))]
 
-    async def _daily(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Planned]:
+    async def _daily(self, tx: Tx, occurrence: Occurrence, env: PlanEnv) -> list[Send]:
         cfg = env.config.proposals
         rows = []
         for proposal in await tx.proposals.waiting():

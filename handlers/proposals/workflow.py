@@ -22,6 +22,10 @@ proposer and confirmed co-proposer (联名, 附议) except the one who acted, un
 ``proposal:{id}:{history id}:{userid}``: the delivery's unique key makes it exactly once.
 Each waiting step has a due time (``due_at``: 审查, 交办, 答复, 满意度, 办结), from
 ``[proposals]``; :mod:`handlers.proposals.plan` colours and chases it.
+
+The one audit rule of 社情民意 (:mod:`handlers.reports.workflow`, docs/architecture.md) holds
+here too: every office step writes one audit row (``proposal.{action}``), here, whichever door
+it came through; a proposer's or co-proposer's own steps are their history rows only.
 """
 
 from __future__ import annotations
@@ -29,17 +33,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ProposalsConfig
 from bot.errors import UserFacingError
-from bot.messages import Outgoing, member_address
+from bot.messages import Outgoing, Send, member_address
 from handlers.proposals.parse import LEVELS, format_number, year_seq
-from handlers.reports_parse import suggest_category
-from handlers.reports_workflow import Actor, submit_report
-from storage import Tx
-from storage.models import Member
-from storage.models_proposals import Proposal, ProposalAttachment, ProposalHistory
+from handlers.reports.parse import suggest_category
+from handlers.reports.workflow import Actor, submit_report
+
+if TYPE_CHECKING:
+    from storage import Tx
+    from storage.models import Member
+    from storage.models_proposals import Proposal, ProposalHistory
 
 STATE_NAMES = {
     "draft": "草稿",
@@ -117,12 +123,6 @@ def not_found(number: str) -> str:
 
 class TransitionRefused(UserFacingError):
     """An action the proposal's current state does not allow."""
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    key: str
-    out: Outgoing
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +209,10 @@ async def apply_action(
     now: datetime,
     cfg: ProposalsConfig,
     step: Step = Step(),
-) -> tuple[ProposalHistory, list[Notification]]:
+) -> tuple[ProposalHistory, list[Send]]:
     """Move ``proposal`` by ``action`` (refused unless the table allows it); record, notify."""
+    from storage.models_proposals import ProposalHistory
+
     transition = check_transition(action, proposal)
     target = transition.target or proposal.state
     detail = await _effects(tx, proposal, action, step, actor, now)
@@ -234,7 +236,24 @@ async def apply_action(
         if not keep:
             proposal.due_at = due_after(target, now, cfg)
     proposal.updated_at = now
-    return entry, await notifications(tx, proposal, entry, actor)
+    notes = await notifications(tx, proposal, entry, actor)
+    if transition.office:
+        await tx.audit.record(
+            at=entry.at,
+            actor=entry.actor,
+            action=f"proposal.{action}",
+            entity="proposal",
+            entity_id=proposal.number,
+            detail={
+                "from": entry.from_state,
+                "to": entry.to_state,
+                "comment": entry.comment[:200],
+                "level": entry.level,
+                "target": entry.target,
+                "notified": len(notes),
+            },
+        )
+    return entry, notes
 
 
 async def _effects(
@@ -316,9 +335,11 @@ async def submit_proposal(
     attachments: Sequence[dict[str, Any]],
     now: datetime,
     cfg: ProposalsConfig,
-) -> tuple[Proposal, list[Notification]]:
+) -> tuple[Proposal, list[Send]]:
     """Number and store a proposal (draft → submitted) in the caller's transaction; the
     co-proposers are asked for their 附议."""
+    from storage.models_proposals import Proposal, ProposalAttachment
+
     seq = await tx.proposals.next_seq(now.year)
     proposal = Proposal(
         number=format_number(cfg.number_format, now.year, seq),
@@ -354,7 +375,7 @@ async def submit_proposal(
         if member.active and member.id != submitter.id:
             address = member_address(member)
             notes.append(
-                Notification(
+                Send(
                     f"proposal:{proposal.id}:{entry.id}:{address}",
                     Outgoing(cosign_request(proposal, submitter.name), to_member=address),
                 )
@@ -415,13 +436,13 @@ def change_text(proposal: Proposal, entry: ProposalHistory, actor_name: str) -> 
 
 async def notifications(
     tx: Tx, proposal: Proposal, entry: ProposalHistory, actor: Actor
-) -> list[Notification]:
+) -> list[Send]:
     if entry.action == "submit":
         return []  # the proposer got the reply; co-proposers get the 附议 request
     acting = actor.member.id if actor.member else None
     text = change_text(proposal, entry, actor.member.name if actor.member else "")
     return [
-        Notification(
+        Send(
             f"proposal:{proposal.id}:{entry.id}:{member_address(member)}",
             Outgoing(text, to_member=member_address(member)),
         )

@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from handlers.reports_parse import CATEGORIES
-from handlers.textnorm import normalize
-from handlers.understand import slots
+from handlers.reports.parse import CATEGORIES
+from handlers.text import slots
+from handlers.text.normalize import normalize
 
 # 不是第2组，是第3组 / 第2组改成第3组 / 改为周四下午 / 应该是3号 / 换成全体委员 / 是第3组
 _CORRECTION = re.compile(

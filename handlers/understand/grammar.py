@@ -1,7 +1,7 @@
 """The grammar of natural phrasings, as data: cue words per intent, question markers, topics.
 
 Extend it here: a new colloquial verb is a new alternative in a pattern, not new code. Every
-pattern runs on normalized text (:func:`handlers.textnorm.normalize`: half-width punctuation,
+pattern runs on normalized text (:func:`handlers.text.normalize.normalize`: half-width punctuation,
 one space for any whitespace). Order matters where noted.
 """
 

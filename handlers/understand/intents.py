@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bot.dispatcher import Guess, ParseContext
-from handlers.checkin_parse import CheckInIntent, MakeUpIntent, QueryIntent
+from handlers.checkin.parse import CheckInIntent, MakeUpIntent, QueryIntent
 from handlers.duty import DutyLookup, MyDuty
 from handlers.help import HelpRequest
-from handlers.meetings_parse import KINDS, MeetingCommand, MeetingStatus, Rsvp
-from handlers.notices_common import when
-from handlers.notices_parse import NO_ACK, Ack, NoticeCommand, NoticeStatus
-from handlers.reports_parse import (
+from handlers.meetings.parse import KINDS, MeetingCommand, MeetingStatus, Rsvp
+from handlers.notices.common import when
+from handlers.notices.parse import NO_ACK, Ack, NoticeCommand, NoticeStatus
+from handlers.reports.parse import (
     CATEGORIES,
     ReportQuery,
     ReportStart,
@@ -28,10 +28,11 @@ from handlers.reports_parse import (
     endorse_level,
     forward_level,
 )
-from handlers.tasks_parse import TaskCommand, TaskDone, TaskStatus, TaskTickOff
-from handlers.textnorm import clean_message, normalize, widen_punct
-from handlers.timephrase import parse_deadline
-from handlers.understand import grammar, slots
+from handlers.tasks.parse import TaskCommand, TaskDone, TaskStatus, TaskTickOff
+from handlers.text import slots
+from handlers.text.normalize import clean_message, normalize, widen_punct
+from handlers.text.timephrase import parse_deadline
+from handlers.understand import grammar
 from handlers.understand.proposals import BUILDERS as proposal_builders
 from handlers.understand.reports import read_report
 

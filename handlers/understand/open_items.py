@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.dispatcher import Context, ParseContext
 from handlers.meetings import meeting_line
 from handlers.notices import OPEN_FOR
-from handlers.notices_common import number, preview, when
+from handlers.notices.common import number, preview, when
 from handlers.understand.intents import likely as scored_intents
 from handlers.understand.intents import topic
 

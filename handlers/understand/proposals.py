@@ -24,7 +24,7 @@ from handlers.proposals.parse import (
     parse_names,
     review_value,
 )
-from handlers.textnorm import normalize, widen_punct
+from handlers.text.normalize import normalize, widen_punct
 from handlers.understand import grammar
 
 _FILLER = r"(?:那个|这个|就是|嗯+|呃+)"

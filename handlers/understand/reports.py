@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.reports_parse import (
+from handlers.reports.parse import (
     CATEGORIES,
     CONTENT_LIMIT,
     TITLE_LIMIT,
@@ -15,7 +15,7 @@ from handlers.reports_parse import (
     parse_category,
     parse_names,
 )
-from handlers.textnorm import normalize, widen_punct
+from handlers.text.normalize import normalize, widen_punct
 
 _TITLE_LABEL = re.compile(
     r"(?:标题|题目)\s*(?:[:：]|是|为|(?=《))\s*(?P<v>《[^》\n]+》|.+?)"

@@ -23,8 +23,8 @@ from bot.dispatcher import (
     answer_word,
 )
 from handlers.meetings import meeting_line
-from handlers.notices_common import number, preview, when
-from handlers.textnorm import clean_message, normalize
+from handlers.notices.common import number, preview, when
+from handlers.text.normalize import clean_message, normalize
 from handlers.understand import grammar
 from handlers.understand.amend import amend
 from handlers.understand.answers import answer

@@ -30,7 +30,7 @@ GROUP_KIND_LABELS = {"study_group": "学习小组", "committee": "专委会", "c
 
 
 class RosterEntry(Protocol):
-    """One usable roster row (``bot.roster.RosterRow`` satisfies it)."""
+    """One usable roster row (``bot.roster.read.RosterRow`` satisfies it)."""
 
     @property
     def row_number(self) -> int: ...
@@ -352,7 +352,7 @@ def _conflict(
 ) -> str | None:
     """Why the database state (as planned so far) does not allow the row, or None."""
     if not row.userid and not row.mobile:
-        return "缺少企业微信账号和手机号（至少填一项）"  # bot.roster rejects it first, too
+        return "缺少企业微信账号和手机号（至少填一项）"  # bot.roster.read rejects it first, too
     if person is not None and person.matched_row is not None:
         return f"与第{person.matched_row}行是同一位委员（{person.name}）"
     if row.mobile:

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from bot.dispatcher import answer_word
-from handlers.timephrase import SHANGHAI
+from handlers.text.timephrase import SHANGHAI
 from handlers.understand.amend import amend
 
 NOW = datetime(2025, 11, 25, 10, 0, tzinfo=SHANGHAI)  # a Tuesday

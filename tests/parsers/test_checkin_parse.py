@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.checkin_parse import (
+from handlers.checkin.parse import (
     CheckInIntent,
     MakeUpIntent,
     QueryIntent,
@@ -16,7 +16,7 @@ from handlers.checkin_parse import (
     parse_checkin_query,
     parse_makeup,
 )
-from handlers.timephrase import SHANGHAI
+from handlers.text.timephrase import SHANGHAI
 
 NOW = datetime(2025, 11, 25, 10, 0, tzinfo=SHANGHAI)  # a Tuesday
 

@@ -1,11 +1,11 @@
-"""Slot extractors of the understanding (handlers/understand/slots.py) and written durations."""
+"""Slot extractors of the understanding (handlers/text/slots.py) and written durations."""
 
 from __future__ import annotations
 
 import pytest
 
-from handlers._checkin_body import minutes_in
-from handlers.understand.slots import find_numbers
+from handlers.text.body import minutes_in
+from handlers.text.slots import find_numbers
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.textnorm import (
+from handlers.text.normalize import (
     fold,
     normalize,
     parse_int,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.timephrase import (
+from handlers.text.timephrase import (
     SHANGHAI,
     Deadline,
     TimePhrase,
