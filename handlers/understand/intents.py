@@ -277,7 +277,10 @@ def _task_status(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 def _task_done(clean: str, raw: str, pctx: ParseContext) -> Any:
-    return TaskDone(_short(clean, "DB"))
+    task = _short(clean, "DB")
+    if task is None:  # what was handed in, not which task: say so and ask
+        return Guess(TaskDone(None), "报告督办任务完成（未写编号，按您未完成的督办任务核对）")
+    return TaskDone(task)
 
 
 def _report_query(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -392,7 +395,7 @@ def _checkin(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _MAKEUP_CUE = re.compile(
-    r"(?:能不能|可不可以|能|可以|请|申请|帮我|麻烦|给我)*补(?:个|一个|一下|上|签|打)?(?:的)?卡"
+    r"(?:能不能|可不可以|能否|能|可以|请|申请|帮我|麻烦|给我)*补(?:个|一个|一下|上|签|打)?(?:的)?卡"
     r"|补签|补打卡|补(?:一下|一个|个|上)(?:吧)?"
     r"|的(?:打)?卡|(?:我的?)?(?:忘记?|漏|没)(?:了|有)?打(?:上)?卡?了?"
     r"|(?<=卡)(?:吗|嘛|么)?[?？]|(?:能不能|可不可以|能|可以|请|麻烦)?(?:帮|替|给)我(?=补)"
@@ -400,6 +403,7 @@ _MAKEUP_CUE = re.compile(
 
 
 def _makeup(clean: str, raw: str, pctx: ParseContext) -> Any:
+    clean = slots.unglue_request(clean)  # 补一下周一的卡: 补一下 + 周一, not 下周一
     day, _ = slots.past_day(clean, pctx.now)
     text = slots.month_day_words(clean)
     spans = [p.span for p in slots.time_phrases(text, pctx.now, prefer="past")]
@@ -431,9 +435,14 @@ def _to(groups: tuple[str, ...], pctx: ParseContext) -> str:
 
 def _audience(clean: str) -> tuple[str, ...]:
     groups = slots.group_names(clean)
-    if not groups and re.search(r"各位委员|全体|所有委员|大家", clean):
+    if groups:
+        return groups
+    named = slots.named_audience(clean)
+    if named is not None:
+        return (named[0],)
+    if re.search(r"各位委员|全体|所有委员|大家", clean):
         return (slots.EVERYONE,)
-    return groups
+    return ()
 
 
 _ROOM = re.compile(
@@ -481,7 +490,9 @@ def _task(clean: str, raw: str, pctx: ParseContext) -> Any:
     if deadline is None:
         return None
     groups = _audience(clean)
-    body = _TASK_CUE.sub(" ", clean).strip(" ,，:：")
+    named = slots.named_audience(clean)
+    text = slots.cut(clean, [named[1]]) if named and not slots.group_names(clean) else clean
+    body = _TASK_CUE.sub(" ", text).strip(" ,，:：")
     value = TaskCommand(groups, widen_punct(body), deadline.at, deadline.has_time, "", "")
     zone = slots.zone_of(pctx.now)
     reading = (
@@ -492,7 +503,7 @@ def _task(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _NOTICE_CUE = re.compile(
-    r"^(?:嗯|那个|帮我)*|定时通知|(?:给\S{0,20})?发(?:个|一个|一条|条)?通知(?:给)?|【通知】|通知(?:一下)?"
+    r"(?:嗯|那个|帮我)*(?:定时通知|(?:给\S{0,20})?发(?:个|一个|一条|条)?通知(?:给)?|【通知】|通知(?:一下)?)"
 )
 
 
@@ -542,6 +553,11 @@ def _body_start(clean: str) -> int:
     return cue.end() if cue else 0
 
 
+# What follows an attending answer and only confirms it: 的, 啊, 我会准时到的, 放心.
+_PROMISE = re.compile(
+    r"^(?:[的啊呀哈哦嘛啦滴]|[\s,，。!！~～])*(?:(?:我|本人)?(?:会|一定|肯定|保证)?(?:准时|按时)(?:到|参加|出席)?"
+    r"[的啊呀哈哦嘛啦滴]*|放心|没问题)?(?=[\s,，。.!！~～;；]|$)"
+)
 _ATTEND_WORD = re.compile(r"参加|参会|出席|到会|到场|(?<=准时|按时)到")
 
 
@@ -558,7 +574,7 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
     )
     if leave is None:
         attend = _ATTEND_WORD.search(clean)
-        rest = clean[attend.end() :] if attend else ""
+        rest = _PROMISE.sub("", clean[attend.end() :] if attend else "")
         if len(rest) > 4 and not re.match(r"[\s,，。.!！~～;；]", rest):
             return None  # 参加这次培训收获很大: telling of something attended
         return Rsvp("attend", "", meeting)

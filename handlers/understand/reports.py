@@ -23,11 +23,19 @@ _TITLE_LABEL = re.compile(
     r"[\u4e00-\u9fff]{2,6}类|。|$)",
     re.S,
 )
-_TITLE_FREE = re.compile(r"关于[^\n。;；:：]{2,80}?(?:的)?(?:建议|问题|意见|思考|对策|报告|提案)")
+_TAIL = r"(?:的)?(?:建议|问题|意见|思考|对策|报告|提案)"
+# The title ends at a tail word that ends a phrase (关于…问题的建议，: not at 问题); a run-on
+# with no break after the title (关于…的建议目前…) ends at the first tail word.
+_TITLE_BOUNDED = re.compile(
+    rf"关于[^\n。;；:：,，\s]{{2,80}}?{_TAIL}(?=[\s,，。;；:：!！?？（(【\[]|$)"
+)
+_TITLE_FREE = re.compile(rf"关于[^\n。;；:：]{{2,80}}?{_TAIL}")
 _CATEGORY_LABEL = re.compile(
     r"(?:类别|分类)\s*(?:[:：]|是|就是|为|\s)\s*(?P<v>[\u4e00-\u9fff]{2,6}?)(?:类)?(?:吧|呢)?"
     r"(?=\n|[\s;；,，。]|内容|正文|$)"
 )
+# 类别文化教育 / 分类民生保障: no colon, only before a category of ours (垃圾分类处理 is none).
+_CATEGORY_GLUED = re.compile(r"(?:类别|分类)(?P<v>" + "|".join(CATEGORIES) + r")类?")
 # 属于生态环境类 / 是社会治理类的: the category said in a sentence after the title.
 _CATEGORY_SAID = re.compile(
     r"^[\s,，、。]*(?:属于|归为|归于|是|为)\s*(?P<v>[\u4e00-\u9fff]{2,6}?)类(?:的|别)?[\s,，。;；]*"
@@ -52,7 +60,7 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
         r"\s*[;；]\s*(?=(?:标题|题目|类别|分类|内容|正文|建议|联名)\s*[:：])", "\n", clean
     )
     label = _TITLE_LABEL.search(clean)
-    free = _TITLE_FREE.search(clean)
+    free = _TITLE_BOUNDED.search(clean) or _TITLE_FREE.search(clean)
     if label is not None:
         title, span = label["v"].strip(" ,，。《》"), label.span()
     elif free is not None:
@@ -60,7 +68,7 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
     else:
         return None
     category, unknown = None, None
-    cat_label = _CATEGORY_LABEL.search(clean)
+    cat_label = _CATEGORY_LABEL.search(clean) or _CATEGORY_GLUED.search(clean)
     if cat_label is not None:
         category = parse_category(cat_label["v"])
         unknown = None if category else cat_label["v"]
@@ -97,7 +105,7 @@ def _after_heading(clean: str, title_span: tuple[int, int]) -> str:
     lines = clean[title_span[1] :].split("\n")
     first = lines[0].lstrip(" ,，、。")
     first = _CATEGORY_WORD.sub("", first, count=1) if _CATEGORY_WORD.match(first) else first
-    first = _CATEGORY_LABEL.sub("", first)
+    first = _CATEGORY_GLUED.sub("", _CATEGORY_LABEL.sub("", first))
     body = [first.lstrip(" ,，。:：").rstrip()] + [
         line for line in lines[1:] if not _LABELS.match(line.strip())
     ]

@@ -122,6 +122,26 @@ def find_groups(text: str) -> list[tuple[str, tuple[int, int]]]:
     return list(seen.items())
 
 
+# An addressee named by words, not a number: a 界别 (少数民族界), a committee (经济委,
+# 农业农村委), an office — after 给/向 and before the sending verb (给少数民族界发个通知), or
+# after 任务给/通知给 (布置个任务给经济委：…).
+_NAMED = re.compile(
+    r"(?:给|向)(?P<a>[\u4e00-\u9fff]{2,12}?(?:界|委|委员会|小组|支部|办公室|办))\s*"
+    r"(?=发|推送|群发|下发|布置|安排|交办|[:：,，\s])"
+    r"|(?:任务|通知)(?:发)?给(?P<b>[\u4e00-\u9fff]{2,12}?(?:界|委|委员会|小组|支部|办公室|办))\s*[:：,，\s]?"
+)
+
+
+def named_audience(text: str) -> tuple[str, tuple[int, int]] | None:
+    """An addressee named by words (``给少数民族界发个通知``): the name and the span of the words
+    that name it (给…, 任务给…), or None."""
+    match = _NAMED.search(text)
+    if match is None:
+        return None
+    start = match.start("a") - 1 if match["a"] else match.start("b") - 1
+    return match["a"] or match["b"], (start, match.end())
+
+
 def group_names(text: str) -> tuple[str, ...]:
     return tuple(name for name, _ in find_groups(text))
 
@@ -155,6 +175,14 @@ def mask_titles(text: str) -> str:
 def time_phrases(text: str, now: datetime, *, prefer: str = "future") -> tuple[TimePhrase, ...]:
     """Time phrases outside 《titles》 (《2035年远景目标》 is no date)."""
     return find_time_phrases(mask_titles(text), now, prefer=prefer)  # type: ignore[arg-type]
+
+
+_REQUEST_GLUE = re.compile(r"(?<=补)(?:一下|下)(?=\s*(?:周|星期|礼拜)[一二三四五六日天])")
+
+
+def unglue_request(text: str) -> str:
+    """``补一下周一的卡`` is 补一下 and 周一, not 下周一: a space after the request's 下."""
+    return _REQUEST_GLUE.sub(lambda m: m[0] + " ", text)
 
 
 def past_day(text: str, now: datetime) -> tuple[date | None, tuple[int, int] | None]:
@@ -273,7 +301,7 @@ def found(text: str, now: datetime) -> frozenset[str]:
         kinds.add("minutes")
     if find_groups(text):
         kinds.add("group")
-    if past_day(text, now)[0] is not None:
+    if past_day(unglue_request(text), now)[0] is not None:
         kinds.add("day")
     for phrase in time_phrases(text, now):
         kinds.add("deadline" if phrase.is_deadline else "time")
