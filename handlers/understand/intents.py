@@ -17,7 +17,7 @@ from bot.dispatcher import Guess, ParseContext
 from handlers.checkin_parse import CheckInIntent, MakeUpIntent, QueryIntent
 from handlers.duty import DutyLookup, MyDuty
 from handlers.help import HelpRequest
-from handlers.meetings_parse import KINDS, MeetingCommand, MeetingStatus, Rsvp
+from handlers.meetings_parse import KINDS, VENUE, MeetingCommand, MeetingStatus, Rsvp
 from handlers.notices_common import when
 from handlers.notices_parse import NO_ACK, Ack, NoticeCommand, NoticeStatus
 from handlers.reports_parse import (
@@ -254,9 +254,8 @@ def _notice_status(clean: str, raw: str, pctx: ParseContext) -> Any:
     return NoticeStatus(_short(clean, "TZ"))
 
 
-_NAME = re.compile(r"[\u4e00-\u9fff]{2,3}")
 _NOT_NAMES = re.compile(
-    r"销号|标记为?完成|勾掉|给[他她]们?|把|的|委员|任务|督办|和|及|都|吧|了"
+    r"销号|标记为?完成|勾掉|给[他她]们?|把|的|委员|任务|督办|和|及|都|吧|了|在|里|两位|几位"
     # a preposition before a name: 给王芳、为赵丽 (at the start of a name, never inside one)
     r"|(?:^|(?<=[\s、,，]))(?:给|帮|为|替)(?=[\u4e00-\u9fff]{2})"
     r"|(?:已经?)?(?:提交|报送|上报|完成|办完|做完|搞定|交)(?:了|过)?"
@@ -268,8 +267,7 @@ def _task_tickoff(clean: str, raw: str, pctx: ParseContext) -> Any:
     assert number is not None
     rest = slots.cut(clean, [number.span])
     rest = _NOT_NAMES.sub(" ", rest)
-    names = tuple(dict.fromkeys(_NAME.findall(rest)))
-    return TaskTickOff(int(number.value), names)
+    return TaskTickOff(int(number.value), slots.person_names(rest))
 
 
 def _task_status(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -445,9 +443,6 @@ def _audience(clean: str) -> tuple[str, ...]:
     return ()
 
 
-_ROOM = re.compile(
-    r"[\u4e00-\u9fff\d]{0,12}(?:会议室|报告厅|礼堂|会堂|多功能厅|村委会|活动室|大厅)"
-)
 _MEETING_PLACE = re.compile(
     r"地点\s*[:：为]?\s*(?P<label>[^\s,，。;；]{2,40})"
     r"|在(?P<at>[^\s,，。;；]{2,30}?)(?:召开|举行|举办|开展|集中|开)"
@@ -458,7 +453,7 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     starts_at = reply_by = None
     for phrase in slots.time_phrases(clean, pctx.now):
         replying = slots.reply_date(clean, phrase)
-        if replying and reply_by is None and starts_at is not None:
+        if replying and reply_by is None:  # 请…明天下午5点前回复 may come first
             reply_by = replying
         elif not replying and starts_at is None:
             starts_at = phrase.at
@@ -469,8 +464,8 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     if place_match is not None:
         place = place_match["label"] or place_match["at"] or ""
     else:
-        room = _ROOM.search(clean)
-        place = room[0] if room else ""
+        room = VENUE.search(clean)
+        place = room[0].strip() if room else ""
     kind = next((k for k in KINDS if k in clean), "会议")
     groups = _audience(clean)
     value = MeetingCommand(groups, kind, starts_at, place, reply_by, widen_punct(clean))

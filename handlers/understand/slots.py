@@ -132,6 +132,31 @@ _NAMED = re.compile(
 )
 
 
+# Family names (姓), the common ones and those of Yunnan's peoples (普, 者, 刀, 岩, 玉 …): a
+# person's name among other words starts with one (杨正芬; not 纸质版, 她材料, 调研报).
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+    "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞"
+    "左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕"
+    "屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧"
+    "闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝普者刀岩玉依咪杞李保"
+)
+
+
+def person_names(text: str) -> tuple[str, ...]:
+    """The people named in ``text`` (already cut into words by spaces): each word of two or three
+    characters that starts with a family name, and two two-character names run together
+    (张伟李娜); in order, without repeats."""
+    names: list[str] = []
+    for word in re.findall(r"[\u4e00-\u9fff]+", text):
+        if 2 <= len(word) <= 3 and word[0] in SURNAMES:
+            names.append(word)
+        elif len(word) == 4 and word[0] in SURNAMES and word[2] in SURNAMES:
+            names.extend((word[:2], word[2:]))
+    return tuple(dict.fromkeys(names))
+
+
 def named_audience(text: str) -> tuple[str, tuple[int, int]] | None:
     """An addressee named by words (``给少数民族界发个通知``): the name and the span of the words
     that name it (给…, 任务给…), or None."""
