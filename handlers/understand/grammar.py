@@ -69,7 +69,7 @@ QUESTION = _re(
 # An announcement asks members to answer, and a rhetorical 哪有空 complains: these are no
 # questions to the bot.
 NOT_A_QUESTION = _re(
-    r"是否(?:参加|出席|参会)|参加还是请假|请假还是参加|回复是否|哪(?:有|来的?)(?:空|时间|功夫|精力|心思)"
+    r"(?:里|中|上)的几(?:篇|章|段|首|页|节|个|本)|是否(?:参加|出席|参会)|参加还是请假|请假还是参加|回复是否|哪(?:有|来的?)(?:空|时间|功夫|精力|心思)"
     # an announcement asking for an answer: 回复一下参不参加 / 来不来 / 能不能来
     r"|(?:回复|回个话|告知|报个?名)\S{0,6}?(?:([\u4e00-\u9fff])不\1\S{0,2}|能不能\S{0,3})"
     # a polite request for an action: 能帮我补一下吗 / 麻烦帮我补上 (a request, not a question)
@@ -100,9 +100,10 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("task", _re(r"督办|任务|履职报告|销号|红色|黄色|蓝色")),
     ("duty", _re(r"履职|档案|五个一|打分|积分|得分")),
     ("checkin", _re(r"打.{0,2}卡|书香")),
-    ("task", _re(r"截止(?:时间|日期)")),  # 打卡截止时间 is about check-ins
     ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)")),
     ("meeting", _re(r"会议(?!室)|常委会|协商会|座谈会|参会|请假|回执")),  # 会议室: a room
+    # 打卡截止时间 is about check-ins, 回执截止时间 about meetings: both named above
+    ("task", _re(r"截止(?:时间|日期)")),
     ("notice", _re(r"通知|收到")),
     ("meeting", _re(r"开会|的会|会.{0,2}(?:几点|在哪|什么时候)")),
 )
@@ -150,7 +151,7 @@ _CHECKIN_QUERY_WORDS = (
 _STUDY = r"《|学|读|看|听|分钟|小时|钟头|心得|感悟|书|报|章|节|课|min|\d+ ?h"
 
 # What a task asks members to hand in (a deliverable), for a task done without its number.
-_DELIVERABLE = r"报告|材料|笔记|线索|总结|述职|作业|表格|调研|心得体会|稿子"
+_DELIVERABLE = r"报告|材料|笔记|线索|总结|述职|作业|表格|调研|心得|稿子"
 # Who asked for leave (谁请假了, 请假的有哪些人): a headcount, not a leave asked for.
 _WHO_LEAVE = r"请假的|谁\S{0,3}请假|请假(?:人|率|情况|名单)"
 # An announcement, or the sender's own answer, is no status query.
@@ -192,6 +193,18 @@ RULES: tuple[Rule, ...] = (
         veto=_re(_STATUS_NOT.pattern + r"|TZ|DB|通知"),
     ),
     Rule(
+        # who has not handed in what a task asks (履职报告还有谁没交, 年度述职材料交齐了没有)
+        "task_status",
+        _re(
+            rf"(?=.*(?:{_DELIVERABLE}))"
+            r"(?=.*(?:(?:谁|几个人|多少人|哪些人|几位)\S{0,4}(?:没|未)\S{0,2}(?:交|报|提交)|交齐|没交的|未交的|交了多少))"
+        ),
+        weight=4,
+        roles=OFFICE,
+        asks=True,
+        veto=_STATUS_NOT,
+    ),
+    Rule(
         "notice_status",
         _re(
             r"(?=.*通知)(?=.*(?:多少人|几个人|几人|几位|谁|收到|未读|已读|没回|回复|确认|名单|情况))"
@@ -199,7 +212,10 @@ RULES: tuple[Rule, ...] = (
         weight=4,
         roles=OFFICE,
         asks=True,
-        veto=_re(_STATUS_NOT.pattern + r"|大家|各位|HY|DB"),
+        veto=_re(
+            _STATUS_NOT.pattern
+            + r"|大家|各位|HY|DB|^\s*通知|通知一?下(?=\s*(?:第|全|各|所有))|另行通知"
+        ),
     ),
     Rule(
         "task_status",
@@ -250,11 +266,21 @@ RULES: tuple[Rule, ...] = (
         _re(
             rf"(?=.*(?:{_DELIVERABLE}))"
             r"(?=.*(?:已经?\S{0,8}(?:交|报送|上报|上传|发给|发到|发过去|送到|完成)"
-            r"|(?:交|报送|上报|上传|发给|发到|发过去|送到|写|做)\S{0,8}?了|(?:做|写|弄)完|完成了))"
+            r"|(?:交|报送|上报|上传|发给|发到|发过去|送到)\S{0,8}?了|完成了))"
         ),
         weight=3,
         roles=frozenset({"member"}),  # the office hands in nothing
-        veto=_re(r"社情民意|直通车|提案|SQ|TA|没|未|还要|打卡|[:：]|不会|不知道|要不要"),
+        veto=_re(r"社情民意|直通车|提案(?!线索)|SQ|TA|没|未|还要|打卡|[:：]|不会|不知道|要不要"),
+    ),
+    Rule(
+        # a short reply that it is handed in (已交，发办公室邮箱了 / 都交了): a guess, as above
+        "task_done",
+        _re(
+            r"^(?:我|本人)?(?:已经?|都)(?:提交|交|报送|上报|上传|完成|发)(?:了|啦|过了)?(?:[,，。!！\s]|$)"
+        ),
+        weight=3,
+        roles=frozenset({"member"}),
+        veto=_re(r"社情民意|直通车|提案(?!线索)|SQ|TA|打卡|卡|[?？吗]|没"),
     ),
     Rule(
         "review",
@@ -281,12 +307,13 @@ RULES: tuple[Rule, ...] = (
             r"^(?:查看|查询|看看|查一下)?我(?:的|提交的|交的|报的|写的)\S{0,4}(?:社情民意|直通车)(?:信息)?"
             r"(?:列表|进度|情况)?$"
             r"|(?=.*我\S{0,14}(?:社情民意|直通车|那篇|那条))"
-            r"(?=.*(?:到哪|哪一步|进度|批了没|有没有|了没|没有|吗|[?？]|几篇|几条|几个|几份|多少|结果|状态|查|怎么样|咋样|什么情况"
+            r"(?=.*(?:到哪|哪一步|进度|进展|动静|回音|下文|批了没|有没有|了没|没有|吗|[?？]|几篇|几条|几个|几份|多少|结果|状态|查|怎么样|咋样|什么情况"
             r"|列|清单))"
         ),
         weight=3,
         asks=True,
-        veto=_re(r"怎么写|如何写|范文"),
+        # a report written out (its title labelled, or long) mentions 没有 in its content
+        veto=_re(r"怎么写|如何写|范文|(?:题目|标题)\s*(?:是|为|:)|^.{100,}"),
     ),
     Rule(
         "duty_mine",
@@ -294,7 +321,8 @@ RULES: tuple[Rule, ...] = (
         weight=3,
         weak=_re(r"履职|档案"),
         asks=True,
-        veto=_re(r"怎么打分|怎么算|在哪|如何"),
+        # 帮我把赵强的履职记录查一下: someone else's
+        veto=_re(r"怎么打分|怎么算|在哪|如何|帮我(?:把|将)(?!我|自己)"),
     ),
     Rule(
         "duty_lookup",
@@ -302,11 +330,14 @@ RULES: tuple[Rule, ...] = (
         weight=2,
         roles=OFFICE,
         asks=True,
-        veto=_re(r"我|自己|怎么|如何|报告|在哪"),
+        veto=_re(r"(?<!帮)我|自己|怎么|如何|报告|在哪"),
     ),
     Rule(
         "checkin_query",
-        _re(r"我\S{0,8}打\S{0,2}卡\S{0,3}(?:了?吗|了没|没)"),
+        _re(
+            r"我\S{0,8}打\S{0,2}卡\S{0,3}(?:了?吗|了没|没)"
+            r"|我\S{0,8}卡\S{0,3}打\S{0,3}(?:了?吗|了没|没|成功)"  # 我昨天那个卡打上了没
+        ),
         weight=3,
         asks=True,
         veto=_re(r"补|怎么|如何|要不要|能不能"),
@@ -331,6 +362,8 @@ RULES: tuple[Rule, ...] = (
             r"|的(?:卡)?补(?:上|一下|一个|个)|^补\s*(?:昨|前天|大前天|上周|本周|这周|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
             # the day's card named first, the request at the end: 我前天的卡没打上…帮我补一下
             r"|卡.{0,40}?(?:帮我|给我|麻烦|请)补(?:上|一下|下|一个|个)?"
+            r"|卡.{0,40}?(?:想|要|得|需要)补(?:一下|下|个|一个|上)?\s*"
+            r"(?=昨|前天|大前天|上周|上个?星期|上个?礼拜|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
             # forgot to, then make it up: 周二读了…一小时忘记打了 补上
             r"|(?:忘记?|漏)了?打(?:卡|了|上)?[\s,，。]*(?:我|现在|这就|马上)*补(?:上|一下|下|一个|个)"
         ),
@@ -341,7 +374,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "checkin",
-        _re(r"打(?:个|一个|一下|下)?卡"),
+        _re(r"打(?:个|一个|一下|下)?卡|(?:现在|这就|马上)就?打\s*[:：]"),
         weight=2,
         evidence=("title", "minutes"),
         weak=_re(r"打卡|学习|读书"),
@@ -349,6 +382,7 @@ RULES: tuple[Rule, ...] = (
             r"(?:等会|一会|待会|晚点|稍后|回头|明天|马上)儿?再?打卡|再打卡"  # not yet done
             # 忘了打卡 is not done; 差点忘了，打卡… is
             r"|没空|没(?:有)?打|(?<!差点)(?<!险些)(?<!差一点)(?<!几乎)忘(?![了记]?发)|漏打|未打|不打|"
+            r"(?:已经?|都)打(?:过|完|了)|打过了|打完了|"  # telling it is done, not doing it
             + SIGHTSEEING.pattern
         ),
     ),
@@ -358,7 +392,9 @@ RULES: tuple[Rule, ...] = (
             r"(?:标题|题目)\s*(?::|是|为|[《\x00])|(?:社情民意|直通车|反映(?:个|一个|一下)?情况)"
             r"[\s\S]{0,40}关于[\s\S]{2,80}?(?:建议|问题|意见|思考|对策|报告|提案)"
             # A title line, then labelled parts: a report without the keyword.
-            r"|^关于\S{2,80}?(?:建议|问题|意见|对策)\s+(?:类别|分类|内容|正文|基本情况|存在问题)\s*:"
+            r"|^(?:[【\[(（][^】\])）]{2,8}[】\])）]\s*)?关于\S{2,80}?(?:建议|问题|意见|对策)\s+"
+            r"(?:[一二三四五六七八九十\d]{1,2}\s*[、.．]\s*|[(（][一二三四五六七八九十\d]{1,2}[)）]\s*)?"
+            r"(?:类别|分类|内容|正文|基本情况|现状|存在问题|主要问题|问题|对策建议|意见建议|建议)\s*:"
         ),
         weight=3,
         veto=_re(r"(?:怎么|如何)写|范文"),

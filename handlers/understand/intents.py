@@ -107,11 +107,28 @@ def understand(text: str, pctx: ParseContext) -> Any:
     return _understood(clean.lines, pctx)
 
 
+# Asking leave to ask (就是想请教一下，…): what follows is the question; what came before only
+# tells what the sender has done (我这周打卡已经打过了，社情民意也报了一条).
+_ASK = re.compile(
+    r"(?:就是|我|还)?(?:想|要)?(?:请教|请问|问一下|问问|咨询一下|打听一下)(?:一下)?[\s,，:：]*"
+)
+
+
+def _asked_part(clean: str) -> str:
+    match = _ASK.search(clean)
+    if match is None or match.start() < 6 or len(clean) - match.end() < 4:
+        return clean
+    return clean[match.end() :]
+
+
 @functools.lru_cache(maxsize=64)
 def _understood(lines: str, pctx: ParseContext) -> Any:
     clean = clean_message(lines)
     if not clean or len(clean) > 2000:
         return None
+    whole, asked = clean, _asked_part(clean)
+    if asked is not clean:
+        clean = clean_message(asked)
     best: tuple[Scored, Any] | None = None
     for item in scored(clean, pctx):
         if not item.eligible:
@@ -134,9 +151,9 @@ def _understood(lines: str, pctx: ParseContext) -> Any:
     if best is not None:
         return best[1]
     if is_question(clean) and not grammar.TO_OTHERS.search(clean):
-        about = topic(slots.mask_titles(clean))
+        about = topic(slots.mask_titles(clean)) or topic(slots.mask_titles(whole))
         if about is not None:
-            return Question(about, widen_punct(clean))
+            return Question(about, widen_punct(whole))
     return None
 
 
@@ -344,7 +361,8 @@ def _duty_mine(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _PERSON_DUTY = re.compile(
-    r"(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?P<name>[\u4e00-\u9fff]{2,3}?)"
+    r"(?:帮我)?(?:把|将)?(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?:把|将)?"
+    r"(?P<name>[\u4e00-\u9fff]{2,3}?)"
     r"(?:委员|同志|老师)?\s?(?:今年|去年|前年|20\d\d年?度?)?的?履职"
 )
 
@@ -403,6 +421,11 @@ _MAKEUP_CUE = re.compile(
 def _makeup(clean: str, raw: str, pctx: ParseContext) -> Any:
     clean = slots.unglue_request(clean)  # 补一下周一的卡: 补一下 + 周一, not 下周一
     day, _ = slots.past_day(clean, pctx.now)
+    verb = re.search(
+        r"补(?!充)", clean
+    )  # the day after 补 is the one made up (今天…补一下上周三的)
+    if verb is not None and (after := slots.past_day(clean[verb.end() :], pctx.now)[0]):
+        day = after
     text = slots.month_day_words(clean)
     spans = [p.span for p in slots.time_phrases(text, pctx.now, prefer="past")]
     rest = _MAKEUP_CUE.sub(" ", grammar.REQUEST.sub(" ", slots.cut(text, spans)))
