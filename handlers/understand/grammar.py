@@ -87,7 +87,10 @@ LATER = _re(r"(?:下周|明天|回头|晚点|过两天|改天|以后|有空)再?
 # 打卡 in its sightseeing sense: 去元阳梯田打卡, 网红打卡点.
 SIGHTSEEING = _re(r"去\S{0,10}打卡|打卡\S{0,3}(?:景点|网红|地)|网红")
 # A question put to the people in a group, not to the bot.
-TO_OTHERS = _re(r"大家|各位|你们|谁有|谁知道|有没有人|有人|有谁")
+TO_OTHERS = _re(
+    r"大家|各位|你们|谁有|谁知道|有没有人|有人|有谁"
+    r"|谁来(?:起草|写|弄|拟|做|负责|发)|谁(?:有空|有时间)"  # asking colleagues who does a job
+)
 
 # What a question is about, first match wins (补卡 before 打卡, 履职报告 before 履职).
 TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -151,7 +154,10 @@ _CHECKIN_QUERY_WORDS = (
 _STUDY = r"《|学|读|看|听|分钟|小时|钟头|心得|感悟|书|报|章|节|课|min|\d+ ?h"
 
 # What a task asks members to hand in (a deliverable), for a task done without its number.
-_DELIVERABLE = r"报告|材料|笔记|线索|总结|述职|作业|表格|调研|心得|稿子"
+_DELIVERABLE = (
+    r"(?:调研|履职|述职|学习|年度|工作|专题|读书|考察|视察)\S{0,4}(?:报告|材料|笔记|总结|心得|体会|稿)"
+    r"|提案线索|线索|心得体会|(?:那个|这个)(?:报告|材料|总结)"
+)
 # Who asked for leave (谁请假了, 请假的有哪些人): a headcount, not a leave asked for.
 _WHO_LEAVE = r"请假的|谁\S{0,3}请假|请假(?:人|率|情况|名单)"
 # An announcement, or the sender's own answer, is no status query.
@@ -214,7 +220,7 @@ RULES: tuple[Rule, ...] = (
         asks=True,
         veto=_re(
             _STATUS_NOT.pattern
-            + r"|大家|各位|HY|DB|^\s*通知|通知一?下(?=\s*(?:第|全|各|所有))|另行通知"
+            + r"|谁(?:来|去|负责|写|起草|发)|起草|大家|各位|HY|DB|^\s*通知|通知一?下(?=\s*(?:第|全|各|所有))|另行通知"
         ),
     ),
     Rule(
@@ -270,7 +276,10 @@ RULES: tuple[Rule, ...] = (
         ),
         weight=3,
         roles=frozenset({"member"}),  # the office hands in nothing
-        veto=_re(r"社情民意|直通车|提案(?!线索)|SQ|TA|没|未|还要|打卡|[:：]|不会|不知道|要不要"),
+        veto=_re(
+            r"社情民意|直通车|提案(?!线索)|SQ|TA|没|未|还要|打卡|[:：]|不会|不知道|要不要"
+            r"|群里|大家|各位"  # shared with the group, not handed to the office
+        ),
     ),
     Rule(
         # a short reply that it is handed in (已交，发办公室邮箱了 / 都交了): a guess, as above
@@ -361,8 +370,9 @@ RULES: tuple[Rule, ...] = (
             r"|(?:忘|漏|没)\S{0,3}打\S{0,2}卡.{0,12}补|卡\S{0,3}(?:没|忘[了记]?|漏)打.{0,10}补"
             r"|的(?:卡)?补(?:上|一下|一个|个)|^补\s*(?:昨|前天|大前天|上周|本周|这周|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
             # the day's card named first, the request at the end: 我前天的卡没打上…帮我补一下
-            r"|卡.{0,40}?(?:帮我|给我|麻烦|请)补(?:上|一下|下|一个|个)?"
-            r"|卡.{0,40}?(?:想|要|得|需要)补(?:一下|下|个|一个|上)?\s*"
+            # (the day's 卡 — 前天的卡, 那个卡, 打卡 — not a 饭卡 or a 银行卡)
+            r"|(?:的|个|次|打)卡.{0,40}?(?:帮我|给我|麻烦|请)补(?:上|一下|下|一个|个)?(?!办|充|贴|课|考|票|发|交|钙)"
+            r"|(?:的|个|次|打)卡.{0,40}?(?:想|要|得|需要)补(?:一下|下|个|一个|上)?\s*"
             r"(?=昨|前天|大前天|上周|上个?星期|上个?礼拜|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
             # forgot to, then make it up: 周二读了…一小时忘记打了 补上
             r"|(?:忘记?|漏)了?打(?:卡|了|上)?[\s,，。]*(?:我|现在|这就|马上)*补(?:上|一下|下|一个|个)"
@@ -493,6 +503,8 @@ RULES: tuple[Rule, ...] = (
         weight=2,
         roles=OFFICE,
         evidence=("group", "sendtime"),
+        # telling that a notice went out (通知我已经发出去了) is not sending one
+        veto=_re(r"通知\S{0,4}(?:已经?|都)(?:发|推送)|(?:发出去|发过|推送过)了"),
     ),
     Rule(
         "rsvp",
@@ -544,7 +556,12 @@ UNIT = _re(
     r"[\u4e00-\u9fff]{1,14}?(?:局|委员会|委|办公室|办|厅|部|中心|政府|院|所|站|公司|集团|银行|馆)"
 )
 # What a member does as a duty (履职活动), for an activity told without the word 登记.
-_DUTY_DONE = r"调研|视察|考察|走访|接待|培训|宣讲|界别活动|座谈|协商|慰问|督查|检查"
+_DUTY_DONE = (
+    r"调研|视察|走访|宣讲|界别活动|委员工作室|协商|民主监督"
+    # words of everyday life too (接待客人, 钢琴培训): a duty only where a duty is named
+    r"|(?:政协|委员|界别|专委|履职|群众|组织的)\S{0,20}?(?:考察|接待|培训|座谈|慰问|督查|检查)"
+    r"|(?:考察|接待|培训|座谈|慰问|督查|检查)\S{0,20}?(?:政协|委员|界别|专委|群众)"
+)
 # A proposal's number as members write it (TA-2026-0011, ZX2025015, 2025年第15号提案).
 _PROPOSAL_NO = r"(?<![A-Z])(?:TA|ZX)\s*[-_—]?\s*\d{4}|\d{4}年第\d+号提案"
 PROPOSAL_START = _re(
@@ -653,7 +670,10 @@ TOPICS = (
         _re(
             r"^(?!.*(?:社情民意|直通车).*提案)"
             r".*(?:提案|案由|立案|承办单位|附议|满意度|答复.{0,6}满意|满意.{0,4}怎么办)"
+            # a proposal's number, or 联名 where no 社情民意 is named
+            rf"|{_PROPOSAL_NO}|^(?!.*(?:社情民意|直通车)).*联名"
         ),
     ),
     *TOPICS,
+    ("task", _re(rf"{_DELIVERABLE}|已交|交的")),  # 已交的材料还能修改吗: last, when nothing else
 )
