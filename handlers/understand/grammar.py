@@ -155,7 +155,7 @@ _STUDY = r"《|学|读|看|听|分钟|小时|钟头|心得|感悟|书|报|章|�
 
 # What a task asks members to hand in (a deliverable), for a task done without its number.
 _DELIVERABLE = (
-    r"(?:调研|履职|述职|学习|年度|工作|专题|读书|考察|视察)\S{0,4}(?:报告|材料|笔记|总结|心得|体会|稿)"
+    r"(?:调研|履职|述职|学习|年度|工作|专题|读书|考察|视察)\S{0,4}(?:报告|材料|笔记|总结|心得|体会|稿|选题)"
     r"|提案线索|线索|心得体会|(?:那个|这个)(?:报告|材料|总结)"
 )
 # Who asked for leave (谁请假了, 请假的有哪些人): a headcount, not a leave asked for.
