@@ -252,7 +252,7 @@ def _run_together(piece: str) -> str | None:
     said: set[str] = set()
     rest = piece
     while rest:
-        rest = rest.lstrip(_PARTICLES)
+        rest = rest.lstrip(_PARTICLES + "嗯哦噢")  # 嗯对, 哦好的确认
         if not rest:
             break
         for size in range(min(len(rest), 6), 0, -1):

@@ -75,6 +75,8 @@ NOT_A_QUESTION = _re(
     # a polite request for an action: 能帮我补一下吗 / 麻烦帮我补上 (a request, not a question)
     r"|(?:能不能|可不可以|能否|能|可以|麻烦|请)?(?:帮|替|给)我(?:补|打|交|提交|报|登记|录)[^?？吗]{0,12}"
     r"(?:吗|嘛|么)?[?？]?"
+    # …, 能补吗 after what to make up (上周六的卡忘打了，那天读了…，能补吗): a request
+    r"|[,，]\s*(?:能不能|可不可以|能|可以)(?:帮我|给我)?补(?:上|一下|个|一个)?(?:吗|嘛|么)?[?？]?$"
 )
 # The words of a request to make up a day, around the day itself: 能帮我补上吗.
 REQUEST = _re(
@@ -368,7 +370,8 @@ RULES: tuple[Rule, ...] = (
         "makeup",
         _re(
             r"补(?:个|一个|一下|上|签|打)?(?:的)?卡|补签|补打卡|补.{0,8}的(?:打)?卡|卡.{0,4}补"
-            r"|(?:忘|漏|没)\S{0,3}打\S{0,2}卡.{0,12}补|卡\S{0,3}(?:没|忘[了记]?|漏)打.{0,10}补"
+            r"|(?:忘|漏|没)\S{0,3}打\S{0,2}卡.{0,40}?补(?!办|充|贴|课|考|票|钙)"
+            r"|卡\S{0,3}(?:没|忘[了记]?|漏)打.{0,40}?补(?!办|充|贴|课|考|票|钙)"
             r"|的(?:卡)?补(?:上|一下|一个|个)|^补\s*(?:昨|前天|大前天|上周|本周|这周|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
             # the day's card named first, the request at the end: 我前天的卡没打上…帮我补一下
             # (the day's 卡 — 前天的卡, 那个卡, 打卡 — not a 饭卡 or a 银行卡)
@@ -397,6 +400,9 @@ RULES: tuple[Rule, ...] = (
             + SIGHTSEEING.pattern
         ),
     ),
+    # 签到 / 报个到 for a check-in, only with what was studied (会议报到 is no check-in)
+    Rule("checkin", _re(r"签到|报个?到"), weight=2, needs=("title",), evidence=("minutes",)),
+    Rule("checkin", _re(r"签到|报个?到"), weight=2, needs=("minutes",), evidence=("title",)),
     Rule(
         "report",
         _re(
