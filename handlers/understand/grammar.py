@@ -170,6 +170,7 @@ _WHO_LEAVE = r"请假的|谁\S{0,3}请假|请假(?:人|率|情况|名单)"
 # An announcement, or the sender's own answer, is no status query.
 _STATUS_NOT = _re(
     r"^我(?!们)|[:：]|召开|举行|定于|请于|请各位|请大家|布置|交办|我的|我\S{0,4}(?:参加|请假)"
+    r"|谁来(?:起草|写|拟|发|负责)|起草"  # asking colleagues who writes it
 )
 # Handing something in, in a task: 提交, 报送, 交到办公室, 发我邮箱, 上传到群文件.
 _HAND_IN = r"提交|报送|上报|完成|交|报|发送|发给|发到|发我|发群|发在|上传|传到|送到|送交"
@@ -198,12 +199,12 @@ RULES: tuple[Rule, ...] = (
         "meeting_status",
         _re(
             r"(?=.*(?:会议(?!室)|(?:常委|协商|座谈|主席|学习|专题|全体)会|的会|回执))"
-            rf"(?=.*(?:报名|多少人|几个人|几人|几位|人数|谁|名单|到会|收得|回了|{_WHO_LEAVE}))"
+            rf"(?=.*(?:报名|多少人|几个人|几人|几位|人数|谁|名单|到会|收得|回了|回执了|统计|{_WHO_LEAVE}))"
         ),
         weight=4,
         roles=OFFICE,
         asks=True,
-        veto=_re(_STATUS_NOT.pattern + r"|TZ|DB|通知"),
+        veto=_re(_STATUS_NOT.pattern + r"|TZ|DB|(?<!会议)(?<!开会)通知"),
     ),
     Rule(
         # who has not handed in what a task asks (履职报告还有谁没交, 年度述职材料交齐了没有)
@@ -238,7 +239,10 @@ RULES: tuple[Rule, ...] = (
         ),
         weight=4,
         asks=True,
-        veto=_re(_STATUS_NOT.pattern + r"|怎么(?:交|报|完成|销号)|如何"),
+        # a member may ask after their own (我的督办任务还有哪些没完成)
+        veto=_re(
+            r"[:：]|召开|举行|定于|请于|请各位|请大家|布置|交办|怎么(?:交|报|完成|销号)|如何"
+        ),
     ),
     Rule(
         "notice_status",
@@ -312,7 +316,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "report_query",
         _re(
-            r"进度|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|情况|结果|吗|[?？]|呢"
+            r"进度|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|情况|结果|吗|[?？]|呢|还没|没审"
             r"|^SQ[-\d\s]*$|我(?:的|提交的|交的|报的|那篇|今年报|上个月交)"
         ),
         weight=3,
@@ -342,6 +346,7 @@ RULES: tuple[Rule, ...] = (
         # 帮我把赵强的履职记录查一下: someone else's
         veto=_re(
             r"怎么打分|怎么算|在哪|如何|帮我(?:把|将)(?!我|自己)"
+            r"|(?:怎么|咋|怎样|在哪里?)(?:看|查|查看|打开|找|导出|下载)"  # how to look it up
             # a check-in whose book names 履职 (打卡…学的是履职手册…半个钟头)
             r"|(?=.*打\S{0,2}卡)(?=.*(?:学了|读了|看了|学的|读的|分钟|小时|钟头))"
         ),
@@ -543,6 +548,15 @@ RULES: tuple[Rule, ...] = (
         veto=_re(r"参加完|(?<!不)参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"),
     ),
     Rule(
+        # 知道了 / 已阅 / 明白 as the whole message: an acknowledgement, like 收到
+        "ack",
+        _re(
+            r"^(?:(?:好的?|嗯+|ok|行)[\s,，]*)?(?:知道了|已阅|已知悉|知悉|明白了?)[\s,，。.!！~～]*$"
+        ),
+        weight=2,
+        evidence=("tz",),
+    ),
+    Rule(
         "ack",
         _re(r"收到|收悉"),
         weight=2,
@@ -627,6 +641,17 @@ RULES = (
         _re(rf"(?=.*(?:{_PROPOSAL_NO}))(?=.*(?:联名|附议))"),
         weight=5,
         veto=_re(r"吗|[?？]|怎么|如何|几个|多少|谁|哪些"),
+    ),
+    Rule(
+        # The sender's own proposals: 我今年交过的提案有哪些.
+        "proposal_query",
+        _re(
+            r"(?=.*我\S{0,12}提案)"
+            r"(?=.*(?:哪些|几件|几个|几份|多少|列表|清单|进度|进展|情况|状态|到哪|怎么样|咋样|结果))"
+        ),
+        weight=4,
+        asks=True,
+        veto=_re(r"怎么(?:写|提|交)|如何|要求|格式|范文|联名|附议|满意"),
     ),
     Rule(
         # A proposal's progress asked by its number: TA-… 办到哪了, TA-… 有答复了没有.

@@ -173,7 +173,7 @@ def cosign(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 def proposal_query(clean: str, raw: str, pctx: ParseContext) -> Any:
     number = find_number(clean)
-    return ProposalQuery(number[0]) if number else None
+    return ProposalQuery(number[0] if number else None)  # none: the sender's own list
 
 
 def activity_query(clean: str, raw: str, pctx: ParseContext) -> Any:
