@@ -380,7 +380,7 @@ def _duty_lookup(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
     groups = [g for g in slots.group_names(clean) if g != slots.EVERYONE]
-    if re.search(r"统计|汇总|打卡率|排行|排名|各组|各小组|全市|全县|全州", clean):
+    if re.search(r"统计|汇总|打卡率|排行|排名|排第|第几名|各组|各小组|全市|全县|全州", clean):
         return QueryIntent("stats", groups[0] if groups else None)
     if (
         re.search(r"我|本人", clean)
