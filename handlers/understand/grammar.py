@@ -92,6 +92,7 @@ SIGHTSEEING = _re(r"去\S{0,10}打卡|打卡\S{0,3}(?:景点|网红|地)|网红"
 TO_OTHERS = _re(
     r"大家|各位|你们|谁有|谁知道|有没有人|有人|有谁"
     r"|谁来(?:起草|写|弄|拟|做|负责|发)|谁(?:有空|有时间)"  # asking colleagues who does a job
+    r"|开得|到齐|都到了"  # how a meeting went, who has arrived: only those there know
 )
 
 # What a question is about, first match wins (补卡 before 打卡, 履职报告 before 履职).
@@ -104,7 +105,7 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("task", _re(r"督办|任务|履职报告|销号|红色|黄色|蓝色")),
     ("duty", _re(r"履职|档案|五个一|打分|积分|得分")),
-    ("checkin", _re(r"打.{0,2}卡|书香|学习时长|学习时间")),
+    ("checkin", _re(r"打.{0,2}卡|卡\S{0,4}打|书香|学习时长|学习时间")),
     ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)")),
     ("meeting", _re(r"会议(?!室)|常委会|协商会|座谈会|参会|请假|回执")),  # 会议室: a room
     # 打卡截止时间 is about check-ins, 回执截止时间 about meetings: both named above
@@ -414,6 +415,7 @@ RULES: tuple[Rule, ...] = (
             # 忘了打卡 is not done; 差点忘了，打卡… is
             r"|没空|没(?:有)?打|(?<!差点)(?<!险些)(?<!差一点)(?<!几乎)忘(?![了记]?发)|漏打|未打|不打|"
             r"(?:已经?|都)打(?:过|完|了)|打过了|打完了|"  # telling it is done, not doing it
+            r"打卡的(?:那|这)|打卡的时候|打卡时|打卡用的|"  # talking about check-ins
             + SIGHTSEEING.pattern
         ),
     ),
@@ -529,7 +531,7 @@ RULES: tuple[Rule, ...] = (
         roles=OFFICE,
         evidence=("group", "sendtime"),
         # telling that a notice went out (通知我已经发出去了) is not sending one
-        veto=_re(r"通知\S{0,4}(?:已经?|都)(?:发|推送)|(?:发出去|发过|推送过)了"),
+        veto=_re(r"通知\S{0,4}(?:已经?|都)(?:发|推送)|(?:发出去|发过|推送过)了|发(?:过)?的通知"),
     ),
     Rule(
         "rsvp",
@@ -547,7 +549,11 @@ RULES: tuple[Rule, ...] = (
         weight=3,  # 收到，准时参加 answers the meeting, more than it acknowledges
         evidence=("hy",),
         weak=_re(r"会议|开会|参会"),
-        veto=_re(r"参加完|(?<!不)参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"),
+        veto=_re(
+            r"参加完|(?<!不)参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"
+            # a day off work, not a meeting (今天请假一天, 明天我请假，有事找小李)
+            r"|^(?!.*(?:会|HY|参加|参会|出席))(?=.*(?:请\S?假\S{0,3}[一两半几\d]+(?:天|日|周|个?月)|有事找))"
+        ),
     ),
     Rule(
         # 知道了 / 已阅 / 明白 as the whole message: an acknowledgement, like 收到
