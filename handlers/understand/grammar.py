@@ -531,7 +531,11 @@ RULES: tuple[Rule, ...] = (
         roles=OFFICE,
         evidence=("group", "sendtime"),
         # telling that a notice went out (通知我已经发出去了) is not sending one
-        veto=_re(r"通知\S{0,4}(?:已经?|都)(?:发|推送)|(?:发出去|发过|推送过)了|发(?:过)?的通知"),
+        veto=_re(
+            r"通知\S{0,4}(?:已经?|都)(?:发|推送)|(?:发出去|发过|推送过)了|发(?:过)?的通知"
+            # no audience and no content marked: 通知一下食堂多准备几份饭 tells nobody of ours
+            r"|^(?!.*(?:[:：]|就说|内容|第\S{1,3}(?:学习)?小?组|全体|各位|大家|所有|委员|界|委|群|\d组|[一二三四五六七八九十]组))"
+        ),
     ),
     Rule(
         "rsvp",
@@ -551,6 +555,8 @@ RULES: tuple[Rule, ...] = (
         weak=_re(r"会议|开会|参会"),
         veto=_re(
             r"参加完|(?<!不)参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"
+            # not going to work or school (明天出差，去不了单位了)
+            r"|(?:去不了|来不了|到不了)了?(?:单位|公司|学校|上班|医院|超市)"
             # a day off work, not a meeting (今天请假一天, 明天我请假，有事找小李)
             r"|^(?!.*(?:会|HY|参加|参会|出席))(?=.*(?:请\S?假\S{0,3}[一两半几\d]+(?:天|日|周|个?月)|有事找))"
         ),
@@ -571,6 +577,7 @@ RULES: tuple[Rule, ...] = (
         evidence=("tz",),
         veto=_re(
             r"红包|礼物|快递|转账|包裹|钱|货|款|没收到|未收到|收到了吗|消息|晚点|稍后|收到[您你]的(?!通知)"
+            r"|[你您]发的(?!通知)|照片|图片|视频|链接"  # something a person sent
         ),
     ),
 )
@@ -579,7 +586,11 @@ RULES: tuple[Rule, ...] = (
 # Appended, not woven in: the rules below are scored with the ones above by weight, then order.
 
 # 几个人 / 几位 / 几名 ask a number as 几次 / 几篇 do.
-QUESTION = _re(QUESTION.pattern + r"|几个人|几位|几名|几件|几条|几份")
+QUESTION = _re(
+    QUESTION.pattern + r"|几个人|几位|几名|几件"
+    # 几条/几份 asks only of what is counted here, or at the end (多准备几份饭 is an amount)
+    r"|(?<![这那])几(?:条|份)(?=\s*(?:$|[?？呢啊呀吧,，。]|社情民意|直通车|材料|报告|信息|提案|线索))"
+)
 
 PROPOSAL_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("reject", _re(r"不予立案|不立案|不能立案")),
