@@ -232,7 +232,7 @@ CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不提交了"})
 YES_WORDS = frozenset(
     {"是", "是的", "确认", "确定", "对", "对的", "没错", "好的确认", "执行", "可以"}
 )
-NO_WORDS = frozenset({"不是", "不对", "否", "不", "错了", "不要", "别发"})
+NO_WORDS = frozenset({"不是", "不对", "否", "不", "错了", "不要", "别发", "不用", "不需要"})
 _PARTICLES = "的啊呀哈嘛呢了吧哦噢"
 
 
@@ -272,9 +272,33 @@ def _polarity(piece: str) -> str | None:
     bare = piece.rstrip(_PARTICLES) or piece
     if piece in YES_WORDS or bare in YES_WORDS or piece in YES_PHRASES:
         return "是"
-    if piece in NO_WORDS or bare in NO_WORDS or piece in NO_PHRASES:
+    if piece in NO_WORDS or bare in NO_WORDS or piece in NO_PHRASES or bare in CANCEL_WORDS:
         return "不是"
-    return None
+    return _run_together(piece)
+
+
+_YES_RUN = YES_WORDS | YES_PHRASES
+_NO_RUN = NO_WORDS | NO_PHRASES | CANCEL_WORDS
+
+
+def _run_together(piece: str) -> str | None:
+    """Yes or no words typed without a break (``对的没错``, ``算了不用``): 是 or 不是 when the
+    piece is made of words of one kind and particles only, else None."""
+    said: set[str] = set()
+    rest = piece
+    while rest:
+        rest = rest.lstrip(_PARTICLES + "嗯哦噢")  # 嗯对, 哦好的确认
+        if not rest:
+            break
+        for size in range(min(len(rest), 6), 0, -1):
+            word = rest[:size]
+            if word in _YES_RUN or word in _NO_RUN:
+                said.add("是" if word in _YES_RUN else "不是")
+                rest = rest[size:]
+                break
+        else:
+            return None
+    return said.pop() if len(said) == 1 else None
 
 
 CONFIRM_DIALOG = "confirm"

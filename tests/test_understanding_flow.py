@@ -244,3 +244,28 @@ async def test_the_fallback_suggests_what_the_words_scored_for(cfg: Config) -> N
         assert reply.endswith("可以试试：「参加」或「请假 理由」，或发送「帮助」查看全部功能。")
         [office] = await bot.say("mishu", "会议那个事")
         assert "可以试试：「会议通知 第3学习小组：" in office  # the office's own meeting form
+
+
+async def test_a_task_done_without_its_number_waits_then_is_confirmed(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.say_and_collect("mishu", "督办 第5学习小组：请于12月10日前提交调研报告")
+        # No number, only what was handed in: a guess, stated and asked about first.
+        [asked] = await bot.say("g5m1", "那个调研报告我昨天已经发给办公室了")
+        assert asked.startswith("我理解为：报告督办任务完成（未写编号")
+        [done] = await bot.say("g5m1", "对的没错")  # yes, run together
+        assert done.startswith("已登记：您已完成督办 DB-1「请于12月10日前提交调研报告」")
+
+
+async def test_a_reply_quoting_a_notice_is_read_as_the_reply(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.say_and_collect("mishu", "通知 第5学习小组：周五下午集中学习，请准时参加")
+        # The quoted notice holds 参加 and 通知; the member's own words are only 收到.
+        quoted = "「王秘书：【通知 TZ-1】周五下午集中学习，请准时参加」\n- - - - - - - - - -\n收到"
+        [reply] = await bot.say("g5m1", quoted)
+        assert reply == "已确认收到通知 TZ-1「周五下午集中学习，请准时参加」。"
+        [status] = await bot.say("mishu", "TZ-1 谁还没收到")
+        assert "已确认 1/2" in status

@@ -84,6 +84,8 @@ _GLUED_NOT_CHECKIN = re.compile(
     r"|排名|提醒|次数|天数|时间|截止|功能|失败|成功|不了|地|点|处|机|器|卡|群|的"
 )
 _QUESTION_START = re.compile(r"(?:了?(?:吗|么|没有|没|呢)|要不要|怎么|怎样|如何)")
+# 打卡我这周已经打过了，…: telling that it is done (and asking something else), no check-in.
+_DONE_ALREADY = re.compile(r"^\s*\S{0,8}?(?:已经?|都)打(?:过|完|了)|^\s*\S{0,8}?打(?:过|完)了")
 _QUERY_VERB = r"(?:查询|查看|查一下|查|看看|看一下)?"
 _MINE = re.compile(
     rf"{_QUERY_VERB}我的(?:本周|这周|本月)?打卡(?:记录|情况|统计|次数|天数|数据)?(?:[?？]|吗)?"
@@ -112,7 +114,7 @@ def parse_checkin(text: str) -> CheckInIntent | None:
         glued = rest[:1] not in ("", " ") and not _is_separator(rest[0])
         if glued and _GLUED_NOT_CHECKIN.match(rest):
             return None
-        if _QUESTION_START.match(rest.lstrip(_EDGE_PUNCT)):
+        if _QUESTION_START.match(rest.lstrip(_EDGE_PUNCT)) or _DONE_ALREADY.match(rest):
             return None
     else:
         core = _strip_trailing_symbols(clean)

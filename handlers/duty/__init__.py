@@ -87,7 +87,9 @@ def parse_mine(text: str, pctx: ParseContext) -> MyDuty | None:
 
 
 _HONORIFIC = re.compile(r"(?<=[\u4e00-\u9fff]{2})(?:委员|同志|老师|主任|主席)$")
-_LOOKUP_VERB = re.compile(r"^(?:导出|查看|查询|查一下|查查|看看|看一下|调出|调一下)")
+_LOOKUP_VERB = re.compile(
+    r"^(?:帮我)?(?:把|将)?(?:导出|查看|查询|查一下|查查|看看|看一下|调出|调一下)?(?:把|将)?"
+)
 
 
 def parse_lookup(text: str, pctx: ParseContext) -> DutyLookup | None:

@@ -40,9 +40,19 @@ KINDS = (
     "培训会",
     "调研",
 )
-_HEAD = re.compile(r"^(?:会议通知|开会通知|会议)\s*(?P<rest>.+)$")
+# 会议通知：… with no audience is not addressed to a group named 通知.
+_HEAD = re.compile(r"^(?:会议通知|开会通知|会议)\s*(?P<rest>(?!通知$).+)$")
 _PLACE = re.compile(
     r"地点\s*[:：为]?\s*(?P<label>[^\s,，。;；]{2,40})|在(?P<at>[^\s,，。;；]{2,30}?)(?:召开|举行|举办|开展|集中)"
+)
+
+
+# A place written bare, with no 地点 or 在…召开 (县文化中心大礼堂, 区会议中心, 在508): a venue
+# word at its end, or a room number after 在.
+VENUE = re.compile(
+    r"[\u4e00-\u9fff\d]{0,12}(?:会议室|报告厅|礼堂|会堂|多功能厅|村委会|活动室|大厅|会议中心|活动中心"
+    r"|党校|宾馆|酒店|会场|工作室)(?![\u4e00-\u9fff])"
+    r"|(?<=在)\s*[A-Za-z]?\d{3,4}(?:室|房间)?(?![\d:：点时])"
 )
 
 
@@ -119,6 +129,8 @@ def parse_meeting(text: str, now: datetime) -> MeetingCommand | None:
     place = ""
     if place_match is not None:
         place = place_match["label"] or place_match["at"] or ""
+    elif (venue := VENUE.search(body)) is not None:
+        place = venue[0].strip()
     return MeetingCommand(groups, kind, starts_at, place, reply_by, widen_punct(body))
 
 

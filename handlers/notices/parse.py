@@ -107,6 +107,13 @@ def addressed_command(text: str, head_pattern: re.Pattern[str]) -> Addressed | N
     return Addressed(head, body, names) if names else None
 
 
+# A notice whose body announces a meeting and asks who comes (…开小组学习交流会，请回复参加或
+# 请假): a meeting, left to the understanding of natural phrasings.
+_MEETING_BODY = re.compile(
+    r"(?=.*(?:召开|举行|举办|开\S{0,10}会))"
+    r"(?=.*(?:回复(?:是否)?参加|参加或请假|请假或参加|是否参加|是否出席|回执|能否参加|参不参加))",
+    re.DOTALL,
+)
 _NOTICE_HEAD = re.compile(r"^(?P<before>.*?)(?:发送?|发布)?通知(?P<after>.*)$")
 
 
@@ -119,7 +126,7 @@ def parse_notice(text: str, now: datetime) -> NoticeCommand | None:
     match = _NOTICE_HEAD.match(head)
     if match is None or "会议" in match["before"] or "定期" in match["before"]:
         return None
-    if re.search(r"召开|举行|举办", head):
+    if re.search(r"召开|举行|举办", head) or _MEETING_BODY.search(body):
         return None  # 通知召开…会 时间：… 地点：…: a meeting announced, read as one
     send_at = None
     rest = match["after"]

@@ -166,11 +166,14 @@ _COLON_LABELS = (
 # Written without a colon too (题目 关于…, 联名委员 杨光明 者永昌): only words that do not
 # begin ordinary sentences (建议…, 情况… do).
 _BARE_LABELS = r"案由|标题|题目|联名人?|联名委员|附议人?|附议委员|提案人|内容|正文"
+# Said, not typed: 题目是…，案由是…，办法是… (是/为 for the colon).
+_SAID = r"(?::|是|为)"
 _LABEL = re.compile(
-    rf"^(?P<label>{_COLON_LABELS})\s*:\s*(?P<value>.*)$|^(?P<bare>{_BARE_LABELS})\s+(?P<v2>\S.*)$"
+    rf"^(?P<label>{_COLON_LABELS})\s*{_SAID}\s*(?P<value>.*)$"
+    rf"|^(?P<bare>{_BARE_LABELS})\s+(?P<v2>\S.*)$"
 )
 _LABEL_IN_LINE = re.compile(
-    rf"\s*;\s*(?=(?:{_COLON_LABELS})\s*:)|\s+(?=(?:{_COLON_LABELS})\s*:)"
+    rf"\s*[;,，]\s*(?=(?:{_COLON_LABELS})\s*{_SAID})|\s+(?=(?:{_COLON_LABELS})\s*{_SAID})"
     rf"|\s+(?=(?:{_BARE_LABELS})\s+\S)"
 )
 _KEYS = {
@@ -193,6 +196,13 @@ def parse_names(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n and n not in _NOBODY))
 
 
+_BARE_HEAD = re.compile(
+    r"^(?:我要|我想)?(?:提交|新建|递交|提)?(?:一件|一个|个|件)?(?:集体|个人|联名)?提案\s*:?$"
+)
+# 案由：… first, or a title label whose title is a proposal's (题目：关于…的提案).
+_TITLE_FIRST = re.compile(r"^案由\s*:|^(?:题目|标题)\s*:.*(?:提案|议案)$")
+
+
 def parse_proposal(text: str) -> ProposalText | None:
     """``提案：标题`` + labelled parts, or ``案由：…`` first; None for anything else."""
     lines = [x.strip() for x in normalize(text, keep_newlines=True).split("\n")]
@@ -204,7 +214,9 @@ def parse_proposal(text: str) -> ProposalText | None:
             rest = rest if not rest or _LABEL.match(rest) else f"内容:{rest}"
             first = f"案由:{title} {rest}".strip()
         lines = [first, *lines[1:]]
-    elif not re.match(r"^案由\s*:", lines[0]):
+    elif _BARE_HEAD.match(lines[0]) and len(lines) > 1 and _LABEL.match(lines[1]):
+        lines = lines[1:]  # 提交提案 on a line of its own, then the labelled parts
+    elif not _TITLE_FIRST.match(lines[0]):
         return None
     fields: dict[str, list[str]] = {
         key: [] for key in ("title", "situation", "suggestion", "cosigners", "content", "proposer")

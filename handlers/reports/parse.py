@@ -343,6 +343,14 @@ def endorse_level(word: str) -> str | None:
 # -- a report in one message ------------------------------------------------------------------
 
 
+_PROPOSAL = re.compile(r"(?:提案|议案)\s*(?:$|\n)|^\s*(?:案由|案据)\s*(?:[:：]|是)", re.MULTILINE)
+
+
+def is_proposal(text: str) -> bool:
+    """A title ending in 提案 or a 案由 label: a proposal (提案), never a 社情民意 report."""
+    return _PROPOSAL.search(normalize(text, keep_newlines=True)) is not None
+
+
 def parse_report(text: str) -> ReportText | None:
     lines = normalize(text, keep_newlines=True).split("\n")
     head = _HEAD.match(lines[0])
@@ -357,7 +365,7 @@ def parse_report(text: str) -> ReportText | None:
         lines = ([first] if first else []) + body
         if lines and not _LABEL.match(lines[0]):
             lines[0] = f"标题:{lines[0]}"
-    elif not re.match(r"^(?:标题|题目)\s*:", lines[0]):
+    elif not re.match(r"^(?:标题|题目)\s*:", lines[0]) or is_proposal(text):
         return None
     fields: dict[str, list[str]] = {"title": [], "category": [], "cosigners": [], "content": []}
     for line in _split_labels(lines):

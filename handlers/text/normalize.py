@@ -129,10 +129,31 @@ class Clean(str):
     lines: str
 
 
+# A reply quoting another message, as WeCom shows it: the quoted message (「王秘书：…」), a line
+# of dashes, then the reply; or ``引用 李娜 的消息：…`` on its own line, then the reply.
+_QUOTE_RULE = re.compile(r"\n[ \t]*(?:[-－—][ \t　]*){3,}\n")
+_QUOTE_HEAD = re.compile(r"^\s*引用\s*\S{1,20}?\s*的消息\s*[:：][^\n]*\n")
+
+
+def reply_part(text: str) -> str:
+    """The sender's own words of a message that quotes another: what follows the quote (the
+    quoted message is someone else's and must not be read as the sender's). Unchanged when
+    nothing is quoted or nothing follows the quote."""
+    parts = _QUOTE_RULE.split(text)
+    if len(parts) > 1 and parts[-1].strip():
+        return parts[-1]
+    head = _QUOTE_HEAD.match(text)
+    if head is not None and text[head.end() :].strip():
+        return text[head.end() :]
+    return text
+
+
 def clean_message(text: str) -> Clean:
-    """Normalize a message once, both ways (see :class:`Clean`)."""
+    """Normalize a message once, both ways (see :class:`Clean`); of a reply quoting another
+    message, only the reply (:func:`reply_part`)."""
     if isinstance(text, Clean):
         return text
+    text = reply_part(text)
     clean = Clean(normalize(text))
     clean.lines = normalize(text, keep_newlines=True)
     return clean

@@ -122,6 +122,51 @@ def find_groups(text: str) -> list[tuple[str, tuple[int, int]]]:
     return list(seen.items())
 
 
+# An addressee named by words, not a number: a 界别 (少数民族界), a committee (经济委,
+# 农业农村委), an office — after 给/向 and before the sending verb (给少数民族界发个通知), or
+# after 任务给/通知给 (布置个任务给经济委：…).
+_NAMED = re.compile(
+    r"(?:给|向)(?P<a>[\u4e00-\u9fff]{2,12}?(?:界|委|委员会|小组|支部|办公室|办))\s*"
+    r"(?=发|推送|群发|下发|布置|安排|交办|[:：,，\s])"
+    r"|(?:任务|通知)(?:发)?给(?P<b>[\u4e00-\u9fff]{2,12}?(?:界|委|委员会|小组|支部|办公室|办))\s*[:：,，\s]?"
+)
+
+
+# Family names (姓), the common ones and those of Yunnan's peoples (普, 者, 刀, 岩, 玉 …): a
+# person's name among other words starts with one (杨正芬; not 纸质版, 她材料, 调研报).
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+    "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞"
+    "左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕"
+    "屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧"
+    "闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝普者刀岩玉依咪杞李保"
+)
+
+
+def person_names(text: str) -> tuple[str, ...]:
+    """The people named in ``text`` (already cut into words by spaces): each word of two or three
+    characters that starts with a family name, and two two-character names run together
+    (张伟李娜); in order, without repeats."""
+    names: list[str] = []
+    for word in re.findall(r"[\u4e00-\u9fff]+", text):
+        if 2 <= len(word) <= 3 and word[0] in SURNAMES:
+            names.append(word)
+        elif len(word) == 4 and word[0] in SURNAMES and word[2] in SURNAMES:
+            names.extend((word[:2], word[2:]))
+    return tuple(dict.fromkeys(names))
+
+
+def named_audience(text: str) -> tuple[str, tuple[int, int]] | None:
+    """An addressee named by words (``给少数民族界发个通知``): the name and the span of the words
+    that name it (给…, 任务给…), or None."""
+    match = _NAMED.search(text)
+    if match is None:
+        return None
+    start = match.start("a") - 1 if match["a"] else match.start("b") - 1
+    return match["a"] or match["b"], (start, match.end())
+
+
 def group_names(text: str) -> tuple[str, ...]:
     return tuple(name for name, _ in find_groups(text))
 
@@ -155,6 +200,14 @@ def mask_titles(text: str) -> str:
 def time_phrases(text: str, now: datetime, *, prefer: str = "future") -> tuple[TimePhrase, ...]:
     """Time phrases outside 《titles》 (《2035年远景目标》 is no date)."""
     return find_time_phrases(mask_titles(text), now, prefer=prefer)  # type: ignore[arg-type]
+
+
+_REQUEST_GLUE = re.compile(r"(?<=补)(?:一下|下)(?=\s*(?:周|星期|礼拜)[一二三四五六日天])")
+
+
+def unglue_request(text: str) -> str:
+    """``补一下周一的卡`` is 补一下 and 周一, not 下周一: a space after the request's 下."""
+    return _REQUEST_GLUE.sub(lambda m: m[0] + " ", text)
 
 
 def past_day(text: str, now: datetime) -> tuple[date | None, tuple[int, int] | None]:
@@ -273,7 +326,7 @@ def found(text: str, now: datetime) -> frozenset[str]:
         kinds.add("minutes")
     if find_groups(text):
         kinds.add("group")
-    if past_day(text, now)[0] is not None:
+    if past_day(unglue_request(text), now)[0] is not None:
         kinds.add("day")
     for phrase in time_phrases(text, now):
         kinds.add("deadline" if phrase.is_deadline else "time")

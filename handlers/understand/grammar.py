@@ -60,23 +60,27 @@ def _re(pattern: str) -> re.Pattern[str]:
 # Words that turn a message into a question about a feature (吗/呢/？/怎么/如何/哪里…).
 QUESTION = _re(
     r"[?？]|吗|怎么|咋|如何|哪|能不能|可不可以|可以不|有没有|要不要|是不是|是否"
-    r"|什么|啥|几点|多少|多久|(?<![这过近])(?<![^提]前)几天|几次|几类|几篇|算.{0,6}还是|还能|一般|怎样"
+    r"|什么|啥|几点|多少|多久|(?<![这过近那哪])(?<![^提]前)几天|几次|几类|几篇|算.{0,6}还是|还能|一般|怎样"
+    # an either-or question: 打卡是每天打还是每周打一次; asking leave to ask: 我问一下…
+    r"|是[^,，。;；]{1,14}还是|(?:我)?(?:想)?(?:问一下|请教一下|问问|咨询一下)"
     r"|(?:给|找|问|交|报)谁|谁(?:来|去|负责|审|批|管)|几(?:楼|层|号)|([\u4e00-\u9fff])不\1"
     r"|(?:了|有)[\u4e00-\u9fff]{0,6}没有?[~～!！。.]*$"  # 有限制没, 交了没有: X没 asks
 )
 # An announcement asks members to answer, and a rhetorical 哪有空 complains: these are no
 # questions to the bot.
 NOT_A_QUESTION = _re(
-    r"是否(?:参加|出席|参会)|参加还是请假|请假还是参加|回复是否|哪(?:有|来的?)(?:空|时间|功夫|精力|心思)"
+    r"(?:里|中|上)的几(?:篇|章|段|首|页|节|个|本)|是否(?:参加|出席|参会)|参加还是请假|请假还是参加|回复是否|哪(?:有|来的?)(?:空|时间|功夫|精力|心思)"
     # an announcement asking for an answer: 回复一下参不参加 / 来不来 / 能不能来
     r"|(?:回复|回个话|告知|报个?名)\S{0,6}?(?:([\u4e00-\u9fff])不\1\S{0,2}|能不能\S{0,3})"
     # a polite request for an action: 能帮我补一下吗 / 麻烦帮我补上 (a request, not a question)
-    r"|(?:能不能|可不可以|能|可以|麻烦|请)?(?:帮|替|给)我(?:补|打|交|提交|报|登记|录)[^?？吗]{0,12}"
+    r"|(?:能不能|可不可以|能否|能|可以|麻烦|请)?(?:帮|替|给)我(?:补|打|交|提交|报|登记|录)[^?？吗]{0,12}"
     r"(?:吗|嘛|么)?[?？]?"
+    # …, 能补吗 after what to make up (上周六的卡忘打了，那天读了…，能补吗): a request
+    r"|[,，]\s*(?:能不能|可不可以|能|可以)(?:帮我|给我)?补(?:上|一下|个|一个)?(?:吗|嘛|么)?[?？]?$"
 )
 # The words of a request to make up a day, around the day itself: 能帮我补上吗.
 REQUEST = _re(
-    r"(?:能不能|可不可以|能|可以|麻烦|请)?(?:帮|替|给)我(?=补)|(?<=补)(?:上|一下|个|一个)?(?:吗|嘛|么)[?？]?"
+    r"(?:能不能|可不可以|能否|能|可以|麻烦|请)?(?:帮|替|给)我(?=补)|(?<=补)(?:上|一下|个|一个)?(?:吗|嘛|么)[?？]?"
 )
 # Telling that one could not do something (没空打卡, 这几天出差没法打卡) or will do it later
 # (下周补): no query, no question about the feature, and a promise is no make-up yet.
@@ -85,27 +89,44 @@ LATER = _re(r"(?:下周|明天|回头|晚点|过两天|改天|以后|有空)再?
 # 打卡 in its sightseeing sense: 去元阳梯田打卡, 网红打卡点.
 SIGHTSEEING = _re(r"去\S{0,10}打卡|打卡\S{0,3}(?:景点|网红|地)|网红")
 # A question put to the people in a group, not to the bot.
-TO_OTHERS = _re(r"大家|各位|你们|谁有|谁知道|有没有人|有人|有谁")
+TO_OTHERS = _re(
+    r"大家|各位|你们|谁有|谁知道|有没有人|有人|有谁"
+    r"|谁来(?:起草|写|弄|拟|做|负责|发)|谁(?:有空|有时间)"  # asking colleagues who does a job
+    r"|开得|到齐|都到了"  # how a meeting went, who has arrived: only those there know
+)
 
 # What a question is about, first match wins (补卡 before 打卡, 履职报告 before 履职).
 TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("makeup", _re(r"补(?:个|一下|打)?卡|补签|能补|补.{0,3}卡|补几|忘\S{0,2}打\S{0,2}卡|漏打")),
+    (
+        "makeup",
+        _re(
+            r"补(?:个|一下|打)?卡|补签|能补|补.{0,3}卡|卡\S{0,4}补|补几|忘\S{0,2}打\S{0,2}卡|漏打"
+        ),
+    ),
     ("task", _re(r"督办|任务|履职报告|销号|红色|黄色|蓝色")),
     ("duty", _re(r"履职|档案|五个一|打分|积分|得分")),
-    ("checkin", _re(r"打.{0,2}卡|书香")),
-    ("task", _re(r"截止(?:时间|日期)")),  # 打卡截止时间 is about check-ins
+    ("checkin", _re(r"打.{0,2}卡|卡\S{0,4}打|书香|学习时长|学习时间")),
     ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)")),
     ("meeting", _re(r"会议(?!室)|常委会|协商会|座谈会|参会|请假|回执")),  # 会议室: a room
+    # 打卡截止时间 is about check-ins, 回执截止时间 about meetings: both named above
+    ("task", _re(r"截止(?:时间|日期)")),
     ("notice", _re(r"通知|收到")),
     ("meeting", _re(r"开会|的会|会.{0,2}(?:几点|在哪|什么时候)")),
+    # an event's time or place: 下周的培训在哪里, 调研几点出发 (the sender's meetings are listed)
+    (
+        "meeting",
+        _re(r"(?:培训|学习会|活动|座谈|调研|视察|考察)\S{0,4}(?:在哪|几点|什么时候|哪天|几号)"),
+    ),
 )
 
+# The bot addressed: 你, 你这个助手, 你们这个机器人, 这个小助手 … (each part optional).
+_BOT = r"(?:你们?|您)?(?:这个|这|那个)?(?:小?助手|机器人|bot)?"
 HELP = _re(
-    r"^(?:(?:那个啥|那个|嗯+|呃|请问|你好|您好)[,，\s]*)*(?:你|助手|机器人)?都?(?:能|会|可以)(?:干|做|帮我?做?)"
-    r"(?:啥|什么|些什么|哪些)"
+    rf"^(?:(?:那个啥|那个|嗯+|呃|请问|你好|您好)[,，\s]*)*{_BOT}都?(?:能|会|可以)"
+    r"(?:(?:帮我?|给我|替我)?(?:干|做|办)|帮我?)(?:点|些)?(?:啥|什么|哪些)(?!时候|时间)"
     r"|^帮助(?:一下)?$|^求助$|^(?:功能|使用)(?:介绍|说明)"
-    r"|^(?:请问)?(?:这个|你这个)?(?:你|您|助手|小助手|机器人)?都?(?:有|具备|支持)(?:哪些|什么|啥|些什么)"
-    r"(?:功能|用处|用途|服务)"
+    rf"|^(?:请问)?{_BOT}都?(?:有|具备|支持)(?:哪些|什么|啥|些什么)"
+    r"(?:功能|用处|用途|服务|用)"
     # 怎么使用这个助手 / 这个助手如何使用 / 教我怎么用你: how to use the bot itself
     r"|^(?:请问)?(?:(?:这个|你这个)?(?:助手|机器人)|你)?(?:要|该)?(?:怎么|如何|咋)(?:使用|用|操作)"
     r"(?:这个|你)?(?:助手|机器人)?(?:呀|啊|呢)?[?？]*$"
@@ -134,11 +155,26 @@ REVIEW_LIST = _re(r"待审|还没审|没审|未审|需要审|要审的")
 # -- the intents, in order of preference when two match equally ---------------------------------
 
 _CHECKIN_QUERY_WORDS = (
-    r"几次|(?<![这过近])(?<![^提]前)几天|几个?人|几位|天数|连续|多少|了没(?!空|时间|法)|没有|有没有|情况|统计|汇总|打卡率|名单|谁|哪(?:些|几|位|个)|咋样|怎么样"
-    r"|进度|排行|排名|记录"
+    r"几次|(?<![这过近那哪])(?<![^提]前)几天|几个?人|几位|天数|连续|多少|了没(?!空|时间|法)|没有|有没有|情况|统计|汇总|打卡率|名单|谁|哪(?:些|几|位|个)|咋样|怎么样"
+    r"|进度|排行|排名|排第|第几名|记录"
     r"|^(?:看下|看看|查下|查查|查一下)"
 )
 _STUDY = r"《|学|读|看|听|分钟|小时|钟头|心得|感悟|书|报|章|节|课|min|\d+ ?h"
+
+# What a task asks members to hand in (a deliverable), for a task done without its number.
+_DELIVERABLE = (
+    r"(?:调研|履职|述职|学习|年度|工作|专题|读书|考察|视察)\S{0,4}(?:报告|材料|笔记|总结|心得|体会|稿|选题)"
+    r"|提案线索|线索|心得体会|(?:那个|这个)(?:报告|材料|总结)"
+)
+# Who asked for leave (谁请假了, 请假的有哪些人): a headcount, not a leave asked for.
+_WHO_LEAVE = r"请假的|谁\S{0,3}请假|请假(?:人|率|情况|名单)"
+# An announcement, or the sender's own answer, is no status query.
+_STATUS_NOT = _re(
+    r"^我(?!们)|[:：]|召开|举行|定于|请于|请各位|请大家|布置|交办|我的|我\S{0,4}(?:参加|请假)"
+    r"|谁来(?:起草|写|拟|发|负责)|起草"  # asking colleagues who writes it
+)
+# Handing something in, in a task: 提交, 报送, 交到办公室, 发我邮箱, 上传到群文件.
+_HAND_IN = r"提交|报送|上报|完成|交|报|发送|发给|发到|发我|发群|发在|上传|传到|送到|送交"
 
 RULES: tuple[Rule, ...] = (
     Rule("help", HELP, weight=5, asks=True),
@@ -152,11 +188,63 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "meeting_status",
-        _re(r"报名|回执|多少人|几个人|几人|几位|人数|统计|情况|谁|名单|参加了"),
+        _re(rf"报名|回执|多少人|几个人|几人|几位|人数|统计|情况|谁|名单|参加了|哪些|{_WHO_LEAVE}"),
         weight=4,
         roles=OFFICE,
         asks=True,
         needs=("hy",),
+    ),
+    # The office asking after a notice, meeting or task it names without a number (昨天那个通知
+    # 多少人收到了, 常委会回执收得怎么样了, 履职报告的督办完成率多少): the latest one is meant.
+    Rule(
+        "meeting_status",
+        _re(
+            r"(?=.*(?:会议(?!室)|(?:常委|协商|座谈|主席|学习|专题|全体)会|的会|回执))"
+            rf"(?=.*(?:报名|多少人|几个人|几人|几位|人数|谁|名单|到会|收得|回了|回执了|统计|{_WHO_LEAVE}))"
+        ),
+        weight=4,
+        roles=OFFICE,
+        asks=True,
+        veto=_re(_STATUS_NOT.pattern + r"|TZ|DB|(?<!会议)(?<!开会)通知"),
+    ),
+    Rule(
+        # who has not handed in what a task asks (履职报告还有谁没交, 年度述职材料交齐了没有)
+        "task_status",
+        _re(
+            rf"(?=.*(?:{_DELIVERABLE}))"
+            r"(?=.*(?:(?:谁|几个人|多少人|哪些人|几位)\S{0,4}(?:没|未)\S{0,2}(?:交|报|提交)|交齐|没交的|未交的|交了多少))"
+        ),
+        weight=4,
+        roles=OFFICE,
+        asks=True,
+        veto=_STATUS_NOT,
+    ),
+    Rule(
+        "notice_status",
+        _re(
+            r"(?=.*通知)(?=.*(?:多少人|几个人|几人|几位|谁|收到|未读|已读|没回|回复|确认|名单|情况))"
+        ),
+        weight=4,
+        roles=OFFICE,
+        asks=True,
+        veto=_re(
+            _STATUS_NOT.pattern
+            + r"|谁(?:来|去|负责|写|起草|发)|起草|大家|各位|HY|DB"
+            + r"|^\s*通知|通知一?下(?=\s*(?:第|全|各|所有))|另行通知"
+        ),
+    ),
+    Rule(
+        "task_status",
+        _re(
+            r"(?=.*(?:督办|任务))"
+            r"(?=.*(?:完成率|完成情况|进度|谁|几个人|多少人|没完成|未完成|没交|名单|清单|哪些|几项|几个))"
+        ),
+        weight=4,
+        asks=True,
+        # a member may ask after their own (我的督办任务还有哪些没完成)
+        veto=_re(
+            r"[:：]|召开|举行|定于|请于|请各位|请大家|布置|交办|怎么(?:交|报|完成|销号)|如何"
+        ),
     ),
     Rule(
         "notice_status",
@@ -185,10 +273,38 @@ RULES: tuple[Rule, ...] = (
         "task_done",
         _re(
             r"交了|提交了|已提交|完成|做完|办结|报了|已交|搞定|报送|已报|上报|已发|发了"
-            r"|已\S{0,6}(?:提交|报送|上报|交)|(?<![a-z])(?:done|ok)(?![a-z])|✅|☑|✔|好了|弄好|办好"
+            r"|已\S{0,6}(?:提交|报送|上报|交|上传)|上传了|(?<![a-z])(?:done|ok)(?![a-z])|✅|☑|✔|好了|弄好|办好"
+            r"|(?:请|麻烦|帮我|申请|可以)销号"
         ),
         weight=3,
         needs=("db",),
+    ),
+    Rule(
+        # A task's deliverable handed in, without its number (年度履职报告已经交了, 那个调研报告我
+        # 昨天发给办公室了): a guess; the handler takes the sender's one open task, or asks.
+        "task_done",
+        _re(
+            rf"(?=.*(?:{_DELIVERABLE}))"
+            r"(?=.*(?:已经?\S{0,8}(?:交|报送|上报|上传|发给|发到|发过去|送到|完成)"
+            r"|(?:交|报送|上报|上传|发给|发到|发过去|送到)\S{0,8}?了|完成了))"
+        ),
+        weight=3,
+        roles=frozenset({"member"}),  # the office hands in nothing
+        veto=_re(
+            r"社情民意|直通车|提案(?!线索)|SQ|TA|没|未|还要|打卡|[:：]|不会|不知道|要不要"
+            r"|群里|大家|各位"  # shared with the group, not handed to the office
+        ),
+    ),
+    Rule(
+        # a short reply that it is handed in (已交，发办公室邮箱了 / 都交了): a guess, as above
+        "task_done",
+        _re(
+            r"^(?:(?:好的?|嗯+|收到|ok)[\s,，]*)?(?:我|本人)?(?:已经?|都)(?:提交|交|报送|上报|上传|完成|发)"
+            r"(?:了|啦|过了)?(?:[,，。!！\s]|$)"
+        ),
+        weight=3,
+        roles=frozenset({"member"}),
+        veto=_re(r"社情民意|直通车|提案(?!线索)|SQ|TA|打卡|卡|[?？吗]|没"),
     ),
     Rule(
         "review",
@@ -202,7 +318,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "report_query",
         _re(
-            r"进度|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|情况|结果|吗|[?？]|呢"
+            r"进度|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|情况|结果|吗|[?？]|呢|还没|没审"
             r"|^SQ[-\d\s]*$|我(?:的|提交的|交的|报的|那篇|今年报|上个月交)"
         ),
         weight=3,
@@ -215,12 +331,13 @@ RULES: tuple[Rule, ...] = (
             r"^(?:查看|查询|看看|查一下)?我(?:的|提交的|交的|报的|写的)\S{0,4}(?:社情民意|直通车)(?:信息)?"
             r"(?:列表|进度|情况)?$"
             r"|(?=.*我\S{0,14}(?:社情民意|直通车|那篇|那条))"
-            r"(?=.*(?:到哪|哪一步|进度|批了没|有没有|了没|没有|吗|[?？]|几篇|结果|状态|查|怎么样|咋样|什么情况"
+            r"(?=.*(?:到哪|哪一步|进度|进展|动静|回音|下文|批了没|有没有|了没|没有|吗|[?？]|几篇|几条|几个|几份|多少|结果|状态|查|怎么样|咋样|什么情况|啥情况|情况如何"
             r"|列|清单))"
         ),
         weight=3,
         asks=True,
-        veto=_re(r"怎么写|如何写|范文"),
+        # a report written out (its title labelled, or long) mentions 没有 in its content
+        veto=_re(r"怎么写|如何写|范文|(?:题目|标题)\s*(?:是|为|:)|^.{100,}"),
     ),
     Rule(
         "duty_mine",
@@ -228,7 +345,13 @@ RULES: tuple[Rule, ...] = (
         weight=3,
         weak=_re(r"履职|档案"),
         asks=True,
-        veto=_re(r"怎么打分|怎么算|在哪|如何"),
+        # 帮我把赵强的履职记录查一下: someone else's
+        veto=_re(
+            r"怎么打分|怎么算|在哪|如何|帮我(?:把|将)(?!我|自己)"
+            r"|(?:怎么|咋|怎样|在哪里?)(?:看|查|查看|打开|找|导出|下载)"  # how to look it up
+            # a check-in whose book names 履职 (打卡…学的是履职手册…半个钟头)
+            r"|(?=.*打\S{0,2}卡)(?=.*(?:学了|读了|看了|学的|读的|分钟|小时|钟头))"
+        ),
     ),
     Rule(
         "duty_lookup",
@@ -236,11 +359,15 @@ RULES: tuple[Rule, ...] = (
         weight=2,
         roles=OFFICE,
         asks=True,
-        veto=_re(r"我|自己|怎么|如何|报告|在哪"),
+        veto=_re(r"(?<!帮)我|自己|怎么|如何|报告|在哪"),
     ),
     Rule(
         "checkin_query",
-        _re(r"我\S{0,8}打\S{0,2}卡\S{0,3}(?:了?吗|了没|没)"),
+        _re(
+            r"我\S{0,8}打\S{0,2}卡\S{0,3}(?:了?吗|了没|没)"
+            r"|我\S{0,8}卡\S{0,3}打\S{0,3}(?:了?吗|了没|没|成功)"  # 我昨天那个卡打上了没
+            r"|我\S{0,8}打了(?:多少|几)(?:天|次)"  # 本月我一共打了多少天 (卡 left out)
+        ),
         weight=3,
         asks=True,
         veto=_re(r"补|怎么|如何|要不要|能不能"),
@@ -252,6 +379,8 @@ RULES: tuple[Rule, ...] = (
         asks=True,
         veto=_re(
             r"补|要不要|能不能|怎么打|如何打|截止|规则|能|可以|需要|要写|写多少|必须|一定要|应该|算"
+            # what one must do (一周要打几次卡, 春节期间还用打卡吗): the rules, not the data
+            r"|(?:要|得|用|需|该)打"
             r"|([\u4e00-\u9fff])不\1|" + "|".join(p.pattern for p in (BUSY, LATER, SIGHTSEEING))
         ),
     ),
@@ -259,17 +388,25 @@ RULES: tuple[Rule, ...] = (
         "makeup",
         _re(
             r"补(?:个|一个|一下|上|签|打)?(?:的)?卡|补签|补打卡|补.{0,8}的(?:打)?卡|卡.{0,4}补"
-            r"|(?:忘|漏|没)\S{0,3}打\S{0,2}卡.{0,12}补|卡\S{0,3}(?:没|忘[了记]?|漏)打.{0,10}补"
+            r"|(?:忘|漏|没)\S{0,3}打\S{0,2}卡.{0,40}?补(?!办|充|贴|课|考|票|钙)"
+            r"|卡\S{0,3}(?:没|忘[了记]?|漏)打.{0,40}?补(?!办|充|贴|课|考|票|钙)"
             r"|的(?:卡)?补(?:上|一下|一个|个)|^补\s*(?:昨|前天|大前天|上周|本周|这周|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
+            # the day's card named first, the request at the end: 我前天的卡没打上…帮我补一下
+            # (the day's 卡 — 前天的卡, 那个卡, 打卡 — not a 饭卡 or a 银行卡)
+            r"|(?:的|个|次|打)卡.{0,40}?(?:帮我|给我|麻烦|请)补(?:上|一下|下|一个|个)?(?!办|充|贴|课|考|票|发|交|钙)"
+            r"|(?:的|个|次|打)卡.{0,40}?(?:想|要|得|需要)补(?:一下|下|个|一个|上)?\s*"
+            r"(?=昨|前天|大前天|上周|上个?星期|上个?礼拜|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
+            # forgot to, then make it up: 周二读了…一小时忘记打了 补上
+            r"|(?:忘记?|漏)了?打(?:卡|了|上)?[\s,，。]*(?:我|现在|这就|马上)*补(?:上|一下|下|一个|个)"
         ),
         weight=3,
         evidence=("day", "title", "minutes"),
         weak=_re(r"补卡|补签|忘了?打卡|漏打"),
-        veto=LATER,
+        veto=_re(LATER.pattern + r"|不用补|不需要补|不必补|无需补|不补了"),
     ),
     Rule(
         "checkin",
-        _re(r"打(?:个|一个|一下|下)?卡"),
+        _re(r"打(?:个|一个|一下|下)?卡|(?:现在|这就|马上)就?打\s*[:：]"),
         weight=2,
         evidence=("title", "minutes"),
         weak=_re(r"打卡|学习|读书"),
@@ -277,16 +414,23 @@ RULES: tuple[Rule, ...] = (
             r"(?:等会|一会|待会|晚点|稍后|回头|明天|马上)儿?再?打卡|再打卡"  # not yet done
             # 忘了打卡 is not done; 差点忘了，打卡… is
             r"|没空|没(?:有)?打|(?<!差点)(?<!险些)(?<!差一点)(?<!几乎)忘(?![了记]?发)|漏打|未打|不打|"
+            r"(?:已经?|都)打(?:过|完|了)|打过了|打完了|"  # telling it is done, not doing it
+            r"打卡的(?:那|这)|打卡的时候|打卡时|打卡用的|"  # talking about check-ins
             + SIGHTSEEING.pattern
         ),
     ),
+    # 签到 / 报个到 for a check-in, only with what was studied (会议报到 is no check-in)
+    Rule("checkin", _re(r"签到|报个?到"), weight=2, needs=("title",), evidence=("minutes",)),
+    Rule("checkin", _re(r"签到|报个?到"), weight=2, needs=("minutes",), evidence=("title",)),
     Rule(
         "report",
         _re(
             r"(?:标题|题目)\s*(?::|是|为|[《\x00])|(?:社情民意|直通车|反映(?:个|一个|一下)?情况)"
             r"[\s\S]{0,40}关于[\s\S]{2,80}?(?:建议|问题|意见|思考|对策|报告|提案)"
             # A title line, then labelled parts: a report without the keyword.
-            r"|^关于\S{2,80}?(?:建议|问题|意见|对策)\s+(?:类别|分类|内容|正文|基本情况|存在问题)\s*:"
+            r"|^(?:[【\[(（][^】\])）]{2,8}[】\])）]\s*)?关于\S{2,80}?(?:建议|问题|意见|对策)\s+"
+            r"(?:[一二三四五六七八九十\d]{1,2}\s*[、.．]\s*|[(（][一二三四五六七八九十\d]{1,2}[)）]\s*)?"
+            r"(?:类别|分类|内容|正文|基本情况|现状|存在问题|主要问题|问题|对策建议|意见建议|建议)\s*:"
         ),
         weight=3,
         veto=_re(r"(?:怎么|如何)写|范文"),
@@ -305,14 +449,16 @@ RULES: tuple[Rule, ...] = (
         _re(
             r"(?:我要|我想|想|要|开始|新建|新增|起草|撰写|编写|拟|录入|登记|上传|报个?|写|提交|填写?|交|反映)"
             r"\S{0,8}(?:社情民意|直通车)"
-            r"|(?:社情民意|直通车)\S{0,4}想(?:要)?(?:反映|提交|报|写|交)"
+            # the keyword, then the wish: 社情民意我要交一篇, 直通车 我想反映一个问题
+            r"|(?:社情民意|直通车)(?:信息)?.{0,4}?我?(?:想|要|得|需要|准备)(?:要)?(?:反映|提交|报|写|交)"
             r"|^我?(?:想|要)反映(?:一个|个|一下)?(?:情况|问题)$"
             r"|(?:社情民意|直通车)\S{0,4}(?:怎么开始)|反映\S{0,6}走社情民意"
+            r"|^(?:社情民意|直通车)(?:信息)?$"  # the keyword alone, as the command 社情民意
         ),
         weight=2,
         weak=_re(r"社情民意|直通车"),
         veto=_re(
-            r"我的|我提交的|几篇|进度|怎么写|怎么弄|还能|分哪|联名"
+            r"我的|我提交的|几篇|几条|几个|几份|多少|进度|怎么写|怎么弄|还能|分哪|联名"
             # 我今年报的社情民意: the ones already sent, not a new one
             r"|(?:报|交|提交|写|反映)(?:过)?的(?:社情民意|直通车)"
         ),
@@ -336,7 +482,7 @@ RULES: tuple[Rule, ...] = (
         "meeting",
         _re(
             r"(?=.*(?:会议|(?:座谈|协商|常委|学习|培训|推进|调度|交流|论证|听证|评议|例|全)会)(?!室))"
-            r"(?=.*(?:地点|会议室|报告厅|礼堂|多功能厅|回复|回执|报名))"
+            r"(?=.*(?:地点|会议室|报告厅|礼堂|多功能厅|会议中心|回复|回执|报名|在\s*[A-Za-z]?\d{3,4}(?![\d:：点时])))"
         ),
         weight=3,
         roles=OFFICE,
@@ -347,14 +493,33 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "task",
         _re(
-            r"督办|布置\S{0,3}任务|^任务\s*[:\s]|交办|(?:交|报|发|送)(?:上来|过来|给我)|请\S{0,20}前\S{0,12}(?:提交|报送|上报|完成|交|报|发送|发给)"
+            r"督办|布置\S{0,3}任务|^任务\s*[:\s]|交办|(?:交|报|发|送)(?:上来|过来|给我)"
+            rf"|请\S{{0,20}}前\S{{0,12}}(?:{_HAND_IN})"
             r"|前\S{0,3}(?:每人|各自)?\S{0,3}(?:提交|报送|上报|交)"
+            # a deadline, then 把 what to what: 6月15日前 第3学习小组 把读书心得交到办公室
+            rf"|前.{{0,20}}?把.{{1,20}}?(?:{_HAND_IN})"
         ),
         weight=3,
         roles=OFFICE,
         evidence=("deadline", "group"),
         weak=_re(r"督办|任务"),
         veto=_re(r"发\S{0,3}通知|^通知|【通知】"),  # a notice that sets a date is a notice
+    ),
+    Rule(
+        # A notice's header at the start outweighs the words of its body (履职, 打卡, 登记):
+        # 发个通知：…, @履职助手 群发一下：…, 今晚7点发第2学习小组：…,
+        # 12月31日下午5点发 全体委员：…
+        "notice",
+        _re(
+            r"^[^:：\n]{0,24}?(?:发(?:个|一个|一条|条)?通知|【通知】|群发)"
+            r"|^\s*通知(?:一下)?\s*[:：]"
+            r"|^[^:：\n]{0,24}?(?:发|推送|发送)(?:给|至|到)?\s*"
+            r"(?:第|全体|所有|各位?|[\u4e00-\u9fff]{1,8}(?:界|委|组))[^:：\n]{0,20}[:：]"
+        ),
+        weight=4,
+        roles=OFFICE,
+        evidence=("group", "sendtime"),
+        veto=_re(r"^[^:：]{0,30}(?:会议通知|开会通知)"),
     ),
     Rule(
         "notice",
@@ -365,6 +530,12 @@ RULES: tuple[Rule, ...] = (
         weight=2,
         roles=OFFICE,
         evidence=("group", "sendtime"),
+        # telling that a notice went out (通知我已经发出去了) is not sending one
+        veto=_re(
+            r"通知\S{0,4}(?:已经?|都)(?:发|推送)|(?:发出去|发过|推送过)了|发(?:过)?的通知"
+            # no audience and no content marked: 通知一下食堂多准备几份饭 tells nobody of ours
+            r"|^(?!.*(?:[:：]|就说|内容|第\S{1,3}(?:学习)?小?组|全体|各位|大家|所有|委员|界|委|群|\d组|[一二三四五六七八九十]组))"
+        ),
     ),
     Rule(
         "rsvp",
@@ -375,11 +546,29 @@ RULES: tuple[Rule, ...] = (
             r"(?:确认|我|本人)*(?:要|能|会|将|可以|一定|肯定|届时|来|去)*"
             r"(?:准时|按时)?(?:报名)?"
             r"(?:参加|参会|出席|到会|到场|(?<=准时|按时)到)(?!完|过|工作|革命)"
+            # the meeting named, then the answer: 王秘书 那个下周二的会我参加啊
+            r"|(?:的会|会议|这个会|那个会|这次会)[\s,，]*(?:我|本人)(?:会|能|一定|肯定|准时|按时)*"
+            r"(?:参加|参会|出席|来|去|到)(?!完|过|了)"
         ),
         weight=3,  # 收到，准时参加 answers the meeting, more than it acknowledges
         evidence=("hy",),
         weak=_re(r"会议|开会|参会"),
-        veto=_re(r"参加完|(?<!不)参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"),
+        veto=_re(
+            r"参加完|(?<!不)参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"
+            # not going to work or school (明天出差，去不了单位了)
+            r"|(?:去不了|来不了|到不了)了?(?:单位|公司|学校|上班|医院|超市)"
+            # a day off work, not a meeting (今天请假一天, 明天我请假，有事找小李)
+            r"|^(?!.*(?:会|HY|参加|参会|出席))(?=.*(?:请\S?假\S{0,3}[一两半几\d]+(?:天|日|周|个?月)|有事找))"
+        ),
+    ),
+    Rule(
+        # 知道了 / 已阅 / 明白 as the whole message: an acknowledgement, like 收到
+        "ack",
+        _re(
+            r"^(?:(?:好的?|嗯+|ok|行)[\s,，]*)?(?:知道了|已阅|已知悉|知悉|明白了?)[\s,，。.!！~～]*$"
+        ),
+        weight=2,
+        evidence=("tz",),
     ),
     Rule(
         "ack",
@@ -388,6 +577,7 @@ RULES: tuple[Rule, ...] = (
         evidence=("tz",),
         veto=_re(
             r"红包|礼物|快递|转账|包裹|钱|货|款|没收到|未收到|收到了吗|消息|晚点|稍后|收到[您你]的(?!通知)"
+            r"|[你您]发的(?!通知)|照片|图片|视频|链接"  # something a person sent
         ),
     ),
 )
@@ -396,7 +586,11 @@ RULES: tuple[Rule, ...] = (
 # Appended, not woven in: the rules below are scored with the ones above by weight, then order.
 
 # 几个人 / 几位 / 几名 ask a number as 几次 / 几篇 do.
-QUESTION = _re(QUESTION.pattern + r"|几个人|几位|几名|几件")
+QUESTION = _re(
+    QUESTION.pattern + r"|几个人|几位|几名|几件"
+    # 几条/几份 asks only of what is counted here, or at the end (多准备几份饭 is an amount)
+    r"|(?<![这那])几(?:条|份)(?=\s*(?:$|[?？呢啊呀吧,，。]|社情民意|直通车|材料|报告|信息|提案|线索))"
+)
 
 PROPOSAL_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("reject", _re(r"不予立案|不立案|不能立案")),
@@ -412,6 +606,15 @@ PROPOSAL_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
 UNIT = _re(
     r"[\u4e00-\u9fff]{1,14}?(?:局|委员会|委|办公室|办|厅|部|中心|政府|院|所|站|公司|集团|银行|馆)"
 )
+# What a member does as a duty (履职活动), for an activity told without the word 登记.
+_DUTY_DONE = (
+    r"调研|视察|走访|宣讲|界别活动|委员工作室|协商|民主监督"
+    # words of everyday life too (接待客人, 钢琴培训): a duty only where a duty is named
+    r"|(?:政协|委员|界别|专委|履职|群众|组织的)\S{0,20}?(?:考察|接待|培训|座谈|慰问|督查|检查)"
+    r"|(?:考察|接待|培训|座谈|慰问|督查|检查)\S{0,20}?(?:政协|委员|界别|专委|群众)"
+)
+# A proposal's number as members write it (TA-2026-0011, ZX2025015, 2025年第15号提案).
+_PROPOSAL_NO = r"(?<![A-Z])(?:TA|ZX)\s*[-_—]?\s*\d{4}|\d{4}年第\d+号提案"
 PROPOSAL_START = _re(
     r"(?:我|想|要|帮我|麻烦|开始|先)\S{0,8}(?:提|交|写|填|提交|起草|新建)\S{0,4}提案"
     r"|提案\S{0,10}(?:我想|我要|想)\S{0,8}(?:提交|交|填|写)|提案\S{0,12}(?:开个头|带我|一步一步)"
@@ -450,13 +653,78 @@ RULES = (
         weight=4,
         veto=_re(r"登记表|报名|怎么|如何"),
     ),
+    Rule(
+        # A co-signature given or refused in words, on a numbered proposal: TA-… 我不联名了,
+        # TA-… 这个提案我愿意联名, TA-… 附议我就不参加了.
+        "cosign",
+        _re(rf"(?=.*(?:{_PROPOSAL_NO}))(?=.*(?:联名|附议))"),
+        weight=5,
+        veto=_re(r"吗|[?？]|怎么|如何|几个|多少|谁|哪些"),
+    ),
+    Rule(
+        # The sender's own proposals: 我今年交过的提案有哪些.
+        "proposal_query",
+        _re(
+            r"(?=.*我\S{0,12}提案)"
+            r"(?=.*(?:哪些|几件|几个|几份|多少|列表|清单|进度|进展|情况|状态|到哪|怎么样|咋样|结果))"
+        ),
+        weight=4,
+        asks=True,
+        veto=_re(r"怎么(?:写|提|交)|如何|要求|格式|范文|联名|附议|满意"),
+    ),
+    Rule(
+        # A proposal's progress asked by its number: TA-… 办到哪了, TA-… 有答复了没有.
+        "proposal_query",
+        _re(
+            rf"(?=.*(?:{_PROPOSAL_NO}))(?=.*(?:进度|进展|到哪|哪一步|办到|办理到|怎么样|咋样|情况|答复了|回复了"
+            r"|有答复|结果|状态|了没|没有|吗|[?？]|^查|查一?下|查查))"
+        ),
+        weight=4,
+        asks=True,
+        veto=_re(r"满意|联名|附议|怎么(?:提|写|交)"),
+    ),
+    Rule(
+        # The sender's own registered activities: 我今年登记了哪些履职活动.
+        "activity_query",
+        _re(
+            r"(?=.*我)(?=.*(?:登记|履职活动))"
+            r"(?=.*(?:哪些|几次|几个|几条|多少|记录|列表|清单|审核|确认|通过|情况|^查|查一?下|查查|看看|看一下))"
+        ),
+        weight=5,
+        asks=True,
+        veto=_re(
+            r"怎么|如何|咋|能不能|可以|要不要|需要|算不算|属于|提案|社情民意"
+            r"|我要|我想|帮我|麻烦|请|登记(?:一下|一条|一个|下)"  # asking to register one
+        ),
+    ),
+    Rule(
+        # An activity told as done, with its day (昨天到县一中视察了食堂, 上周五参加了…专题调研):
+        # registered only once confirmed.
+        "activity",
+        _re(rf"(?=.*(?:了|过))(?:参加|去|到|在)\S{{0,30}}?(?:{_DUTY_DONE})"),
+        weight=3,
+        roles=frozenset({"member"}),
+        needs=("day",),
+        veto=_re(
+            r"明天|后天|下周|下个?月|将|准备|打算|计划|要去|会去|没去|没参加|不去|吗|[?？]|打卡|请假"
+        ),
+    ),
+    Rule(
+        # ... or with a request to register it at the end: …视察，登记一下 / …帮我记上.
+        "activity",
+        _re(rf"(?:{_DUTY_DONE}).{{0,40}}(?:登记|记录|记)(?:一下|下|上|一笔)"),
+        weight=4,
+        veto=_re(r"登记表|报名|怎么|如何|咋|吗|[?？]"),
+    ),
 )
+
 
 TOPICS = (
     (
         "activity",
         _re(
-            r"履职登记|登记\S{0,6}履职|(?:怎么|要|可以|能|需要|也要)\S{0,3}登记|补登|登记.{0,4}(?:吗|照片)"
+            r"履职登记|登记\S{0,6}履职|(?:怎么|咋|如何|要|可以|能|需要|也要)\S{0,3}登记|补登|登记.{0,4}(?:吗|照片)"
+            r"|履职活动"
         ),
     ),
     (
@@ -464,7 +732,10 @@ TOPICS = (
         _re(
             r"^(?!.*(?:社情民意|直通车).*提案)"
             r".*(?:提案|案由|立案|承办单位|附议|满意度|答复.{0,6}满意|满意.{0,4}怎么办)"
+            # a proposal's number, or 联名 where no 社情民意 is named
+            rf"|{_PROPOSAL_NO}|^(?!.*(?:社情民意|直通车)).*联名"
         ),
     ),
     *TOPICS,
+    ("task", _re(rf"{_DELIVERABLE}|已交|交的")),  # 已交的材料还能修改吗: last, when nothing else
 )

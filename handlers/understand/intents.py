@@ -17,7 +17,7 @@ from bot.dispatcher import Guess, ParseContext
 from handlers.checkin.parse import CheckInIntent, MakeUpIntent, QueryIntent
 from handlers.duty import DutyLookup, MyDuty
 from handlers.help import HelpRequest
-from handlers.meetings.parse import KINDS, MeetingCommand, MeetingStatus, Rsvp
+from handlers.meetings.parse import KINDS, VENUE, MeetingCommand, MeetingStatus, Rsvp
 from handlers.notices.common import when
 from handlers.notices.parse import NO_ACK, Ack, NoticeCommand, NoticeStatus
 from handlers.reports.parse import (
@@ -108,11 +108,28 @@ def understand(text: str, pctx: ParseContext) -> Any:
     return _understood(clean.lines, pctx)
 
 
+# Asking leave to ask (就是想请教一下，…): what follows is the question; what came before only
+# tells what the sender has done (我这周打卡已经打过了，社情民意也报了一条).
+_ASK = re.compile(
+    r"(?:就是|我|还)?(?:想|要)?(?:请教|请问|问一下|问问|咨询一下|打听一下)(?:一下)?[\s,，:：]*"
+)
+
+
+def _asked_part(clean: str) -> str:
+    match = _ASK.search(clean)
+    if match is None or match.start() < 6 or len(clean) - match.end() < 4:
+        return clean
+    return clean[match.end() :]
+
+
 @functools.lru_cache(maxsize=64)
 def _understood(lines: str, pctx: ParseContext) -> Any:
     clean = clean_message(lines)
     if not clean or len(clean) > 2000:
         return None
+    whole, asked = clean, _asked_part(clean)
+    if asked is not clean:
+        clean = clean_message(asked)
     best: tuple[Scored, Any] | None = None
     for item in scored(clean, pctx):
         if not item.eligible:
@@ -135,9 +152,9 @@ def _understood(lines: str, pctx: ParseContext) -> Any:
     if best is not None:
         return best[1]
     if is_question(clean) and not grammar.TO_OTHERS.search(clean):
-        about = topic(slots.mask_titles(clean))
+        about = topic(slots.mask_titles(clean)) or topic(slots.mask_titles(whole))
         if about is not None:
-            return Question(about, widen_punct(clean))
+            return Question(about, widen_punct(whole))
     return None
 
 
@@ -255,9 +272,8 @@ def _notice_status(clean: str, raw: str, pctx: ParseContext) -> Any:
     return NoticeStatus(_short(clean, "TZ"))
 
 
-_NAME = re.compile(r"[\u4e00-\u9fff]{2,3}")
 _NOT_NAMES = re.compile(
-    r"销号|标记为?完成|勾掉|给[他她]们?|把|的|委员|任务|督办|和|及|都|吧|了"
+    r"销号|标记为?完成|勾掉|给[他她]们?|把|的|委员|任务|督办|和|及|都|吧|了|在|里|两位|几位"
     # a preposition before a name: 给王芳、为赵丽 (at the start of a name, never inside one)
     r"|(?:^|(?<=[\s、,，]))(?:给|帮|为|替)(?=[\u4e00-\u9fff]{2})"
     r"|(?:已经?)?(?:提交|报送|上报|完成|办完|做完|搞定|交)(?:了|过)?"
@@ -269,8 +285,7 @@ def _task_tickoff(clean: str, raw: str, pctx: ParseContext) -> Any:
     assert number is not None
     rest = slots.cut(clean, [number.span])
     rest = _NOT_NAMES.sub(" ", rest)
-    names = tuple(dict.fromkeys(_NAME.findall(rest)))
-    return TaskTickOff(int(number.value), names)
+    return TaskTickOff(int(number.value), slots.person_names(rest))
 
 
 def _task_status(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -278,7 +293,10 @@ def _task_status(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 def _task_done(clean: str, raw: str, pctx: ParseContext) -> Any:
-    return TaskDone(_short(clean, "DB"))
+    task = _short(clean, "DB")
+    if task is None:  # what was handed in, not which task: say so and ask
+        return Guess(TaskDone(None), "报告督办任务完成（未写编号，按您未完成的督办任务核对）")
+    return TaskDone(task)
 
 
 def _report_query(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -344,7 +362,8 @@ def _duty_mine(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _PERSON_DUTY = re.compile(
-    r"(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?P<name>[\u4e00-\u9fff]{2,3}?)"
+    r"(?:帮我)?(?:把|将)?(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?:把|将)?"
+    r"(?P<name>[\u4e00-\u9fff]{2,3}?)"
     r"(?:委员|同志|老师)?\s?(?:今年|去年|前年|20\d\d年?度?)?的?履职"
 )
 
@@ -362,7 +381,7 @@ def _duty_lookup(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
     groups = [g for g in slots.group_names(clean) if g != slots.EVERYONE]
-    if re.search(r"统计|汇总|打卡率|排行|排名|各组|各小组|全市|全县|全州", clean):
+    if re.search(r"统计|汇总|打卡率|排行|排名|排第|第几名|各组|各小组|全市|全县|全州", clean):
         return QueryIntent("stats", groups[0] if groups else None)
     if (
         re.search(r"我|本人", clean)
@@ -374,7 +393,7 @@ def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _CHECKIN_CUE = re.compile(
-    r"(?:#\S{1,8}#)|(?:今日份|今日|今天|委员|学习|读书|晒书|荐书)?打(?:个|一个|一下|下)?卡(?:学习)?"
+    r"(?:#\S{1,8}#)|(?:今日份|今日|今天|委员|学习|读书|晒书|荐书)?(?:打(?:个|一个|一下|下)?卡|签到|报个?到)(?:学习)?"
     r"(?:了|啦|吧)?|第 ?[\d一二三四五六七八九十百]{1,4} ?天|麻烦(?:给我|帮我)?|帮我|给我"
 )
 _FILLER = re.compile(
@@ -393,7 +412,7 @@ def _checkin(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _MAKEUP_CUE = re.compile(
-    r"(?:能不能|可不可以|能|可以|请|申请|帮我|麻烦|给我)*补(?:个|一个|一下|上|签|打)?(?:的)?卡"
+    r"(?:能不能|可不可以|能否|能|可以|请|申请|帮我|麻烦|给我)*补(?:个|一个|一下|上|签|打)?(?:的)?卡"
     r"|补签|补打卡|补(?:一下|一个|个|上)(?:吧)?"
     r"|的(?:打)?卡|(?:我的?)?(?:忘记?|漏|没)(?:了|有)?打(?:上)?卡?了?"
     r"|(?<=卡)(?:吗|嘛|么)?[?？]|(?:能不能|可不可以|能|可以|请|麻烦)?(?:帮|替|给)我(?=补)"
@@ -401,7 +420,13 @@ _MAKEUP_CUE = re.compile(
 
 
 def _makeup(clean: str, raw: str, pctx: ParseContext) -> Any:
+    clean = slots.unglue_request(clean)  # 补一下周一的卡: 补一下 + 周一, not 下周一
     day, _ = slots.past_day(clean, pctx.now)
+    verb = re.search(
+        r"补(?!充)", clean
+    )  # the day after 补 is the one made up (今天…补一下上周三的)
+    if verb is not None and (after := slots.past_day(clean[verb.end() :], pctx.now)[0]):
+        day = after
     text = slots.month_day_words(clean)
     spans = [p.span for p in slots.time_phrases(text, pctx.now, prefer="past")]
     rest = _MAKEUP_CUE.sub(" ", grammar.REQUEST.sub(" ", slots.cut(text, spans)))
@@ -432,14 +457,16 @@ def _to(groups: tuple[str, ...], pctx: ParseContext) -> str:
 
 def _audience(clean: str) -> tuple[str, ...]:
     groups = slots.group_names(clean)
-    if not groups and re.search(r"各位委员|全体|所有委员|大家", clean):
+    if groups:
+        return groups
+    named = slots.named_audience(clean)
+    if named is not None:
+        return (named[0],)
+    if re.search(r"各位委员|全体|所有委员|大家", clean):
         return (slots.EVERYONE,)
-    return groups
+    return ()
 
 
-_ROOM = re.compile(
-    r"[\u4e00-\u9fff\d]{0,12}(?:会议室|报告厅|礼堂|会堂|多功能厅|村委会|活动室|大厅)"
-)
 _MEETING_PLACE = re.compile(
     r"地点\s*[:：为]?\s*(?P<label>[^\s,，。;；]{2,40})"
     r"|在(?P<at>[^\s,，。;；]{2,30}?)(?:召开|举行|举办|开展|集中|开)"
@@ -450,7 +477,7 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     starts_at = reply_by = None
     for phrase in slots.time_phrases(clean, pctx.now):
         replying = slots.reply_date(clean, phrase)
-        if replying and reply_by is None and starts_at is not None:
+        if replying and reply_by is None:  # 请…明天下午5点前回复 may come first
             reply_by = replying
         elif not replying and starts_at is None:
             starts_at = phrase.at
@@ -461,8 +488,8 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     if place_match is not None:
         place = place_match["label"] or place_match["at"] or ""
     else:
-        room = _ROOM.search(clean)
-        place = room[0] if room else ""
+        room = VENUE.search(clean)
+        place = room[0].strip() if room else ""
     kind = next((k for k in KINDS if k in clean), "会议")
     groups = _audience(clean)
     value = MeetingCommand(groups, kind, starts_at, place, reply_by, widen_punct(clean))
@@ -482,7 +509,9 @@ def _task(clean: str, raw: str, pctx: ParseContext) -> Any:
     if deadline is None:
         return None
     groups = _audience(clean)
-    body = _TASK_CUE.sub(" ", clean).strip(" ,，:：")
+    named = slots.named_audience(clean)
+    text = slots.cut(clean, [named[1]]) if named and not slots.group_names(clean) else clean
+    body = _TASK_CUE.sub(" ", text).strip(" ,，:：")
     value = TaskCommand(groups, widen_punct(body), deadline.at, deadline.has_time, "", "")
     zone = slots.zone_of(pctx.now)
     reading = (
@@ -493,7 +522,7 @@ def _task(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _NOTICE_CUE = re.compile(
-    r"^(?:嗯|那个|帮我)*|定时通知|(?:给\S{0,20})?发(?:个|一个|一条|条)?通知(?:给)?|【通知】|通知(?:一下)?"
+    r"(?:嗯|那个|帮我)*(?:定时通知|(?:给\S{0,20})?发(?:个|一个|一条|条)?通知(?:给)?|【通知】|通知(?:一下)?)"
 )
 
 
@@ -543,6 +572,11 @@ def _body_start(clean: str) -> int:
     return cue.end() if cue else 0
 
 
+# What follows an attending answer and only confirms it: 的, 啊, 我会准时到的, 放心.
+_PROMISE = re.compile(
+    r"^(?:[的啊呀哈哦嘛啦滴]|[\s,，。!！~～])*(?:(?:我|本人)?(?:会|一定|肯定|保证)?(?:准时|按时)(?:到|参加|出席)?"
+    r"[的啊呀哈哦嘛啦滴]*|放心|没问题)?(?=[\s,，。.!！~～;；]|$)"
+)
 _ATTEND_WORD = re.compile(r"参加|参会|出席|到会|到场|(?<=准时|按时)到")
 
 
@@ -559,7 +593,7 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
     )
     if leave is None:
         attend = _ATTEND_WORD.search(clean)
-        rest = clean[attend.end() :] if attend else ""
+        rest = _PROMISE.sub("", clean[attend.end() :] if attend else "")
         if len(rest) > 4 and not re.match(r"[\s,，。.!！~～;；]", rest):
             return None  # 参加这次培训收获很大: telling of something attended
         return Rsvp("attend", "", meeting)

@@ -12,11 +12,13 @@ import re
 from typing import Any
 
 from bot.dispatcher import Guess, ParseContext
-from handlers.activities.parse import ActivityText, read_activity
+from handlers.activities.parse import ActivityQuery, ActivityText, read_activity
 from handlers.proposals.parse import (
     CONTENT_LIMIT,
     LEVELS,
     TITLE_LIMIT,
+    Cosign,
+    ProposalQuery,
     ProposalStart,
     ProposalText,
     Satisfaction,
@@ -34,7 +36,7 @@ _TITLE = re.compile(
 )
 _TITLE_LABEL = re.compile(
     r"(?:案由|标题|题目)\s*(?:[:：]|是|为)\s*(?P<v>[^\n。;；]{2,100}?)"
-    r"(?=\s*(?:联名|附议|内容|正文|案据|理由|情况|建议|办法)|[\n。;；]|$)"
+    r"(?=\s*(?:联名|附议|内容|正文|案由|案据|理由|情况|建议|办法)|[\n。;；]|$)"
 )
 _COSIGN_LABEL = re.compile(
     r"(?:联名(?:人|委员)?|附议(?:人|委员)?)\s*(?:[:：]|是)?\s*"
@@ -139,12 +141,43 @@ def satisfaction(clean: str, raw: str, pctx: ParseContext) -> Any:
     return Satisfaction(number[0], key, widen_punct(reason) or None)
 
 
+# Asking to have it registered: 登记一下, 帮我记上 (at the end of an activity told as done).
+_REGISTER = re.compile(
+    r"[\s,，。]*(?:帮我|麻烦|请)?(?:登记|记录|记)(?:一下|下|上|一笔)[\s,，。!！]*$"
+)
+
+
 def activity(clean: str, raw: str, pctx: ParseContext) -> Any:
-    rest = grammar.ACTIVITY_CUE.sub(" ", clean)
+    asked = grammar.ACTIVITY_CUE.search(clean) is not None or _REGISTER.search(clean)
+    rest = _REGISTER.sub("", grammar.ACTIVITY_CUE.sub(" ", clean))
     rest = re.sub(rf"^(?:[\s,，。:：]|{_FILLER}|我|去)+", "", rest).strip()
     if not rest:
         return ActivityText("其他", None, "")
-    return read_activity(rest, pctx.now)
+    value = read_activity(rest, pctx.now)
+    if value is None or asked:
+        return value
+    # Told as done, not asked to be registered: say the reading before registering it.
+    day = f"{value.date:%m月%d日} " if value.date else ""
+    return Guess(value, f"履职登记：{day}{value.kind}，{value.text}")
+
+
+_DECLINE = re.compile(r"不(?:想|愿意?|再)?(?:联名|附议|参加|同意|签)|退出|撤回|拒绝|算了|不了")
+
+
+def cosign(clean: str, raw: str, pctx: ParseContext) -> Any:
+    number = find_number(clean)
+    if number is None:
+        return None
+    return Cosign(number[0], agree=_DECLINE.search(clean) is None)
+
+
+def proposal_query(clean: str, raw: str, pctx: ParseContext) -> Any:
+    number = find_number(clean)
+    return ProposalQuery(number[0] if number else None)  # none: the sender's own list
+
+
+def activity_query(clean: str, raw: str, pctx: ParseContext) -> Any:
+    return ActivityQuery()
 
 
 BUILDERS = {
@@ -152,5 +185,8 @@ BUILDERS = {
     "proposal_review": proposal_review,
     "satisfaction": satisfaction,
     "activity": activity,
+    "cosign": cosign,
+    "proposal_query": proposal_query,
+    "activity_query": activity_query,
 }
 __all__ = ["BUILDERS", "LEVELS"]

@@ -12,6 +12,7 @@ from handlers.reports.parse import (
     CONTENT_LIMIT,
     TITLE_LIMIT,
     ReportText,
+    is_proposal,
     parse_category,
     parse_names,
 )
@@ -20,18 +21,31 @@ from handlers.text.normalize import normalize, widen_punct
 _TITLE_LABEL = re.compile(
     r"(?:标题|题目)\s*(?:[:：]|是|为|(?=《))\s*(?P<v>《[^》\n]+》|.+?)"
     r"(?=\n|[;；]|\s*(?:类别|分类|内容|正文|联名)\s*(?:[:：]|是|就是|为)|[,，。]\s*(?:属于|归为|是)?"
-    r"[\u4e00-\u9fff]{2,6}类|。|$)",
+    r"[\u4e00-\u9fff]{2,6}类"
+    # the next part said in words: ，情况是… / 现状是… / 问题是… / 建议…
+    r"|[,，\s]\s*(?:具体)?(?:基本)?(?:情况|现状|问题|存在问题|原因|背景)\s*(?:是|为|[:：])"
+    r"|[,，\s]\s*建议(?!书)|。|$)",
     re.S,
 )
-_TITLE_FREE = re.compile(r"关于[^\n。;；:：]{2,80}?(?:的)?(?:建议|问题|意见|思考|对策|报告|提案)")
+_TAIL = r"(?:的)?(?:建议|问题|意见|思考|对策|报告|提案)"
+# The title ends at a tail word that ends a phrase (关于…问题的建议，: not at 问题); a run-on
+# with no break after the title (关于…的建议目前…) ends at the first tail word.
+_TITLE_BOUNDED = re.compile(
+    rf"关于[^\n。;；:：,，\s]{{2,80}}?{_TAIL}(?=[\s,，。;；:：!！?？（(【\[]|$)"
+)
+_TITLE_FREE = re.compile(rf"关于[^\n。;；:：]{{2,80}}?{_TAIL}")
 _CATEGORY_LABEL = re.compile(
     r"(?:类别|分类)\s*(?:[:：]|是|就是|为|\s)\s*(?P<v>[\u4e00-\u9fff]{2,6}?)(?:类)?(?:吧|呢)?"
     r"(?=\n|[\s;；,，。]|内容|正文|$)"
 )
+# 类别文化教育 / 分类民生保障: no colon, only before a category of ours (垃圾分类处理 is none).
+_CATEGORY_GLUED = re.compile(r"(?:类别|分类)(?P<v>" + "|".join(CATEGORIES) + r")类?")
 # 属于生态环境类 / 是社会治理类的: the category said in a sentence after the title.
 _CATEGORY_SAID = re.compile(
     r"^[\s,，、。]*(?:属于|归为|归于|是|为)\s*(?P<v>[\u4e00-\u9fff]{2,6}?)类(?:的|别)?[\s,，。;；]*"
 )
+# 经济发展类 in the heading, before the title, bracketed or not.
+_CATEGORY_HEAD = re.compile(r"(?P<v>" + "|".join(c for c in CATEGORIES if c != "其他") + r")类")
 # 【经济发展】 / （民生保障类） in the heading, before the title.
 _CATEGORY_MARKED = re.compile(r"[【\[（(](?P<v>[\u4e00-\u9fff]{2,6}?)类?[】\]）)]")
 _CATEGORY_WORD = re.compile(
@@ -48,11 +62,13 @@ _LABELS = re.compile(r"^(?:标题|题目|类别|分类|联名人?|联名委员)\
 def read_report(text: str) -> tuple[ReportText, str | None] | None:
     """The report and, when the category is written but not one of ours, that word."""
     clean = normalize(text, keep_newlines=True)
+    if is_proposal(clean):
+        return None  # 题目：关于…的提案 / 案由：…: a proposal
     clean = re.sub(
         r"\s*[;；]\s*(?=(?:标题|题目|类别|分类|内容|正文|建议|联名)\s*[:：])", "\n", clean
     )
     label = _TITLE_LABEL.search(clean)
-    free = _TITLE_FREE.search(clean)
+    free = _TITLE_BOUNDED.search(clean) or _TITLE_FREE.search(clean)
     if label is not None:
         title, span = label["v"].strip(" ,，。《》"), label.span()
     elif free is not None:
@@ -60,7 +76,7 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
     else:
         return None
     category, unknown = None, None
-    cat_label = _CATEGORY_LABEL.search(clean)
+    cat_label = _CATEGORY_LABEL.search(clean) or _CATEGORY_GLUED.search(clean)
     if cat_label is not None:
         category = parse_category(cat_label["v"])
         unknown = None if category else cat_label["v"]
@@ -72,8 +88,11 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
         after_title = clean[span[1] : span[1] + 12]
         word = _CATEGORY_WORD.match(after_title.lstrip(" ,，、。"))
         marked = _CATEGORY_MARKED.search(clean[: span[0]])  # 社情民意【经济发展】关于…
+        named = _CATEGORY_HEAD.search(clean[: span[0]])  # 社情民意 经济发展类：关于…
         if word is not None:
             category = word["v"]
+        elif named is not None:
+            category = named["v"]
         elif marked is not None:
             category = parse_category(marked["v"])
             unknown = None if category else marked["v"]
@@ -97,7 +116,7 @@ def _after_heading(clean: str, title_span: tuple[int, int]) -> str:
     lines = clean[title_span[1] :].split("\n")
     first = lines[0].lstrip(" ,，、。")
     first = _CATEGORY_WORD.sub("", first, count=1) if _CATEGORY_WORD.match(first) else first
-    first = _CATEGORY_LABEL.sub("", first)
+    first = _CATEGORY_GLUED.sub("", _CATEGORY_LABEL.sub("", first))
     body = [first.lstrip(" ,，。:：").rstrip()] + [
         line for line in lines[1:] if not _LABELS.match(line.strip())
     ]
