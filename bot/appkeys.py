@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from bot.config import Config
-from bot.runtime import Runtime
+if TYPE_CHECKING:  # the runtime imports the edges that read these keys
+    from bot.config import Config
+    from bot.runtime import Runtime
 
-CONFIG = web.AppKey("config", Config)
-RUNTIME = web.AppKey("runtime", Runtime)
+CONFIG: web.AppKey[Config] = web.AppKey("config")
+RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")

@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
 from bot.runtime import command_database, media_job, open_runtime
+from handlers.exports.report_stats import write_xlsx
 from handlers.reports.media import MediaRun
 from handlers.reports.parse import (
     REVIEW_ACTIONS,
@@ -26,7 +27,7 @@ from handlers.reports.parse import (
     parse_number,
     parse_review,
 )
-from handlers.reports.stats import compute_stats, stats_text, write_xlsx
+from handlers.reports.stats import compute_stats, stats_text
 from handlers.reports.workflow import (
     STATE_NAMES,
     STATES,

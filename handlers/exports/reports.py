@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.config import Config
+from handlers.exports.report_stats import add_stats_sheets
 from handlers.exports.sheets import DATETIME, Column, add_table, local, new_workbook, to_bytes
-from handlers.reports.stats import add_stats_sheets, compute_stats
+from handlers.reports.stats import compute_stats
 from handlers.reports.workflow import ACTION_NAMES, STATE_NAMES
 from storage import Database
 from storage.repos.reports import ReportFacts, ReportRow

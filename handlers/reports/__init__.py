@@ -26,6 +26,7 @@ from bot.dispatcher import OFFICE_ROLES, Context, Guess, ParseContext, Router
 from bot.errors import UserFacingError
 from handlers.reports import resubmit as reports_resubmit
 from handlers.reports.dialog import DIALOG, Draft, continue_draft, start_draft, submit_draft
+from handlers.reports.natural import read_report
 from handlers.reports.parse import (
     CATEGORIES,
     ConfirmWithoutDraft,
@@ -55,7 +56,6 @@ from handlers.reports.workflow import (
     waited,
 )
 from handlers.understand.intents import is_question
-from handlers.understand.reports import read_report
 
 if TYPE_CHECKING:
     from storage.models import DialogState, Member

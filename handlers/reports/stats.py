@@ -1,4 +1,5 @@
-"""社情民意 yearly statistics, as the offices report them, and their xlsx export.
+"""社情民意 yearly statistics, as the offices report them (the workbook is
+:mod:`handlers.exports.report_stats`).
 
 统计口径 (what is counted): the reports *submitted in the year* (their number's year), with
 everything that has happened to them since, read from the history (not the current state, so
@@ -18,13 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from openpyxl import Workbook
-
-from handlers.exports.sheets import Column, add_table, new_workbook
 from handlers.reports.parse import CATEGORIES, ENDORSE_LEVELS, FORWARD_LEVELS
-from handlers.reports.workflow import STATE_NAMES
 from storage.repos.reports import ReportFacts
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -109,73 +105,3 @@ def stats_text(stats: YearStats) -> str:
         if row["submitted"]
     ]
     return "\n".join(lines)
-
-
-def add_stats_sheets(book: Workbook, stats: YearStats) -> None:
-    """汇总, 按类别, 按界别 and 按委员 sheets, every count a number cell (also used by the
-    yearly reports export, :mod:`handlers.exports`)."""
-    counts = [Column(label) for _, label in COLUMNS]
-    add_table(book, "汇总", [Column("年度"), *counts], [[stats.year, *_row(stats.total)]])
-    for title, first, table in (
-        ("按类别", "类别", stats.by_category),
-        ("按界别", "界别", stats.by_sector),
-    ):
-        add_table(
-            book,
-            title,
-            [Column(first), *counts],
-            ([name, *_row(row)] for name, row in table.items()),
-            freeze_columns=1,
-            totals=[["合计", *_row(stats.total)]],
-        )
-    add_table(
-        book,
-        "按委员",
-        [Column("委员"), *counts, Column("联名")],
-        ([name, *_row(row), row["co_signed"]] for name, row in stats.by_member.items()),
-        freeze_columns=1,
-    )
-
-
-def _row(counts: dict[str, int]) -> list[int]:
-    return [counts[k] for k in KEYS]
-
-
-DETAIL_HEADERS = (
-    "编号",
-    "标题",
-    "类别",
-    "界别",
-    "提交人",
-    "联名",
-    "状态",
-    "报送",
-    "批示",
-    "办理反馈",
-)
-DETAIL_COLUMNS = tuple(Column(header) for header in DETAIL_HEADERS)
-
-
-def detail_row(facts: ReportFacts) -> list[str]:
-    keys = outcome(facts)
-    return [
-        facts.number,
-        facts.title,
-        facts.category,
-        facts.sector,
-        facts.submitter,
-        "、".join(facts.co_submitters),
-        STATE_NAMES.get(facts.state, facts.state),
-        "、".join(lv for lv in FORWARD_LEVELS if f"forwarded:{lv}" in keys),
-        "、".join(lv for lv in ENDORSE_LEVELS if f"endorsed:{lv}" in keys),
-        "是" if "answered" in keys else "",
-    ]
-
-
-def write_xlsx(stats: YearStats, reports: Iterable[ReportFacts], path: Path) -> None:
-    """汇总, 按类别, 按界别, 按委员 and 明细 sheets, in the offices' common look
-    (:mod:`handlers.exports.sheets`)."""
-    book = new_workbook()
-    add_stats_sheets(book, stats)
-    add_table(book, "明细", DETAIL_COLUMNS, (detail_row(f) for f in reports), freeze_columns=1)
-    book.save(path)

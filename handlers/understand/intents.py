@@ -20,6 +20,7 @@ from handlers.help import HelpRequest
 from handlers.meetings.parse import KINDS, VENUE, MeetingCommand, MeetingStatus, Rsvp
 from handlers.notices.common import when
 from handlers.notices.parse import NO_ACK, Ack, NoticeCommand, NoticeStatus
+from handlers.reports.natural import read_report
 from handlers.reports.parse import (
     CATEGORIES,
     ReportQuery,
@@ -34,7 +35,6 @@ from handlers.text.normalize import clean_message, normalize, widen_punct
 from handlers.text.timephrase import parse_deadline
 from handlers.understand import grammar
 from handlers.understand.proposals import BUILDERS as proposal_builders
-from handlers.understand.reports import read_report
 
 QUESTION_ABOUT = tuple(name for name, _ in grammar.TOPICS)
 
