@@ -9,7 +9,9 @@ functions), so that a leak fails here and not in a review.
   shared text handling every feature's parser uses) imports no feature.
 * The edge (``bot/wecom``, ``bot/wechat``, ``bot/pipeline.py``) and delivery never import
   the features; the pipeline knows no channel (each registers its identify hook).
-* No two modules import each other, directly or round a longer loop.
+* No two modules import each other, directly or round a longer loop; nor do two packages
+  (a feature of ``handlers/``, a part of ``bot/`` such as ``bot.wecom`` or ``bot.runtime``, or
+  ``storage``): the map between packages is a one-way street too.
 * Test doubles (the fake WeCom and WeChat servers) live in ``tests/``, outside the package.
 """
 
@@ -145,12 +147,46 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def package_of(module: str) -> str:
+    """``handlers.reports.stats`` → ``handlers.reports``; ``bot.wecom.inbound`` → ``bot.wecom``;
+    ``storage.repos.media`` → ``storage`` (one package: it imports nothing of ours anyway)."""
+    top, *rest = module.split(".")
+    return top if top == "storage" or not rest else f"{top}.{rest[0]}"
+
+
+def packages(edges: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The map between packages: an edge wherever one of a package's modules imports another's."""
+    found: dict[str, set[str]] = {}
+    for module, targets in edges.items():
+        here = package_of(module)
+        found.setdefault(here, set()).update(
+            package_of(t) for t in targets if package_of(t) != here
+        )
+    return found
+
+
 def test_layers_import_only_what_their_rules_allow() -> None:
     assert violations(graph()) == KNOWN_LEAKS
 
 
 def test_no_import_cycle() -> None:
     assert cycles(graph()) == []
+
+
+def test_no_cycle_between_packages() -> None:
+    assert cycles(packages(graph())) == []
+
+
+def test_a_cycle_between_packages_is_found_though_no_module_loops() -> None:
+    made_up = {
+        "handlers.reports": {"handlers.understand.intents"},
+        "handlers.understand.intents": {"handlers.reports.parse"},
+        "handlers.reports.parse": set(),
+    }
+    assert cycles(made_up) == []
+    assert cycles(packages(made_up)) == [
+        ["handlers.reports", "handlers.understand", "handlers.reports"]
+    ]
 
 
 def test_the_rules_catch_each_kind_of_leak() -> None:

@@ -55,7 +55,7 @@ from handlers.reports.workflow import (
     recategorize,
     waited,
 )
-from handlers.understand.intents import is_question
+from handlers.text.questions import is_question
 
 if TYPE_CHECKING:
     from storage.models import DialogState, Member

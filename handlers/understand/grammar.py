@@ -57,27 +57,6 @@ def _re(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE | re.DOTALL)
 
 
-# Words that turn a message into a question about a feature (吗/呢/？/怎么/如何/哪里…).
-QUESTION = _re(
-    r"[?？]|吗|怎么|咋|如何|哪|能不能|可不可以|可以不|有没有|要不要|是不是|是否"
-    r"|什么|啥|几点|多少|多久|(?<![这过近那哪])(?<![^提]前)几天|几次|几类|几篇|算.{0,6}还是|还能|一般|怎样"
-    # an either-or question: 打卡是每天打还是每周打一次; asking leave to ask: 我问一下…
-    r"|是[^,，。;；]{1,14}还是|(?:我)?(?:想)?(?:问一下|请教一下|问问|咨询一下)"
-    r"|(?:给|找|问|交|报)谁|谁(?:来|去|负责|审|批|管)|几(?:楼|层|号)|([\u4e00-\u9fff])不\1"
-    r"|(?:了|有)[\u4e00-\u9fff]{0,6}没有?[~～!！。.]*$"  # 有限制没, 交了没有: X没 asks
-)
-# An announcement asks members to answer, and a rhetorical 哪有空 complains: these are no
-# questions to the bot.
-NOT_A_QUESTION = _re(
-    r"(?:里|中|上)的几(?:篇|章|段|首|页|节|个|本)|是否(?:参加|出席|参会)|参加还是请假|请假还是参加|回复是否|哪(?:有|来的?)(?:空|时间|功夫|精力|心思)"
-    # an announcement asking for an answer: 回复一下参不参加 / 来不来 / 能不能来
-    r"|(?:回复|回个话|告知|报个?名)\S{0,6}?(?:([\u4e00-\u9fff])不\1\S{0,2}|能不能\S{0,3})"
-    # a polite request for an action: 能帮我补一下吗 / 麻烦帮我补上 (a request, not a question)
-    r"|(?:能不能|可不可以|能否|能|可以|麻烦|请)?(?:帮|替|给)我(?:补|打|交|提交|报|登记|录)[^?？吗]{0,12}"
-    r"(?:吗|嘛|么)?[?？]?"
-    # …, 能补吗 after what to make up (上周六的卡忘打了，那天读了…，能补吗): a request
-    r"|[,，]\s*(?:能不能|可不可以|能|可以)(?:帮我|给我)?补(?:上|一下|个|一个)?(?:吗|嘛|么)?[?？]?$"
-)
 # The words of a request to make up a day, around the day itself: 能帮我补上吗.
 REQUEST = _re(
     r"(?:能不能|可不可以|能否|能|可以|麻烦|请)?(?:帮|替|给)我(?=补)|(?<=补)(?:上|一下|个|一个)?(?:吗|嘛|么)[?？]?"
@@ -584,13 +563,6 @@ RULES: tuple[Rule, ...] = (
 
 # -- proposals (提案) and registered activities (履职登记), issue 20 ---------------------------
 # Appended, not woven in: the rules below are scored with the ones above by weight, then order.
-
-# 几个人 / 几位 / 几名 ask a number as 几次 / 几篇 do.
-QUESTION = _re(
-    QUESTION.pattern + r"|几个人|几位|几名|几件"
-    # 几条/几份 asks only of what is counted here, or at the end (多准备几份饭 is an amount)
-    r"|(?<![这那])几(?:条|份)(?=\s*(?:$|[?？呢啊呀吧,，。]|社情民意|直通车|材料|报告|信息|提案|线索))"
-)
 
 PROPOSAL_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("reject", _re(r"不予立案|不立案|不能立案")),

@@ -32,6 +32,7 @@ from handlers.reports.parse import (
 from handlers.tasks.parse import TaskCommand, TaskDone, TaskStatus, TaskTickOff
 from handlers.text import slots
 from handlers.text.normalize import clean_message, normalize, widen_punct
+from handlers.text.questions import is_question
 from handlers.text.timephrase import parse_deadline
 from handlers.understand import grammar
 from handlers.understand.proposals import BUILDERS as proposal_builders
@@ -46,11 +47,6 @@ class Question:
     intent: ClassVar[str] = "question"
     about: str  # checkin|makeup|report|notice|meeting|task|duty|proposal|activity
     text: str
-
-
-def is_question(text: str) -> bool:
-    """吗/？/怎么/哪里… outside 《titles》 and outside an announcement's 是否参加."""
-    return bool(grammar.QUESTION.search(grammar.NOT_A_QUESTION.sub("", slots.mask_titles(text))))
 
 
 def topic(text: str) -> str | None:
