@@ -341,7 +341,10 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "duty_mine",
-        _re(r"(?:我|自己)\S{0,12}(?:履职|五个一)|履职\S{0,6}(?:我|自己)"),
+        # (发我, 给我: the one to send it to, not whose it is)
+        _re(
+            r"(?:(?<![发给诉])我|自己)\S{0,12}(?:履职|五个一)|履职\S{0,6}(?<![发给诉])(?:我|自己)"
+        ),
         weight=3,
         weak=_re(r"履职|档案"),
         asks=True,
@@ -359,7 +362,7 @@ RULES: tuple[Rule, ...] = (
         weight=2,
         roles=OFFICE,
         asks=True,
-        veto=_re(r"(?<!帮)我|自己|怎么|如何|报告|在哪"),
+        veto=_re(r"(?<![帮发给诉])我|自己|怎么|如何|报告|在哪"),
     ),
     Rule(
         "checkin_query",
@@ -474,7 +477,10 @@ RULES: tuple[Rule, ...] = (
         evidence=("time", "group"),
         weak=_re(r"会议|开会"),
         # An announcement, not someone telling of a meeting they went to or missed.
-        veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时"),
+        # (具体时间另行通知: the start is not known yet — a notice, not a meeting)
+        veto=_re(
+            r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时|时间\S{0,2}(?:另行|再行)?(?:通知|待定|另定)"
+        ),
     ),
     Rule(
         # The office's short form: a time, the meeting's name, its place or reply date
