@@ -65,6 +65,7 @@ QUESTION = _re(
     r"|是[^,，。;；]{1,14}还是|(?:我)?(?:想)?(?:问一下|请教一下|问问|咨询一下)"
     r"|(?:给|找|问|交|报)谁|谁(?:来|去|负责|审|批|管)|几(?:楼|层|号)|([\u4e00-\u9fff])不\1"
     r"|(?:了|有)[\u4e00-\u9fff]{0,6}没有?[~～!！。.]*$"  # 有限制没, 交了没有: X没 asks
+    r"|(?:能|可以|会|行|要|用)[\u4e00-\u9fff]{0,10}不[~～!！。.]*$"  # 能交不, 可以补上个月的不
 )
 # An announcement asks members to answer, and a rhetorical 哪有空 complains: these are no
 # questions to the bot.
