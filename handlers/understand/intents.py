@@ -587,7 +587,8 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
     if number is not None:  # HY-4 因公出差请假: the reason is what is left of the number
         clean = slots.cut(clean, [number.span])
     leave = re.search(
-        r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加了?",
+        r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加了?"
+        r"|不去了|去不成|参加不成|不能去",
         clean,
     )
     if leave is None:
