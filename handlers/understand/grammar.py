@@ -162,7 +162,11 @@ _CHECKIN_QUERY_WORDS = (
     r"|进度|排行|排名|排第|第几名|记录"
     r"|^(?:看下|看看|查下|查查|查一下)"
 )
-_STUDY = r"《|学|读|看|听|分钟|小时|钟头|心得|感悟|(?<!秘)书(?!记)|报(?!名)|章|(?<![春过])节|课|min|\d+ ?h"
+# What was studied (秘书, 书记, 报名, 春节 are not): a check-in needs one of these.
+_STUDY = (
+    r"《|学|读|看|听|分钟|小时|钟头|心得|感悟|(?<!秘)书(?!记)|报(?!名)|章|(?<![春过])节|课|min"
+    r"|\d+ ?h"
+)
 
 # What a task asks members to hand in (a deliverable), for a task done without its number.
 _DELIVERABLE = (
@@ -421,9 +425,11 @@ RULES: tuple[Rule, ...] = (
         veto=_re(
             r"(?:等会|一会|待会|晚点|稍后|回头|明天|马上)儿?再?打卡|再打卡"  # not yet done
             # 忘了打卡 is not done; 差点忘了，打卡… is
-            r"|没空|没(?:有|能|法)?打|未能打|不能打|(?<!差点)(?<!险些)(?<!差一点)(?<!几乎)忘(?![了记]?发)|漏打|未打|不打|"
+            r"|没空|没(?:有|能|法)?打|未能打|不能打"
+            r"|(?<!差点)(?<!险些)(?<!差一点)(?<!几乎)忘(?![了记]?发)|漏打|未打|不打|"
             r"(?:已经?|都)打(?:过|完|了)|打过了|打完了|"  # telling it is done, not doing it
-            r"打卡的(?:那|这|人|同志|委员|次数|数据|名单)|打卡的时候|打卡时|打卡用的|"  # talking about check-ins
+            # talking about check-ins
+            r"打卡的(?:那|这|人|同志|委员|次数|数据|名单)|打卡的时候|打卡时|打卡用的|"
             r"记得|别忘|不要忘|请大家|(?:大家|各位)\S{0,3}(?:要|都|按时)|抓紧|提醒|"  # reminding others
             + SIGHTSEEING.pattern
         ),
