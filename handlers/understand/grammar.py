@@ -430,7 +430,8 @@ RULES: tuple[Rule, ...] = (
             r"(?:已经?|都)打(?:过|完|了)|打过了|打完了|"  # telling it is done, not doing it
             # talking about check-ins
             r"打卡的(?:那|这|人|同志|委员|次数|数据|名单)|打卡的时候|打卡时|打卡用的|"
-            r"记得|别忘|不要忘|请大家|(?:大家|各位)\S{0,3}(?:要|都|按时)|抓紧|提醒|"  # reminding others
+            # reminding others
+            r"记得|别忘|不要忘|请大家|(?:大家|各位)\S{0,3}(?:要|都|按时)|抓紧|提醒|"
             + SIGHTSEEING.pattern
         ),
     ),
