@@ -492,7 +492,7 @@ RULES: tuple[Rule, ...] = (
         # An announcement, not someone telling of a meeting they went to or missed.
         # (具体时间另行通知: the start is not known yet — a notice, not a meeting)
         veto=_re(
-            r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时|时间\S{0,2}(?:另行|再行)?(?:通知|待定|另定)"
+            r"^我(?!们)|没去|没参加|开完|开过|开得|开到|闭幕|召开了|定时|时间\S{0,2}(?:另行|再行)?(?:通知|待定|另定)"
         ),
     ),
     Rule(
@@ -507,7 +507,9 @@ RULES: tuple[Rule, ...] = (
         roles=OFFICE,
         needs=("time",),
         evidence=("group",),
-        veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时|[?？吗]|怎么|几点|在哪"),
+        veto=_re(
+            r"^我(?!们)|没去|没参加|开完|开过|开得|开到|闭幕|召开了|定时|[?？吗]|怎么|几点|在哪"
+        ),
     ),
     Rule(
         "task",

@@ -480,8 +480,8 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
             reply_by = replying
         elif not replying and starts_at is None:
             starts_at = phrase.at
-    if starts_at is None:
-        return None
+    if starts_at is None or starts_at <= pctx.now:
+        return None  # a meeting announced is still to come (今天开会开到很晚 tells of one)
     place_match = _MEETING_PLACE.search(clean)
     place = ""
     if place_match is not None:
