@@ -507,8 +507,10 @@ RULES: tuple[Rule, ...] = (
         roles=OFFICE,
         needs=("time",),
         evidence=("group",),
+        # (明天会议的回执发我: a reminder to answer a meeting announced before)
         veto=_re(
             r"^我(?!们)|没去|没参加|开完|开过|开得|开到|闭幕|召开了|定时|[?？吗]|怎么|几点|在哪"
+            r"|会议?的回执|回执(?:发|交|报)"
         ),
     ),
     Rule(
@@ -524,7 +526,8 @@ RULES: tuple[Rule, ...] = (
         roles=OFFICE,
         evidence=("deadline", "group"),
         weak=_re(r"督办|任务"),
-        veto=_re(r"发\S{0,3}通知|^通知|【通知】"),  # a notice that sets a date is a notice
+        # a notice that sets a date is a notice; the replies to a meeting (回执) are no task
+        veto=_re(r"发\S{0,3}通知|^通知|【通知】|回执"),
     ),
     Rule(
         # A notice's header at the start outweighs the words of its body (履职, 打卡, 登记):

@@ -17,7 +17,7 @@ from bot.dispatcher import Guess, ParseContext
 from handlers.checkin_parse import CheckInIntent, MakeUpIntent, QueryIntent
 from handlers.duty import DutyLookup, MyDuty
 from handlers.help import HelpRequest
-from handlers.meetings_parse import KINDS, VENUE, MeetingCommand, MeetingStatus, Rsvp
+from handlers.meetings_parse import KINDS, MeetingCommand, MeetingStatus, Rsvp, venue
 from handlers.notices_common import when
 from handlers.notices_parse import NO_ACK, Ack, NoticeCommand, NoticeStatus
 from handlers.reports_parse import (
@@ -487,8 +487,7 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     if place_match is not None:
         place = place_match["label"] or place_match["at"] or ""
     else:
-        room = VENUE.search(clean)
-        place = room[0].strip() if room else ""
+        place = venue(clean)
     kind = next((k for k in KINDS if k in clean), "会议")
     groups = _audience(clean)
     value = MeetingCommand(groups, kind, starts_at, place, reply_by, widen_punct(clean))
