@@ -388,7 +388,8 @@ RULES: tuple[Rule, ...] = (
         weight=3,
         asks=True,
         veto=_re(
-            r"补|要不要|能不能|怎么打|如何打|截止|规则|能|可以|需要|要写|写多少|必须|一定要|应该|算"
+            r"补|要不要|能不能|怎么打|如何打|截止|规则|规定|范围|要求|标准|限制|能|可以|需要|要写|写多少"
+            r"|必须|一定要|应该|算"
             # what one must do (一周要打几次卡, 春节期间还用打卡吗): the rules, not the data
             r"|(?:要|得|用|需|该)打"
             r"|([\u4e00-\u9fff])不\1|" + "|".join(p.pattern for p in (BUSY, LATER, SIGHTSEEING))
