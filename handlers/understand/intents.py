@@ -373,8 +373,8 @@ def _duty_lookup(clean: str, raw: str, pctx: ParseContext) -> Any:
     if groups:
         return DutyLookup(groups[0], year)
     match = _PERSON_DUTY.search(clean)
-    if match is None:
-        return None
+    if match is None or re.search(r"谁|哪|什么|啥|大家|各位", match["name"]):
+        return None  # 谁的履职积分最高: nobody named
     return DutyLookup(match["name"], year)
 
 
