@@ -392,7 +392,8 @@ def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _CHECKIN_CUE = re.compile(
-    r"(?:#\S{1,8}#)|(?:今日份|今日|今天|委员|学习|读书|晒书|荐书)?(?:打(?:个|一个|一下|下)?卡|签到|报个?到)(?:学习)?"
+    r"(?:#\S{1,8}#)|(?:今日份|今日|今天|委员|学习|读书|晒书|荐书)?(?:打(?:个|一个|一下|下)?卡|签到|报个?到"
+    r"|(?<![a-z])dk(?![a-z]))(?:学习)?"
     r"(?:了|啦|吧)?|第 ?[\d一二三四五六七八九十百]{1,4} ?天|麻烦(?:给我|帮我)?|帮我|给我"
 )
 _FILLER = re.compile(
@@ -575,7 +576,7 @@ _PROMISE = re.compile(
     r"^(?:[的啊呀哈哦嘛啦滴]|[\s,，。!！~～])*(?:(?:我|本人)?(?:会|一定|肯定|保证)?(?:准时|按时)(?:到|参加|出席)?"
     r"[的啊呀哈哦嘛啦滴]*|放心|没问题)?(?=[\s,，。.!！~～;；]|$)"
 )
-_ATTEND_WORD = re.compile(r"参加|参会|出席|到会|到场|(?<=准时|按时)到")
+_ATTEND_WORD = re.compile(r"参加|参会|出席|到会|到场|(?<=准时|按时)到|(?<=会|定|能)(?:来|到|去)")
 
 
 def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -587,7 +588,7 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
         clean = slots.cut(clean, [number.span])
     leave = re.search(
         r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加了?"
-        r"|不去了|去不成|参加不成|不能去",
+        r"|不去了|去不成|来不成|参加不成|不能去",
         clean,
     )
     if leave is None:
