@@ -122,6 +122,17 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 
+# Words of south-western speech and phone shorthand, read as the standard word for scoring
+# (the values keep what was written): 俺的履职情况咋样, 咋个打卡, 晓得了, 去不到, 补dk.
+STANDARD_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_re(r"俺"), "我"),
+    (_re(r"咋个"), "怎么"),
+    (_re(r"晓得"), "知道"),
+    (_re(r"莫得"), "没有"),
+    (_re(r"(?<=[去来到])不到(?![\u4e00-\u9fff]{2}(?:地|点|位|家))"), "不了"),
+    (_re(r"(?<![a-z])dk(?![a-z])"), "打卡"),
+)
+
 # The bot addressed: 你, 你这个助手, 你们这个机器人, 这个小助手 … (each part optional).
 _BOT = r"(?:你们?|您)?(?:这个|这|那个)?(?:小?助手|机器人|bot)?"
 HELP = _re(
@@ -584,7 +595,7 @@ RULES: tuple[Rule, ...] = (
             r"|(?:会|会议|HY[\s\-]*\d+)\S{0,6}?(?:我|本人)?(?:就|这次|可能)?(?:不去了|去不成|参加不成|不能去)"
             # the meeting named, then the answer: 王秘书 那个下周二的会我参加啊
             r"|(?:的会|会议|这个会|那个会|这次会)[\s,，]*(?:我|本人)(?:会|能|一定|肯定|准时|按时)*"
-            r"(?:参加|参会|出席|来|去|到)(?!完|过|了)"
+            r"(?:参加|参会|出席|来|去|到)(?!完|过|了|不)"
         ),
         weight=3,  # 收到，准时参加 answers the meeting, more than it acknowledges
         evidence=("hy",),

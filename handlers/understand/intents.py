@@ -121,11 +121,20 @@ def _asked_part(clean: str) -> str:
     return clean[match.end() :]
 
 
+def _standard(text: str) -> str:
+    for pattern, word in grammar.STANDARD_WORDS:
+        text = pattern.sub(word, text)
+    return text
+
+
 @functools.lru_cache(maxsize=64)
 def _understood(lines: str, pctx: ParseContext) -> Any:
     clean = clean_message(lines)
     if not clean or len(clean) > 2000:
         return None
+    standard = _standard(clean.lines)
+    if standard != clean.lines:
+        clean = clean_message(standard)
     whole, asked = clean, _asked_part(clean)
     if asked is not clean:
         clean = clean_message(asked)
@@ -576,7 +585,9 @@ _PROMISE = re.compile(
     r"^(?:[的啊呀哈哦嘛啦滴]|[\s,，。!！~～])*(?:(?:我|本人)?(?:会|一定|肯定|保证)?(?:准时|按时)(?:到|参加|出席)?"
     r"[的啊呀哈哦嘛啦滴]*|放心|没问题)?(?=[\s,，。.!！~～;；]|$)"
 )
-_ATTEND_WORD = re.compile(r"参加|参会|出席|到会|到场|(?<=准时|按时)到|(?<=会|定|能)(?:来|到|去)")
+_ATTEND_WORD = re.compile(
+    r"参加|参会|出席|到会|到场|(?<=准时|按时)到|(?<=会|定|能)(?:来|到|去)(?!不)"
+)
 
 
 def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
