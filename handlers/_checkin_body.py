@@ -122,7 +122,8 @@ def _scan_titles(text: str) -> tuple[str, tuple[str, ...], str]:
 # (about 60), 个把小时 (60), 半拉小时 (30), 一小时半 (90);
 # written ones: 35′ (minutes, the prime sign) and a clock range studied, 6:20-7:00 (40).
 _ROUGH_DURATION = re.compile(
-    rf"(?P<q>[一两三四\d])刻钟|(?P<m>{_NUM})(?:来|多) ?分钟|(?P<h>{_NUM}) ?个?(?:多|来)(?:小时|钟头)"
+    rf"(?P<q>[一两三四\d])刻钟|(?P<m>{_NUM})(?:来|多) ?分钟"
+    rf"|(?P<h>{_NUM}) ?个?(?:多|来)(?:小时|钟头)"
     r"|(?P<one>个把)(?:小时|钟头|钟)|(?P<halfla>半拉)(?:小时|钟头)"
     rf"|(?P<hh>{_NUM}) ?个?(?:小时|钟头)半(?![个小钟])"
     r"|(?<![\d.])(?P<prime>\d{1,3}) ?[′']"
