@@ -109,7 +109,7 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("task", _re(r"督办|任务|履职报告|销号|红色|黄色|蓝色")),
     ("duty", _re(r"履职|档案|五个一|打分|积分|得分")),
     ("checkin", _re(r"打.{0,2}卡|卡\S{0,4}打|书香|学习时长|学习时间")),
-    ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)")),
+    ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)|SQ\s*[-_—]?\s*\d{4}")),
     ("meeting", _re(r"会议(?!室)|常委会|协商会|座谈会|参会|请假|回执")),  # 会议室: a room
     # 打卡截止时间 is about check-ins, 回执截止时间 about meetings: both named above
     ("task", _re(r"截止(?:时间|日期)")),
