@@ -274,11 +274,19 @@ def _polarity(piece: str) -> str | None:
         return "是"
     if piece in NO_WORDS or bare in NO_WORDS or piece in NO_PHRASES or bare in CANCEL_WORDS:
         return "不是"
+    if _NO_VERB.match(piece):
+        return "不是"
     return _run_together(piece)
 
 
 _YES_RUN = YES_WORDS | YES_PHRASES
 _NO_RUN = NO_WORDS | NO_PHRASES | CANCEL_WORDS
+
+
+# No with the verb of what waits: 不要发了, 先别提交, 暂时不登记.
+_NO_VERB = re.compile(
+    r"^(?:不要|不用|别|不|先别|先不|暂时不|暂不)(?:发|发送|执行|提交|登记|交|报|办)了?$"
+)
 
 
 def _run_together(piece: str) -> str | None:

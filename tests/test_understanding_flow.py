@@ -227,9 +227,10 @@ async def test_two_actions_scored_alike_are_asked_about_not_picked(cfg: Config) 
     clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
     async with running_bot(cfg, clock) as bot:
         await seed(bot)
-        # A secretary's own make-up that mentions a meeting: 补卡 and 会议通知 score alike.
+        # A secretary's own make-up that mentions a coming meeting: 补卡 and 会议通知 score
+        # alike (a meeting already held, 昨天在外地开会, is no announcement and would not tie).
         [asked] = await bot.say(
-            "mishu", "昨天在外地开会没打卡，现在补：学习《政府工作报告》，一个小时"
+            "mishu", "明天下午要开会，先把昨天的卡补上：学习《政府工作报告》，一个小时"
         )
         assert asked.startswith("我理解为：补卡 11月24日：《政府工作报告》 60分钟")
         assert "也可能是「发会议通知」" in asked

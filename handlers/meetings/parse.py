@@ -51,9 +51,19 @@ _PLACE = re.compile(
 # word at its end, or a room number after 在.
 VENUE = re.compile(
     r"[\u4e00-\u9fff\d]{0,12}(?:会议室|报告厅|礼堂|会堂|多功能厅|村委会|活动室|大厅|会议中心|活动中心"
-    r"|党校|宾馆|酒店|会场|工作室)(?![\u4e00-\u9fff])"
+    r"|党校|宾馆|酒店|会场|工作室)(?:(?![\u4e00-\u9fff])|(?=开|召开|举行|集中))"
     r"|(?<=在)\s*[A-Za-z]?\d{3,4}(?:室|房间)?(?![\d:：点时])"
 )
+# A time run into the place (上午9点县政协二楼会议室): not part of it.
+_TIME_BEFORE = re.compile(
+    r"^.*?(?:\d|[一二三四五六七八九十两])(?:点|时)(?:半|\d{1,2}分?|整)?|^.*?\d:\d\d"
+)
+
+
+def venue(text: str) -> str:
+    """A bare place in ``text`` (see :data:`VENUE`), or ""."""
+    found = VENUE.search(text)
+    return _TIME_BEFORE.sub("", found[0]).strip() if found else ""
 
 
 _TITLE_LABEL = re.compile(r"(?:会议名称|名称|会议)\s*[:：]\s*(?P<title>[^\s,，。;；:：]{2,40})")
@@ -129,8 +139,8 @@ def parse_meeting(text: str, now: datetime) -> MeetingCommand | None:
     place = ""
     if place_match is not None:
         place = place_match["label"] or place_match["at"] or ""
-    elif (venue := VENUE.search(body)) is not None:
-        place = venue[0].strip()
+    else:
+        place = venue(body)
     return MeetingCommand(groups, kind, starts_at, place, reply_by, widen_punct(body))
 
 

@@ -118,10 +118,14 @@ def _scan_titles(text: str) -> tuple[str, tuple[str, ...], str]:
     return "".join(out), tuple(titles), "".join(masked)
 
 
-# Spoken durations: 一刻钟 (15), 五十来分钟 / 四十多分钟 (about 50 / 40), 一个多小时 (about 60);
+# Spoken durations: 一刻钟 (15), 五十来分钟 / 四十多分钟 (about 50 / 40), 一个多小时 / 一个来小时
+# (about 60), 个把小时 (60), 半拉小时 (30), 一小时半 (90);
 # written ones: 35′ (minutes, the prime sign) and a clock range studied, 6:20-7:00 (40).
 _ROUGH_DURATION = re.compile(
-    rf"(?P<q>[一两三四\d])刻钟|(?P<m>{_NUM})(?:来|多) ?分钟|(?P<h>{_NUM}) ?个?多(?:小时|钟头)"
+    rf"(?P<q>[一两三四\d])刻钟|(?P<m>{_NUM})(?:来|多) ?分钟"
+    rf"|(?P<h>{_NUM}) ?个?(?:多|来)(?:小时|钟头)"
+    r"|(?P<one>个把)(?:小时|钟头|钟)|(?P<halfla>半拉)(?:小时|钟头)"
+    rf"|(?P<hh>{_NUM}) ?个?(?:小时|钟头)半(?![个小钟])"
     r"|(?<![\d.])(?P<prime>\d{1,3}) ?[′']"
     r"|(?<![\d:])(?P<h1>[01]?\d|2[0-3]):(?P<m1>[0-5]\d) ?(?:-|~|～|—|–|到|至) ?"
     r"(?P<h2>[01]?\d|2[0-3]):(?P<m2>[0-5]\d)(?![\d:])"
@@ -138,6 +142,13 @@ def _rough(match: re.Match[str]) -> float | None:
     if match["q"]:
         value = parse_number(match["q"])
         return None if value is None else value * 15
+    if match["one"]:
+        return 60
+    if match["halfla"]:
+        return 30
+    if match["hh"]:
+        value = parse_number(match["hh"])
+        return None if value is None else value * 60 + 30
     if match["m"]:
         return parse_number(match["m"])
     value = parse_number(match["h"])

@@ -21,8 +21,9 @@ QUESTION = _re(
     r"|什么|啥|几点|多少|多久|(?<![这过近那哪])(?<![^提]前)几天|几次|几类|几篇|算.{0,6}还是|还能|一般|怎样"
     # an either-or question: 打卡是每天打还是每周打一次; asking leave to ask: 我问一下…
     r"|是[^,，。;；]{1,14}还是|(?:我)?(?:想)?(?:问一下|请教一下|问问|咨询一下)"
-    r"|(?:给|找|问|交|报)谁|谁(?:来|去|负责|审|批|管)|几(?:楼|层|号)|([\u4e00-\u9fff])不\1"
+    r"|(?:给|找|问|交|报)谁|谁(?:来|去|负责|审|批|管|的|是|最)|几(?:楼|层|号)|([\u4e00-\u9fff])不\1"
     r"|(?:了|有)[\u4e00-\u9fff]{0,6}没有?[~～!！。.]*$"  # 有限制没, 交了没有: X没 asks
+    r"|(?:能|可以|会|行|要|用)[\u4e00-\u9fff]{0,10}不[~～!！。.]*$"  # 能交不, 可以补上个月的不
 )
 # An announcement asks members to answer, and a rhetorical 哪有空 complains: these are no
 # questions to the bot.
@@ -36,7 +37,6 @@ NOT_A_QUESTION = _re(
     # …, 能补吗 after what to make up (上周六的卡忘打了，那天读了…，能补吗): a request
     r"|[,，]\s*(?:能不能|可不可以|能|可以)(?:帮我|给我)?补(?:上|一下|个|一个)?(?:吗|嘛|么)?[?？]?$"
 )
-
 # 几个人 / 几位 / 几名 ask a number as 几次 / 几篇 do (added for proposals and activities).
 QUESTION = _re(
     QUESTION.pattern + r"|几个人|几位|几名|几件"

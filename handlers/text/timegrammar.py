@@ -91,6 +91,12 @@ _TIME_CN = (
 )
 _TIME = f"(?:{_TIME_COLON}|{_TIME_CN})"
 
+# 周五晚7点, 周一早8点: 晚/早 for 晚上/早上, only right before a clock time.
+SHORT_PERIODS = {"晚": "晚上", "早": "早上"}
+_SHORT_PERIOD = (
+    r"(?<![今明昨])[晚早](?!一点)(?= ?(?:\d{1,2}|[一二三四五六七八九十两]{1,3})(?:点|时|:))"
+)
+
 _PREFIX = r"(?:(?P<pre>截止到|截止至|截止|截至|不晚于|最迟|最晚) ?)?"
 # 内 ends a deadline (3天内) but not the word it starts (8:30 内容：…, 内部).
 _SUFFIX = (
@@ -102,5 +108,5 @@ _SUFFIX = (
 #: the caller skips them.
 PHRASE = re.compile(
     f"{_PREFIX}(?:(?P<day>{_DAY}){_WEEKDAY_NOTE})?"
-    f"(?: ?(?P<per>{_PERIOD}))?(?: ?(?P<time>{_TIME}))?{_SUFFIX}"
+    f"(?: ?(?P<per>{_PERIOD}|{_SHORT_PERIOD}))?(?: ?(?P<time>{_TIME}))?{_SUFFIX}"
 )

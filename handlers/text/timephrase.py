@@ -187,7 +187,8 @@ def _resolve(
     today = now.date()
     day: date | None = None
     exact: datetime | None = None
-    period = g["per"]
+    period: str | None = g["per"]
+    period = grammar.SHORT_PERIODS.get(period, period) if period else None  # 周五晚7点: 晚上
     deadline = bool(g["pre"] or g["suf"] or g["me"] or g["ye"] or g["wi"])
     if g["day"] is not None:
         resolved = resolve_day(g, now, prefer)

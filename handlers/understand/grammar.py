@@ -64,7 +64,9 @@ REQUEST = _re(
 # Telling that one could not do something (没空打卡, 这几天出差没法打卡) or will do it later
 # (下周补): no query, no question about the feature, and a promise is no make-up yet.
 BUSY = _re(r"没空|没时间|没法|没办法|不了卡|顾不上|来不及|抽不出|太忙|忙死")
-LATER = _re(r"(?:下周|明天|回头|晚点|过两天|改天|以后|有空)再?补")
+LATER = _re(
+    r"(?:下周|明天|回头|晚点|过两天|改天|以后|有空)再?补|会补|(?:后|以后|之后|回来)\S{0,3}再?补"
+)
 # 打卡 in its sightseeing sense: 去元阳梯田打卡, 网红打卡点.
 SIGHTSEEING = _re(r"去\S{0,10}打卡|打卡\S{0,3}(?:景点|网红|地)|网红")
 # A question put to the people in a group, not to the bot.
@@ -85,7 +87,7 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("task", _re(r"督办|任务|履职报告|销号|红色|黄色|蓝色")),
     ("duty", _re(r"履职|档案|五个一|打分|积分|得分")),
     ("checkin", _re(r"打.{0,2}卡|卡\S{0,4}打|书香|学习时长|学习时间")),
-    ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)")),
+    ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)|SQ\s*[-_—]?\s*\d{4}")),
     ("meeting", _re(r"会议(?!室)|常委会|协商会|座谈会|参会|请假|回执")),  # 会议室: a room
     # 打卡截止时间 is about check-ins, 回执截止时间 about meetings: both named above
     ("task", _re(r"截止(?:时间|日期)")),
@@ -96,6 +98,17 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "meeting",
         _re(r"(?:培训|学习会|活动|座谈|调研|视察|考察)\S{0,4}(?:在哪|几点|什么时候|哪天|几号)"),
     ),
+)
+
+# Words of south-western speech and phone shorthand, read as the standard word for scoring
+# (the values keep what was written): 俺的履职情况咋样, 咋个打卡, 晓得了, 去不到, 补dk.
+STANDARD_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_re(r"俺"), "我"),
+    (_re(r"咋个"), "怎么"),
+    (_re(r"晓得"), "知道"),
+    (_re(r"莫得"), "没有"),
+    (_re(r"(?<=[去来到])不到(?![\u4e00-\u9fff]{2}(?:地|点|位|家))"), "不了"),
+    (_re(r"(?<![a-z])dk(?![a-z])"), "打卡"),
 )
 
 # The bot addressed: 你, 你这个助手, 你们这个机器人, 这个小助手 … (each part optional).
@@ -110,6 +123,9 @@ HELP = _re(
     r"|^(?:请问)?(?:(?:这个|你这个)?(?:助手|机器人)|你)?(?:要|该)?(?:怎么|如何|咋)(?:使用|用|操作)"
     r"(?:这个|你)?(?:助手|机器人)?(?:呀|啊|呢)?[?？]*$"
     r"|^教(?:教)?我?(?:怎么|如何)?(?:使用|用)(?:你|这个|助手)"
+    # 我不会用这个 谁教教我
+    r"|^我?(?:不会|不知道怎么|不懂怎么)(?:用|使用)(?:这个|你|助手|机器人)?(?:[\s,，]*谁?(?:教教?我|帮帮我))?"
+    r"[。.!！~～]*$"
 )
 
 # -- slots' neighbours --------------------------------------------------------------------------
@@ -138,7 +154,11 @@ _CHECKIN_QUERY_WORDS = (
     r"|进度|排行|排名|排第|第几名|记录"
     r"|^(?:看下|看看|查下|查查|查一下)"
 )
-_STUDY = r"《|学|读|看|听|分钟|小时|钟头|心得|感悟|书|报|章|节|课|min|\d+ ?h"
+# What was studied (秘书, 书记, 报名, 春节 are not): a check-in needs one of these.
+_STUDY = (
+    r"《|学|读|看|听|分钟|小时|钟头|心得|感悟|(?<!秘)书(?!记)|报(?!名)|章|(?<![春过])节|课|min"
+    r"|\d+ ?h"
+)
 
 # What a task asks members to hand in (a deliverable), for a task done without its number.
 _DELIVERABLE = (
@@ -251,7 +271,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "task_done",
         _re(
-            r"交了|提交了|已提交|完成|做完|办结|报了|已交|搞定|报送|已报|上报|已发|发了"
+            r"交了|提交了|已提交|完成|做完|弄完|干完|搞完|办完|办结|报了|已交|搞定|报送|已报|上报|已发|发了"
             r"|已\S{0,6}(?:提交|报送|上报|交|上传)|上传了|(?<![a-z])(?:done|ok)(?![a-z])|✅|☑|✔|好了|弄好|办好"
             r"|(?:请|麻烦|帮我|申请|可以)销号"
         ),
@@ -297,7 +317,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "report_query",
         _re(
-            r"进度|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|情况|结果|吗|[?？]|呢|还没|没审"
+            r"进度|进展|到哪|哪一步|了没|没有|状态|^查|查一?下|查查|怎么样|如何|情况|结果|吗|[?？]|呢|还没|没审"
             r"|^SQ[-\d\s]*$|我(?:的|提交的|交的|报的|那篇|今年报|上个月交)"
         ),
         weight=3,
@@ -320,7 +340,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "duty_mine",
-        _re(r"(?:我|自己)\S{0,12}(?:履职|五个一)|履职\S{0,6}(?:我|自己)"),
+        # (发我, 给我: the one to send it to, not whose it is)
+        _re(
+            r"(?:(?<![发给诉])我|自己)\S{0,12}(?:履职|五个一)|履职\S{0,6}(?<![发给诉])(?:我|自己)"
+            r"|^(?:查看|看看|查一?下)?我的(?:个人)?档案$"  # 档案 is the 履职档案 here
+        ),
         weight=3,
         weak=_re(r"履职|档案"),
         asks=True,
@@ -338,7 +362,7 @@ RULES: tuple[Rule, ...] = (
         weight=2,
         roles=OFFICE,
         asks=True,
-        veto=_re(r"(?<!帮)我|自己|怎么|如何|报告|在哪"),
+        veto=_re(r"(?<![帮发给诉])我|自己|怎么|如何|报告|在哪"),
     ),
     Rule(
         "checkin_query",
@@ -357,7 +381,8 @@ RULES: tuple[Rule, ...] = (
         weight=3,
         asks=True,
         veto=_re(
-            r"补|要不要|能不能|怎么打|如何打|截止|规则|能|可以|需要|要写|写多少|必须|一定要|应该|算"
+            r"补|要不要|能不能|怎么打|如何打|截止|规则|规定|范围|要求|标准|限制|能|可以|需要|要写|写多少"
+            r"|必须|一定要|应该|算"
             # what one must do (一周要打几次卡, 春节期间还用打卡吗): the rules, not the data
             r"|(?:要|得|用|需|该)打"
             r"|([\u4e00-\u9fff])不\1|" + "|".join(p.pattern for p in (BUSY, LATER, SIGHTSEEING))
@@ -375,6 +400,8 @@ RULES: tuple[Rule, ...] = (
             r"|(?:的|个|次|打)卡.{0,40}?(?:帮我|给我|麻烦|请)补(?:上|一下|下|一个|个)?(?!办|充|贴|课|考|票|发|交|钙)"
             r"|(?:的|个|次|打)卡.{0,40}?(?:想|要|得|需要)补(?:一下|下|个|一个|上)?\s*"
             r"(?=昨|前天|大前天|上周|上个?星期|上个?礼拜|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
+            # 补 and the day right after it, anywhere: …现在补一下22日的
+            r"|补(?:一下|下|上|个|一个)\s*(?=\d{1,2}(?:日|号)|昨|前天|大前天|上周|上个?星期|上个?礼拜|周[一二三四五六日天])"
             # forgot to, then make it up: 周二读了…一小时忘记打了 补上
             r"|(?:忘记?|漏)了?打(?:卡|了|上)?[\s,，。]*(?:我|现在|这就|马上)*补(?:上|一下|下|一个|个)"
         ),
@@ -385,16 +412,21 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "checkin",
-        _re(r"打(?:个|一个|一下|下)?卡|(?:现在|这就|马上)就?打\s*[:：]"),
+        # (dk: 打卡 in pinyin initials, as typed on a phone)
+        _re(r"打(?:个|一个|一下|下)?卡|(?:现在|这就|马上)就?打\s*[:：]|(?<![a-z])dk(?![a-z])"),
         weight=2,
         evidence=("title", "minutes"),
         weak=_re(r"打卡|学习|读书"),
         veto=_re(
             r"(?:等会|一会|待会|晚点|稍后|回头|明天|马上)儿?再?打卡|再打卡"  # not yet done
             # 忘了打卡 is not done; 差点忘了，打卡… is
-            r"|没空|没(?:有)?打|(?<!差点)(?<!险些)(?<!差一点)(?<!几乎)忘(?![了记]?发)|漏打|未打|不打|"
+            r"|没空|没(?:有|能|法)?打|未能打|不能打"
+            r"|(?<!差点)(?<!险些)(?<!差一点)(?<!几乎)忘(?![了记]?发)|漏打|未打|不打|"
             r"(?:已经?|都)打(?:过|完|了)|打过了|打完了|"  # telling it is done, not doing it
-            r"打卡的(?:那|这)|打卡的时候|打卡时|打卡用的|"  # talking about check-ins
+            # talking about check-ins
+            r"打卡的(?:那|这|人|同志|委员|次数|数据|名单)|打卡的时候|打卡时|打卡用的|"
+            # reminding others
+            r"记得|别忘|不要忘|请大家|(?:大家|各位)\S{0,3}(?:要|都|按时)|抓紧|提醒|"
             + SIGHTSEEING.pattern
         ),
     ),
@@ -418,7 +450,7 @@ RULES: tuple[Rule, ...] = (
         "report_start",
         _re(
             r"(?:我要|我想|想)\S{0,10}(?:社情民意|直通车).{0,30}"
-            r"(?:怎么开始|怎么弄|怎么办|怎么操作|怎么提交|怎么交|如何提交|怎么报)"
+            r"(?:(?:怎么|咋|如何)(?:开始|弄|办|操作|提交|交|报|整|搞))"
         ),
         weight=2,
         asks=True,
@@ -453,7 +485,10 @@ RULES: tuple[Rule, ...] = (
         evidence=("time", "group"),
         weak=_re(r"会议|开会"),
         # An announcement, not someone telling of a meeting they went to or missed.
-        veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时"),
+        # (具体时间另行通知: the start is not known yet — a notice, not a meeting)
+        veto=_re(
+            r"^我(?!们)|没去|没参加|开完|开过|开得|开到|闭幕|召开了|定时|时间\S{0,2}(?:另行|再行)?(?:通知|待定|另定)"
+        ),
     ),
     Rule(
         # The office's short form: a time, the meeting's name, its place or reply date
@@ -467,7 +502,11 @@ RULES: tuple[Rule, ...] = (
         roles=OFFICE,
         needs=("time",),
         evidence=("group",),
-        veto=_re(r"^我(?!们)|没去|没参加|开完|开过|开得|闭幕|召开了|定时|[?？吗]|怎么|几点|在哪"),
+        # (明天会议的回执发我: a reminder to answer a meeting announced before)
+        veto=_re(
+            r"^我(?!们)|没去|没参加|开完|开过|开得|开到|闭幕|召开了|定时|[?？吗]|怎么|几点|在哪"
+            r"|会议?的回执|回执(?:发|交|报)"
+        ),
     ),
     Rule(
         "task",
@@ -482,7 +521,8 @@ RULES: tuple[Rule, ...] = (
         roles=OFFICE,
         evidence=("deadline", "group"),
         weak=_re(r"督办|任务"),
-        veto=_re(r"发\S{0,3}通知|^通知|【通知】"),  # a notice that sets a date is a notice
+        # a notice that sets a date is a notice; the replies to a meeting (回执) are no task
+        veto=_re(r"发\S{0,3}通知|^通知|【通知】|回执"),
     ),
     Rule(
         # A notice's header at the start outweighs the words of its body (履职, 打卡, 登记):
@@ -492,6 +532,8 @@ RULES: tuple[Rule, ...] = (
         _re(
             r"^[^:：\n]{0,24}?(?:发(?:个|一个|一条|条)?通知|【通知】|群发)"
             r"|^\s*通知(?:一下)?\s*[:：]"
+            # 大家注意一下：…
+            r"|^(?:请)?(?:大家|各位(?:委员)?|全体委员)(?:请)?注意(?:一下)?\s*[:：]"
             r"|^[^:：\n]{0,24}?(?:发|推送|发送)(?:给|至|到)?\s*"
             r"(?:第|全体|所有|各位?|[\u4e00-\u9fff]{1,8}(?:界|委|组))[^:：\n]{0,20}[:：]"
         ),
@@ -519,21 +561,31 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "rsvp",
         _re(
-            r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加"
-            r"|^(?:(?:收到|好的?|嗯+|ok|要得|行|没问题|那个|HY[\s\-]*\d*)\S?\s*)*"
+            r"请\S?假|去不了|去不成|来不成|参加不成|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加"
+            # a whole message promising to come: 会来的会来的, 一定到, 肯定去
+            r"|^(?:(?:我|本人)?(?:一定|肯定|会|能)+(?:来|到|去)(?:的|哈|啊|呀)?[\s,，]*)+[。.!！~～]*$"
+            r"|^(?:(?:收到(?:通知)?|好的?|嗯+|ok|要得|行|没问题|那个|回复|回执|HY[\s\-]*\d*)\S?\s*)*"
             r"(?:(?:这次|明天的?|后天的?|下周的?|那个|第\S{1,3}个)?会议?)?"
             r"(?:确认|我|本人)*(?:要|能|会|将|可以|一定|肯定|届时|来|去)*"
             r"(?:准时|按时)?(?:报名)?"
             r"(?:参加|参会|出席|到会|到场|(?<=准时|按时)到)(?!完|过|工作|革命)"
+            # the meeting named, then not going: 会议我就不去了
+            r"|(?:会|会议|HY[\s\-]*\d+)\S{0,6}?(?:我|本人)?(?:就|这次|可能)?(?:不去了|去不成|参加不成|不能去)"
             # the meeting named, then the answer: 王秘书 那个下周二的会我参加啊
             r"|(?:的会|会议|这个会|那个会|这次会)[\s,，]*(?:我|本人)(?:会|能|一定|肯定|准时|按时)*"
-            r"(?:参加|参会|出席|来|去|到)(?!完|过|了)"
+            r"(?:参加|参会|出席|来|去|到)(?!完|过|了|不)"
         ),
         weight=3,  # 收到，准时参加 answers the meeting, more than it acknowledges
         evidence=("hy",),
         weak=_re(r"会议|开会|参会"),
         veto=_re(
             r"参加完|(?<!不)参加了|请假的|请假(?:人|率|情况|名单|条)|谁请假"
+            # not going somewhere named (去不了昆明), someone else not coming (我妈说今天来不了),
+            # an event of one's own life (家长会, 婚礼), leave as a topic (单位请假太难了)
+            r"|(?:去|来|到)不了(?![了啊呀哈哦,，。.!！~～\s]|$)"
+            r"|(?:妈|爸|孩子|他|她|老公|老婆|爱人|儿子|女儿|家里人)[^\s,，。;；!！]{0,6}"
+            r"(?:来不了|去不了|到不了|参加不了|不参加)"
+            r"|婚礼|家长会|聚会|饭局|酒席|同学会|生日|喜酒|葬礼|比赛|请假(?:太|很|真|好|不好|难)"
             # not going to work or school (明天出差，去不了单位了)
             r"|(?:去不了|来不了|到不了)了?(?:单位|公司|学校|上班|医院|超市)"
             # a day off work, not a meeting (今天请假一天, 明天我请假，有事找小李)
@@ -557,6 +609,9 @@ RULES: tuple[Rule, ...] = (
         veto=_re(
             r"红包|礼物|快递|转账|包裹|钱|货|款|没收到|未收到|收到了吗|消息|晚点|稍后|收到[您你]的(?!通知)"
             r"|[你您]发的(?!通知)|照片|图片|视频|链接"  # something a person sent
+            r"|收到了?[您你他她](?!的通知)|(?:寄|送|带)的"
+            # someone else's notice (收到单位通知), thanks for sympathy (谢谢大家的关心)
+            r"|收到\S{0,3}(?:单位|公司|学校|物业|社区|医院|银行|老家)|关心|慰问|祝福"
         ),
     ),
 )
@@ -614,6 +669,7 @@ RULES = (
         weight=4,
         veto=_re(
             r"写得|获评|优秀|辛苦|支持|私下|的事|有关|提案委|恭喜|谢谢|感谢|(?:怎么|如何)写|范文|社情民意"
+            r"|提案线索|的通知"  # 关于报送提案线索的通知: a notice about proposals
         ),
     ),
     Rule(

@@ -17,7 +17,7 @@ from bot.dispatcher import Guess, ParseContext
 from handlers.checkin.parse import CheckInIntent, MakeUpIntent, QueryIntent
 from handlers.duty import DutyLookup, MyDuty
 from handlers.help import HelpRequest
-from handlers.meetings.parse import KINDS, VENUE, MeetingCommand, MeetingStatus, Rsvp
+from handlers.meetings.parse import KINDS, MeetingCommand, MeetingStatus, Rsvp, venue
 from handlers.notices.common import when
 from handlers.notices.parse import NO_ACK, Ack, NoticeCommand, NoticeStatus
 from handlers.reports.natural import read_report
@@ -118,11 +118,20 @@ def _asked_part(clean: str) -> str:
     return clean[match.end() :]
 
 
+def _standard(text: str) -> str:
+    for pattern, word in grammar.STANDARD_WORDS:
+        text = pattern.sub(word, text)
+    return text
+
+
 @functools.lru_cache(maxsize=64)
 def _understood(lines: str, pctx: ParseContext) -> Any:
     clean = clean_message(lines)
     if not clean or len(clean) > 2000:
         return None
+    standard = _standard(clean.lines)
+    if standard != clean.lines:
+        clean = clean_message(standard)
     whole, asked = clean, _asked_part(clean)
     if asked is not clean:
         clean = clean_message(asked)
@@ -370,8 +379,8 @@ def _duty_lookup(clean: str, raw: str, pctx: ParseContext) -> Any:
     if groups:
         return DutyLookup(groups[0], year)
     match = _PERSON_DUTY.search(clean)
-    if match is None:
-        return None
+    if match is None or re.search(r"谁|哪|什么|啥|大家|各位", match["name"]):
+        return None  # 谁的履职积分最高: nobody named
     return DutyLookup(match["name"], year)
 
 
@@ -389,7 +398,8 @@ def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _CHECKIN_CUE = re.compile(
-    r"(?:#\S{1,8}#)|(?:今日份|今日|今天|委员|学习|读书|晒书|荐书)?(?:打(?:个|一个|一下|下)?卡|签到|报个?到)(?:学习)?"
+    r"(?:#\S{1,8}#)|(?:今日份|今日|今天|委员|学习|读书|晒书|荐书)?(?:打(?:个|一个|一下|下)?卡|签到|报个?到"
+    r"|(?<![a-z])dk(?![a-z]))(?:学习)?"
     r"(?:了|啦|吧)?|第 ?[\d一二三四五六七八九十百]{1,4} ?天|麻烦(?:给我|帮我)?|帮我|给我"
 )
 _FILLER = re.compile(
@@ -477,15 +487,14 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
             reply_by = replying
         elif not replying and starts_at is None:
             starts_at = phrase.at
-    if starts_at is None:
-        return None
+    if starts_at is None or starts_at <= pctx.now:
+        return None  # a meeting announced is still to come (今天开会开到很晚 tells of one)
     place_match = _MEETING_PLACE.search(clean)
     place = ""
     if place_match is not None:
         place = place_match["label"] or place_match["at"] or ""
     else:
-        room = VENUE.search(clean)
-        place = room[0].strip() if room else ""
+        place = venue(clean)
     kind = next((k for k in KINDS if k in clean), "会议")
     groups = _audience(clean)
     value = MeetingCommand(groups, kind, starts_at, place, reply_by, widen_punct(clean))
@@ -573,7 +582,9 @@ _PROMISE = re.compile(
     r"^(?:[的啊呀哈哦嘛啦滴]|[\s,，。!！~～])*(?:(?:我|本人)?(?:会|一定|肯定|保证)?(?:准时|按时)(?:到|参加|出席)?"
     r"[的啊呀哈哦嘛啦滴]*|放心|没问题)?(?=[\s,，。.!！~～;；]|$)"
 )
-_ATTEND_WORD = re.compile(r"参加|参会|出席|到会|到场|(?<=准时|按时)到")
+_ATTEND_WORD = re.compile(
+    r"参加|参会|出席|到会|到场|(?<=准时|按时)到|(?<=会|定|能)(?:来|到|去)(?!不)"
+)
 
 
 def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -584,7 +595,8 @@ def _rsvp(clean: str, raw: str, pctx: ParseContext) -> Any:
     if number is not None:  # HY-4 因公出差请假: the reason is what is left of the number
         clean = slots.cut(clean, [number.span])
     leave = re.search(
-        r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加了?",
+        r"请\S?假|去不了|参加不了|来不了|到不了|不能参加|无法参加|不能出席|无法出席|不参加了?"
+        r"|不去了|去不成|来不成|参加不成|不能去",
         clean,
     )
     if leave is None:
