@@ -154,7 +154,7 @@ HELP = _re(
 
 REVIEW_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("reject", _re(r"不予(?:采用|采纳)|不(?:采用|采纳)|不用了|不要了")),
-    ("adopt", _re(r"采用|采纳|编报")),
+    ("adopt", _re(r"采用|采纳|编报|(?<!不)(?:可以)?用(?:了吧|吧|了)")),  # 这篇不错 用了吧
     ("return", _re(r"退回|打回|退给")),
     ("forward", _re(r"(?:上报|报送|报|送)(?:至|到|给)?(?=(?:市|州|省|全国)政协)|报送")),
     ("endorse", _re(r"批示")),
@@ -384,7 +384,7 @@ RULES: tuple[Rule, ...] = (
         weight=2,
         roles=OFFICE,
         asks=True,
-        veto=_re(r"(?<![帮发给诉])我|自己|怎么|如何|报告|在哪"),
+        veto=_re(r"(?<![帮发给诉])我|自己|怎么(?!样)|如何|报告|在哪"),
     ),
     Rule(
         "checkin_query",
@@ -652,7 +652,12 @@ PROPOSAL_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("reject", _re(r"不予立案|不立案|不能立案")),
     ("accept", _re(r"(?<!不予)(?<!不)(?<!不能)立案")),
     ("merge", _re(r"并案|并入|合并办理|合并到|合并至")),
-    ("assign", _re(r"交办|转交|分办|转办|交由|交给|分送")),
+    (
+        "assign",
+        _re(
+            r"交办|转交|分办|转办|交由|交给|分送|转(?=\s*[市县州省区]\S{1,12}(?:局|委|办|厅|部|中心))"
+        ),
+    ),
     ("answer", _re(r"答复|回复意见|办理结果")),
     ("close", _re(r"办结|结案|办理完毕")),
     ("key", _re(r"重点提案|列为重点|列入重点")),
@@ -709,6 +714,24 @@ RULES = (
         ),
         weight=4,
         veto=_re(r"登记表|报名|怎么|如何"),
+    ),
+    Rule(
+        # A registered activity reviewed, its number first or last: HD-9 确认, HD-10 退回 缺少照片.
+        "activity_review",
+        _re(r"(?=.*HD\s*[-_—]?\s*\d)(?=.*(?:确认|通过|同意|退回|打回|驳回))"),
+        weight=5,
+        roles=OFFICE,
+        veto=_re(r"吗|[?？]|怎么|如何"),
+    ),
+    Rule(
+        # The registrations waiting for the office: 今天有哪些待确认的履职登记.
+        "activity_review",
+        _re(
+            r"待(?:确认|审核|审)\S{0,6}(?:履职|登记|活动)|(?:履职登记|活动登记)\S{0,6}待(?:确认|审)"
+        ),
+        weight=5,
+        roles=OFFICE,
+        asks=True,
     ),
     Rule(
         # A co-signature given or refused in words, on a numbered proposal: TA-… 我不联名了,
