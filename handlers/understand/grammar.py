@@ -66,6 +66,7 @@ QUESTION = _re(
     r"|(?:给|找|问|交|报)谁|谁(?:来|去|负责|审|批|管|的|是|最)|几(?:楼|层|号)|([\u4e00-\u9fff])不\1"
     r"|(?:了|有)[\u4e00-\u9fff]{0,6}没有?[~～!！。.]*$"  # 有限制没, 交了没有: X没 asks
     r"|(?:能|可以|会|行|要|用)[\u4e00-\u9fff]{0,10}不[~～!！。.]*$"  # 能交不, 可以补上个月的不
+    r"|(?:模板|范文|样本|样表|格式)\S{0,6}(?:发(?:一下|下|我|给我)|给我)"  # 模板发一下: asking for it
 )
 # An announcement asks members to answer, and a rhetorical 哪有空 complains: these are no
 # questions to the bot.
@@ -411,6 +412,14 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        # the sender's own make-ups: 补卡成功了吗, 我这个月补了几次卡
+        "checkin_query",
+        _re(r"(?=.*补\S{0,3}卡)(?=.*(?:成功|几次|多少次|记录|了没|了吗|上了吗|补上了))"),
+        weight=3,
+        asks=True,
+        veto=_re(r"怎么|如何|能不能|可以|能|要不要|最多|需要|必须|规则|谁|大家"),
+    ),
+    Rule(
         "makeup",
         _re(
             r"补(?:个|一个|一下|上|签|打)?(?:的)?卡|补签|补打卡|补.{0,8}的(?:打)?卡|卡.{0,4}补"
@@ -595,7 +604,7 @@ RULES: tuple[Rule, ...] = (
             r"|(?:会|会议|HY[\s\-]*\d+)\S{0,6}?(?:我|本人)?(?:就|这次|可能)?(?:不去了|去不成|参加不成|不能去)"
             # the meeting named, then the answer: 王秘书 那个下周二的会我参加啊
             r"|(?:的会|会议|这个会|那个会|这次会)[\s,，]*(?:我|本人)(?:会|能|一定|肯定|准时|按时)*"
-            r"(?:参加|参会|出席|来|去|到)(?!完|过|了|不)"
+            r"(?:参加|参会|出席|来|去|到|晚到|迟到|晚点到)(?!完|过|了|不)"
         ),
         weight=3,  # 收到，准时参加 answers the meeting, more than it acknowledges
         evidence=("hy",),
