@@ -66,7 +66,8 @@ QUESTION = _re(
     r"|(?:给|找|问|交|报)谁|谁(?:来|去|负责|审|批|管|的|是|最)|几(?:楼|层|号)|([\u4e00-\u9fff])不\1"
     r"|(?:了|有)[\u4e00-\u9fff]{0,6}没有?[~～!！。.]*$"  # 有限制没, 交了没有: X没 asks
     r"|(?:能|可以|会|行|要|用)[\u4e00-\u9fff]{0,10}不[~～!！。.]*$"  # 能交不, 可以补上个月的不
-    r"|(?:模板|范文|样本|样表|格式)\S{0,6}(?:发(?:一下|下|我|给我)|给我)"  # 模板发一下: asking for it
+    # 模板发一下: asking for the form
+    r"|(?:模板|范文|样本|样表|格式)\S{0,6}(?:发(?:一下|下|我|给我)|给我)"
 )
 # An announcement asks members to answer, and a rhetorical 哪有空 complains: these are no
 # questions to the bot.
