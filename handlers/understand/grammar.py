@@ -110,9 +110,9 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("task", _re(r"督办|任务|履职报告|销号|红色|黄色|蓝色")),
     ("duty", _re(r"履职|档案|五个一|打分|积分|得分")),
-    ("checkin", _re(r"打.{0,2}卡|卡\S{0,4}打|书香|学习时长|学习时间")),
+    ("checkin", _re(r"打.{0,2}卡|卡\S{0,4}打|书香|学习时长|学习时间|学习内容|学习材料|学什么")),
     ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)|SQ\s*[-_—]?\s*\d{4}")),
-    ("meeting", _re(r"会议(?!室)|常委会|协商会|座谈会|参会|请假|回执")),  # 会议室: a room
+    ("meeting", _re(r"会议(?!室)|常委会|协商会|座谈会|参会|请假|回执|报名")),  # 会议室: a room
     # 打卡截止时间 is about check-ins, 回执截止时间 about meetings: both named above
     ("task", _re(r"截止(?:时间|日期)")),
     ("notice", _re(r"通知|收到")),
@@ -409,6 +409,8 @@ RULES: tuple[Rule, ...] = (
             r"|必须|一定要|应该|算"
             # what one must do (一周要打几次卡, 春节期间还用打卡吗): the rules, not the data
             r"|(?:要|得|用|需|该)打"
+            # telling one's streak (我已经连续打卡100天了，给自己点个赞), asking nothing
+            r"|^(?!.*[?？吗])(?=.*已经\S{0,3}连续)"
             r"|([\u4e00-\u9fff])不\1|" + "|".join(p.pattern for p in (BUSY, LATER, SIGHTSEEING))
         ),
     ),
