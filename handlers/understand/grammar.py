@@ -189,6 +189,8 @@ _DELIVERABLE = (
     r"(?:调研|履职|述职|学习|年度|工作|专题|读书|考察|视察)\S{0,4}(?:报告|材料|笔记|总结|心得|体会|稿|选题)"
     r"|提案线索|线索|心得体会|(?:那个|这个)(?:报告|材料|总结)"
 )
+# A meeting moved or called off (常委会推迟到下周一): a notice about one already announced.
+_CHANGED = r"推迟|延期|改到|改在|改为|调整到|调整为|取消|顺延"
 # Who asked for leave (谁请假了, 请假的有哪些人): a headcount, not a leave asked for.
 _WHO_LEAVE = r"请假的|谁\S{0,3}请假|请假(?:人|率|情况|名单)"
 # An announcement, or the sender's own answer, is no status query.
@@ -504,6 +506,7 @@ RULES: tuple[Rule, ...] = (
         weak=_re(r"社情民意|直通车"),
         veto=_re(
             r"我的|我提交的|几篇|几条|几个|几份|多少|进度|怎么写|怎么弄|还能|分哪|联名"
+            r"|每位委员|每人|各位委员|请大家"  # the office asking every member for one
             # 我今年报的社情民意: the ones already sent, not a new one
             r"|(?:报|交|提交|写|反映)(?:过)?的(?:社情民意|直通车)"
         ),
@@ -522,6 +525,7 @@ RULES: tuple[Rule, ...] = (
         # (具体时间另行通知: the start is not known yet — a notice, not a meeting)
         veto=_re(
             r"^我(?!们)|没去|没参加|开完|开过|开得|开到|闭幕|召开了|定时|时间\S{0,2}(?:另行|再行)?(?:通知|待定|另定)"
+            rf"|{_CHANGED}"
         ),
     ),
     Rule(
@@ -529,8 +533,10 @@ RULES: tuple[Rule, ...] = (
         # (下周三下午2点 主席会议 机关一号会议室 请于下周一前回复), no 召开.
         "meeting",
         _re(
-            r"(?=.*(?:会议|(?:座谈|协商|常委|学习|培训|推进|调度|交流|论证|听证|评议|例|全)会)(?!室))"
-            r"(?=.*(?:地点|会议室|报告厅|礼堂|多功能厅|会议中心|回复|回执|报名|在\s*[A-Za-z]?\d{3,4}(?![\d:：点时])))"
+            r"(?=.*(?:会议|(?:座谈|协商|常委|学习|培训|推进|调度|交流|论证|听证|评议|例|全|分享|读书|研讨"
+            r"|动员|部署|总结|表彰|联谊|茶话)会)(?!室))"
+            r"(?=.*(?:地点|会议室|报告厅|礼堂|多功能厅|会议中心|回复|回执|报名|回个?1"
+            r"|在\s*[A-Za-z]?\d{3,4}(?![\d:：点时])))"
         ),
         weight=3,
         roles=OFFICE,
@@ -539,6 +545,7 @@ RULES: tuple[Rule, ...] = (
         # (明天会议的回执发我: a reminder to answer a meeting announced before)
         veto=_re(
             r"^我(?!们)|没去|没参加|开完|开过|开得|开到|闭幕|召开了|定时|[?？吗]|怎么|几点|在哪"
+            rf"|{_CHANGED}"
             r"|会议?的回执|回执(?:发|交|报)"
         ),
     ),
@@ -547,7 +554,7 @@ RULES: tuple[Rule, ...] = (
         _re(
             r"督办|布置\S{0,3}任务|^任务\s*[:\s]|交办|(?:交|报|发|送)(?:上来|过来|给我)"
             rf"|请\S{{0,20}}前\S{{0,12}}(?:{_HAND_IN})"
-            r"|前\S{0,3}(?:每人|各自)?\S{0,3}(?:提交|报送|上报|交)"
+            r"|前[,，\s]*(?:每人|各自|每位委员|每位|各位委员|大家)?\S{0,4}(?:提交|报送|上报|交)"
             # a deadline, then 把 what to what: 6月15日前 第3学习小组 把读书心得交到办公室
             rf"|前.{{0,20}}?把.{{1,20}}?(?:{_HAND_IN})"
         ),
@@ -575,6 +582,15 @@ RULES: tuple[Rule, ...] = (
         roles=OFFICE,
         evidence=("group", "sendtime"),
         veto=_re(r"^[^:：]{0,30}(?:会议通知|开会通知)"),
+    ),
+    Rule(
+        # a meeting or event moved or called off, told by the office: a notice
+        "notice",
+        _re(rf"(?=.*(?:会|活动|学习|培训|调研|视察))(?=.*(?:{_CHANGED}))"),
+        weight=3,
+        roles=OFFICE,
+        evidence=("group",),
+        veto=_re(r"^我(?!们)|[?？吗]|怎么|为什么|是不是|听说"),
     ),
     Rule(
         "notice",
