@@ -112,7 +112,10 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("duty", _re(r"履职|档案|五个一|打分|积分|得分")),
     ("checkin", _re(r"打.{0,2}卡|卡\S{0,4}打|书香|学习时长|学习时间|学习内容|学习材料|学什么")),
     ("report", _re(r"社情民意|直通车|范文|信息.{0,4}(?:采用|报送)|SQ\s*[-_—]?\s*\d{4}")),
-    ("meeting", _re(r"会议(?!室)|常委会|协商会|座谈会|参会|请假|回执|报名")),  # 会议室: a room
+    (
+        "meeting",
+        _re(r"会议(?!室)|常委会|全会|协商会|座谈会|参会|请假|回执|报名"),
+    ),  # 会议室: a room
     # 打卡截止时间 is about check-ins, 回执截止时间 about meetings: both named above
     ("task", _re(r"截止(?:时间|日期)")),
     ("notice", _re(r"通知|收到")),
@@ -190,7 +193,12 @@ _DELIVERABLE = (
     r"|提案线索|线索|心得体会|(?:那个|这个)(?:报告|材料|总结)"
 )
 # A meeting moved or called off (常委会推迟到下周一): a notice about one already announced.
-_CHANGED = r"推迟|延期|改到|改在|改为|调整到|调整为|取消|顺延"
+_CHANGED = r"推迟|延期|改到|改在|改为|调整到|调整为|取消|顺延|暂停"
+# A meeting named by its kind or as 的会/那个会 (明天的全会我准时到).
+_MEETING_NAME = (
+    r"(?:会议|全会|常委会|例会|(?:座谈|协商|学习|交流|培训|分享|研讨|读书|动员|部署|总结|推进|主席)会"
+    r"|的会|这个会|那个会|这次会)"
+)
 # Who asked for leave (谁请假了, 请假的有哪些人): a headcount, not a leave asked for.
 _WHO_LEAVE = r"请假的|谁\S{0,3}请假|请假(?:人|率|情况|名单)"
 # An announcement, or the sender's own answer, is no status query.
@@ -624,7 +632,7 @@ RULES: tuple[Rule, ...] = (
             # the meeting named, then not going: 会议我就不去了
             r"|(?:会|会议|HY[\s\-]*\d+)\S{0,6}?(?:我|本人)?(?:就|这次|可能)?(?:不去了|去不成|参加不成|不能去)"
             # the meeting named, then the answer: 王秘书 那个下周二的会我参加啊
-            r"|(?:的会|会议|这个会|那个会|这次会)[\s,，]*(?:我|本人)(?:会|能|一定|肯定|准时|按时)*"
+            rf"|{_MEETING_NAME}[\s,，]*(?:我|本人)(?:会|能|一定|肯定|准时|按时)*"
             r"(?:参加|参会|出席|来|去|到|晚到|迟到|晚点到)(?!完|过|了|不)"
         ),
         weight=3,  # 收到，准时参加 answers the meeting, more than it acknowledges
@@ -708,7 +716,8 @@ _DUTY_DONE = (
 _PROPOSAL_NO = r"(?<![A-Z])(?:TA|ZX)\s*[-_—]?\s*\d{4}|\d{4}年第\d+号提案"
 PROPOSAL_START = _re(
     r"(?:我|想|要|帮我|麻烦|开始|先)\S{0,8}(?:提|交|写|填|提交|起草|新建)\S{0,4}提案"
-    r"|提案\S{0,10}(?:我想|我要|想)\S{0,8}(?:提交|交|填|写)|提案\S{0,12}(?:开个头|带我|一步一步)"
+    r"|提案\S{0,10}(?:我想|我要|想)\S{0,8}(?:提交|交|填|写|提)|提案\S{0,12}(?:开个头|带我|一步一步)"
+    r"|我有(?:个|一个|一件|件)提案"
 )
 ACTIVITY_CUE = _re(
     r"履职登记|(?:帮我|麻烦|请|我要|我想)?(?:登记|录入|记录)(?:一下|一条|一个|一次|下)?(?:我的)?"
