@@ -47,7 +47,10 @@ NOW = datetime(2025, 11, 25, 10, 0, tzinfo=SH)  # a Tuesday
         ("ｏｋ，收到", Ack()),
         ("收到，谢谢王秘书", Ack()),
         ("收到，辛苦了", Ack()),
-        ("收到，会按时参加", Ack()),
+        ("收到，会按时完成", Ack()),
+        # Attending answers a meeting: left to the understanding, which reads it as a 回执
+        # (every independent writer expected that, tests/parsers/corpus).
+        ("收到，会按时参加", None),
         ("@履职助手 收到", Ack()),
         ("收到 TZ-12", Ack(12)),
         ("TZ12 收到", Ack(12)),

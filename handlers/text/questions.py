@@ -24,6 +24,8 @@ QUESTION = _re(
     r"|(?:给|找|问|交|报)谁|谁(?:来|去|负责|审|批|管|的|是|最)|几(?:楼|层|号)|([\u4e00-\u9fff])不\1"
     r"|(?:了|有)[\u4e00-\u9fff]{0,6}没有?[~～!！。.]*$"  # 有限制没, 交了没有: X没 asks
     r"|(?:能|可以|会|行|要|用)[\u4e00-\u9fff]{0,10}不[~～!！。.]*$"  # 能交不, 可以补上个月的不
+    # 模板发一下: asking for the form
+    r"|(?:模板|范文|样本|样表|格式)\S{0,6}(?:发(?:一下|下|我|给我)|给我)"
 )
 # An announcement asks members to answer, and a rhetorical 哪有空 complains: these are no
 # questions to the bot.
@@ -34,6 +36,8 @@ NOT_A_QUESTION = _re(
     # a polite request for an action: 能帮我补一下吗 / 麻烦帮我补上 (a request, not a question)
     r"|(?:能不能|可不可以|能否|能|可以|麻烦|请)?(?:帮|替|给)我(?:补|打|交|提交|报|登记|录)[^?？吗]{0,12}"
     r"(?:吗|嘛|么)?[?？]?"
+    # 能补前天的卡吗 followed by what was studied: a request with its content
+    r"|^(?:能不能|可不可以|能|可以)(?:帮我)?补\S{0,8}卡(?:吗|嘛|么)(?=.*(?:《|分钟|小时|钟头))"
     # …, 能补吗 after what to make up (上周六的卡忘打了，那天读了…，能补吗): a request
     r"|[,，]\s*(?:能不能|可不可以|能|可以)(?:帮我|给我)?补(?:上|一下|个|一个)?(?:吗|嘛|么)?[?？]?$"
 )

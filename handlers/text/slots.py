@@ -202,7 +202,9 @@ def time_phrases(text: str, now: datetime, *, prefer: str = "future") -> tuple[T
     return find_time_phrases(mask_titles(text), now, prefer=prefer)  # type: ignore[arg-type]
 
 
-_REQUEST_GLUE = re.compile(r"(?<=补)(?:一下|下)(?=\s*(?:周|星期|礼拜)[一二三四五六日天])")
+_REQUEST_GLUE = re.compile(
+    r"(?:(?<=补)|(?<=补打))(?:一下|下)(?=\s*(?:周|星期|礼拜)[一二三四五六日天])"
+)
 
 
 def unglue_request(text: str) -> str:

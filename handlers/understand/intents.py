@@ -386,6 +386,8 @@ def _duty_lookup(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
     groups = [g for g in slots.group_names(clean) if g != slots.EVERYONE]
+    if re.search(r"补\S{0,3}卡", clean) and not groups:
+        return QueryIntent("mine", None)  # one's own make-ups are in one's own record
     if re.search(r"统计|汇总|打卡率|排行|排名|排第|第几名|各组|各小组|全市|全县|全州", clean):
         return QueryIntent("stats", groups[0] if groups else None)
     if (
@@ -583,7 +585,7 @@ _PROMISE = re.compile(
     r"[的啊呀哈哦嘛啦滴]*|放心|没问题)?(?=[\s,，。.!！~～;；]|$)"
 )
 _ATTEND_WORD = re.compile(
-    r"参加|参会|出席|到会|到场|(?<=准时|按时)到|(?<=会|定|能)(?:来|到|去)(?!不)"
+    r"参加|参会|出席|到会|到场|晚到|迟到|晚点到|(?<=准时|按时)到|(?<=会|定|能)(?:来|到|去)(?!不)"
 )
 
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from bot.dispatcher import Guess, ParseContext
-from handlers.activities.parse import ActivityQuery, ActivityText, read_activity
+from handlers.activities.parse import ActivityQuery, ActivityReview, ActivityText, read_activity
 from handlers.proposals.parse import (
     CONTENT_LIMIT,
     LEVELS,
@@ -180,6 +180,23 @@ def activity_query(clean: str, raw: str, pctx: ParseContext) -> Any:
     return ActivityQuery()
 
 
+_HD = re.compile(r"HD\s*[-_—]?\s*(\d{1,9})", re.IGNORECASE)
+_RETURN = re.compile(r"退回|打回|驳回")
+
+
+def activity_review(clean: str, raw: str, pctx: ParseContext) -> Any:
+    number = _HD.search(clean)
+    if number is None:
+        return ActivityReview("list")
+    verb = _RETURN.search(clean) or re.search(r"确认|通过|同意", clean)
+    if verb is None:
+        return None
+    rest = (clean[: number.start()] + " " + clean[number.end() :]).replace(verb[0], " ", 1)
+    comment = re.sub(r"^[\s,，。:：]+|[\s,，。]+$", "", rest)
+    action = "return" if _RETURN.match(verb[0]) else "confirm"
+    return ActivityReview(action, int(number[1]), widen_punct(comment) or None)
+
+
 BUILDERS = {
     "proposal": proposal,
     "proposal_review": proposal_review,
@@ -188,5 +205,6 @@ BUILDERS = {
     "cosign": cosign,
     "proposal_query": proposal_query,
     "activity_query": activity_query,
+    "activity_review": activity_review,
 }
 __all__ = ["BUILDERS", "LEVELS"]
