@@ -169,6 +169,11 @@ _INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar(
 _BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 
 
+def inline_now() -> bool:
+    """True inside a SQLite write transaction, whose statements run on the loop's thread."""
+    return _INLINE.get()
+
+
 def _begin_now(conn: sqlite3.Connection) -> bool:
     """``BEGIN IMMEDIATE`` if the write lock is free right now; False (nothing begun) if another
     process holds it — then the caller waits for it on the database's thread, not here."""

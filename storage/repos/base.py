@@ -8,6 +8,8 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.fast import Outcome, Prepared, run
+
 
 class Repo:
     def __init__(self, session: AsyncSession, dialect: str) -> None:
@@ -19,8 +21,14 @@ class Repo:
         module = postgresql if self.dialect == "postgresql" else sqlite
         return module.insert(table)
 
+    async def fast(self, prepared: Prepared, params: dict[str, Any] | None = None) -> Outcome:
+        """Run a hot-path statement compiled once, on the driver (storage/fast.py)."""
+        return await run(self.session, prepared, params)
+
     async def changed(self, statement: Any, params: dict[str, Any] | None = None) -> int:
         """Run an INSERT/UPDATE/DELETE; how many rows it touched."""
+        if isinstance(statement, Prepared):
+            return (await run(self.session, statement, params)).rowcount
         result = cast(CursorResult[Any], await self.session.execute(statement, params))
         return int(result.rowcount or 0)
 

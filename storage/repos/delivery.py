@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import CursorResult
 
+from storage.fast import Prepared
 from storage.models import AccessToken, Delivery, GateCooldown, SendLogEntry
 from storage.repos.base import Repo
 
@@ -75,8 +76,23 @@ _CLAIM = {
     "sqlite": _claim_statement(skip_locked=False),
     "postgresql": _claim_statement(skip_locked=True),
 }
+_ENQUEUE_KEYS = (
+    "idempotency_key",
+    "channel",
+    "target",
+    "payload",
+    "status",
+    "attempts",
+    "parts_sent",
+    "next_attempt_at",
+    "deadline",
+    "created_at",
+)
 _ENQUEUE = {
-    name: module.insert(_deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    name: Prepared(
+        module.insert(_deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+        _ENQUEUE_KEYS,
+    )
     for name, module in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
 }
 _MARK_SENT = (
@@ -116,8 +132,7 @@ class DeliveryRepo(Repo):
             "deadline": deadline,
             "created_at": now,
         }
-        result = await self.session.execute(_ENQUEUE[self.dialect], values)
-        return bool(cast(CursorResult[Any], result).rowcount)
+        return bool(await self.changed(_ENQUEUE[self.dialect], values))
 
     async def claim(
         self, *, owner: str, now: datetime, limit: int, lease: timedelta

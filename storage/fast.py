@@ -1,0 +1,232 @@
+"""Prepared statements for the hot path, run on the transaction's driver connection.
+
+A Core statement run through a session costs ~40-60 µs of SQLAlchemy (the greenlet bridge, the
+execution context, parameter and result processing) on top of what the database does — on
+SQLite, where a short statement takes a few µs, that was most of what a check-in cost
+(docs/hot-path.md). :class:`Prepared` compiles a statement once per dialect (SQL text,
+positional parameter order, the types' bind and result processors) and :func:`run` executes
+it directly:
+
+- **SQLite**, inside ``Database.transaction()`` (whose statements run inline on the event
+  loop's thread): on the ``sqlite3`` connection, ``cursor.execute`` and ``fetchall``.
+- **PostgreSQL**: on the asyncpg connection, through SQLAlchemy's adapter's own transaction and
+  prepared-statement cache (as its cursor does, minus the layers above it).
+- Anywhere else (a read on SQLite, a session managing its own transaction): the session's
+  ordinary ``execute``.
+
+The same guarantees as ``session.execute``: the session's pending ORM changes are flushed
+first (autoflush), the transaction is begun if it was not, and a driver error is raised as
+SQLAlchemy's (``OperationalError`` …), so ``storage.errors.database_unavailable`` tells a
+locked, full or lost database as before. Statements whose execution needs SQLAlchemy (Python
+side column defaults, expanding ``IN`` parameters) are refused when compiled.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, exc
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import db as _db
+
+_Processor = Callable[[Any], Any] | None
+_STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a statement gave: its rows (tuples, values processed as SQLAlchemy would) and how
+    many rows it touched."""
+
+    rows: list[tuple[Any, ...]]
+    rowcount: int
+
+    def first(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    keys: tuple[str, ...]  # the caller's parameter for each position
+    defaults: tuple[Any, ...]  # a literal's value, or _MISSING: the caller must give it
+    binds: tuple[_Processor, ...]
+    results: tuple[_Processor, ...]
+    any_bind: bool
+    any_result: bool
+
+
+class Prepared:
+    """A statement compiled once per dialect. ``keys``: an INSERT's columns (it is compiled for
+    exactly those, as ``session.execute(insert(t), {...})`` would be for the dict's keys)."""
+
+    __slots__ = ("_by_dialect", "keys", "statement")
+
+    def __init__(self, statement: Any, keys: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self.keys = list(keys) if keys is not None else None
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._by_dialect.get(dialect.name)
+        if found is None:
+            found = self._by_dialect[dialect.name] = _compile(self, dialect)
+        return found
+
+
+def _compile(prepared: Prepared, dialect: Dialect) -> _Compiled:
+    compiled: Any = prepared.statement.compile(dialect=dialect, column_keys=prepared.keys)
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        raise ValueError("a Prepared statement cannot compute Python-side defaults; give them")
+    names = compiled.positiontup
+    if names is None:
+        raise ValueError(f"{dialect.name}: a positional paramstyle is needed")
+    processors = compiled._bind_processors
+    keys, defaults, binds = [], [], []
+    for name in names:
+        bind = compiled.binds[name]
+        if bind.expanding or bind.callable is not None:
+            raise ValueError("a Prepared statement takes plain parameters (no IN lists)")
+        keys.append(bind.key)
+        literal = not bind.required and bind.value is not None
+        defaults.append(bind.value if literal else _MISSING)
+        binds.append(processors.get(name))
+    results = [
+        column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns
+    ]
+    return _Compiled(
+        sql=compiled.string,
+        keys=tuple(keys),
+        defaults=tuple(defaults),
+        binds=tuple(binds),
+        results=tuple(results),
+        any_bind=any(p is not None for p in binds),
+        any_result=any(p is not None for p in results),
+    )
+
+
+def _parameters(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
+    values = []
+    for key, default in zip(compiled.keys, compiled.defaults, strict=True):
+        values.append(params[key] if default is _MISSING else params.get(key, default))
+    if compiled.any_bind:
+        values = [v if p is None else p(v) for p, v in zip(compiled.binds, values, strict=True)]
+    return values
+
+
+def _processed(compiled: _Compiled, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    if not compiled.any_result:
+        return [tuple(row) for row in rows]
+    procs = compiled.results
+    return [
+        tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True)) for row in rows
+    ]
+
+
+async def run(
+    session: AsyncSession, prepared: Prepared, params: Mapping[str, Any] | None = None
+) -> Outcome:
+    """Execute ``prepared`` in the session's transaction (see the module's docstring)."""
+    params = params or {}
+    sync = session.sync_session
+    if sync.autoflush and not sync._is_clean():
+        await session.flush()
+    cached = sync.info.get(_KEY)
+    transaction = sync.get_transaction()
+    if cached is None or cached[0] is not transaction or transaction is None:
+        cached = await _driver(session)
+    _transaction, kind, dialect, driver = cached
+    compiled = prepared.compiled(dialect)
+    if kind == "sqlite":
+        return _run_sqlite(driver, compiled, params, dialect)
+    if kind == "asyncpg":
+        return await _run_asyncpg(driver, compiled, params, dialect)
+    result = await session.execute(prepared.statement, dict(params))
+    rows = [tuple(row) for row in result] if result.returns_rows else []
+    return Outcome(rows, int(cast(CursorResult[Any], result).rowcount or 0))
+
+
+_KEY = "lvzhi_fast_driver"
+
+
+async def _driver(session: AsyncSession) -> tuple[Any, str, Dialect, Any]:
+    """The session's transaction (begun here if need be), which way to run statements in it,
+    its dialect and its driver connection; remembered for the transaction's next statements."""
+    connection = await session.connection()
+    dialect = connection.dialect
+    raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    kind, driver = "session", None
+    if dialect.name == "sqlite" and _db.inline_now():
+        kind, driver = "sqlite", adapter._connection._conn
+    elif dialect.driver == "asyncpg":
+        kind, driver = "asyncpg", adapter
+    cached = (session.sync_session.get_transaction(), kind, dialect, driver)
+    session.sync_session.info[_KEY] = cached
+    return cached
+
+
+def _run_sqlite(
+    conn: sqlite3.Connection, compiled: _Compiled, params: Mapping[str, Any], dialect: Dialect
+) -> Outcome:
+    values = _parameters(compiled, params)
+    try:
+        cursor = conn.execute(compiled.sql, values)
+        rows = cursor.fetchall() if cursor.description else []
+        rowcount = cursor.rowcount
+        cursor.close()
+    except sqlite3.Error as error:
+        raise _wrapped(compiled, values, error, dialect, invalidated=False) from error
+    return Outcome(_processed(compiled, rows), rowcount)
+
+
+async def _run_asyncpg(
+    adapter: Any, compiled: _Compiled, params: Mapping[str, Any], dialect: Any
+) -> Outcome:
+    values = _parameters(compiled, params)
+    try:
+        async with adapter._execute_mutex:
+            if adapter._transaction is None:
+                await adapter._start_transaction()
+            try:
+                statement, _attributes = await adapter._prepare(
+                    compiled.sql, dialect._invalidate_schema_cache_asof
+                )
+                rows = await statement.fetch(*values)
+                status = statement.get_statusmsg()
+            except Exception as error:
+                adapter._handle_exception(error)  # raises it as the DBAPI adapter's error
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, adapter, None)
+        raise _wrapped(compiled, values, error, dialect, invalidated=invalidated) from error
+    found = _STATUS.match(status or "")
+    return Outcome(_processed(compiled, rows), int(found.group(1)) if found else -1)
+
+
+def _wrapped(
+    compiled: _Compiled,
+    values: list[Any],
+    error: Exception,
+    dialect: Dialect,
+    *,
+    invalidated: bool,
+) -> exc.DBAPIError:
+    return exc.DBAPIError.instance(
+        compiled.sql,
+        values,
+        error,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=_db.HIDE_PARAMETERS,
+        connection_invalidated=invalidated,
+        dialect=dialect,
+    )
