@@ -27,17 +27,92 @@ import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, exc
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from storage import db as _db
 
 _Processor = Callable[[Any], Any] | None
 _STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
 _MISSING = object()
+
+
+class Lazy:
+    """A SQLite write transaction's session, opened the first time a repository needs it
+    (Database._lean_transaction); until then statements run on ``driver`` alone. Entities
+    built from rows (:func:`entity`) join the session when it opens."""
+
+    __slots__ = ("_open", "adopted", "dialect", "driver", "session")
+
+    def __init__(
+        self,
+        open_session: Callable[[], AsyncSession],
+        driver: sqlite3.Connection,
+        dialect: Dialect,
+    ) -> None:
+        self._open = open_session
+        self.driver = driver
+        self.dialect = dialect
+        self.session: AsyncSession | None = None
+        self.adopted: dict[Any, Any] = {}
+
+    def get(self) -> AsyncSession:
+        if self.session is None:
+            self.session = self._open()
+            # Persistent, as if this session had loaded them: a later query returns the same
+            # objects, and a relationship to one (``author=ctx.member``) inserts nothing.
+            self.session.add_all(self.adopted.values())
+        return self.session
+
+
+Source = AsyncSession | Lazy
+
+
+def session_of(source: Source) -> AsyncSession:
+    return source if isinstance(source, AsyncSession) else source.get()
+
+
+def entity(source: Source, cls: type[_E], values: dict[str, Any]) -> _E:
+    """The persistent ``cls`` entity of a row's ``values`` (all its columns), built without
+    the ORM's loading: the session's own object if it has that row already, else a new one
+    that joins the session (at once, or when a lazy one opens)."""
+    mapper = _mappers.get(cls)
+    if mapper is None:
+        mapper = _mappers[cls] = sa_inspect(cls)
+    key = mapper.identity_key_from_primary_key([values[c.key] for c in mapper.primary_key])
+    if isinstance(source, Lazy) and source.session is None:
+        found = source.adopted.get(key)
+        if found is None:
+            found = source.adopted[key] = _detached(cls, values)
+        return cast(_E, found)
+    session = session_of(source).sync_session
+    found = session.identity_map.get(key)
+    if found is None:
+        found = _detached(cls, values)
+        session.add(found)
+    return cast(_E, found)
+
+
+def columns_of(cls: type) -> tuple[list[str], list[Any]]:
+    """An entity's attribute names and their columns, in one order: what a Core select of
+    the entity's row reads, for :func:`entity`."""
+    props: list[Any] = list(sa_inspect(cls).column_attrs)
+    return [p.key for p in props], [p.columns[0] for p in props]
+
+
+def _detached(cls: type[_E], values: dict[str, Any]) -> _E:
+    obj = cls(**values)
+    make_transient_to_detached(obj)
+    return obj
+
+
+_E = TypeVar("_E")
+_mappers: dict[type, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +209,18 @@ def _processed(compiled: _Compiled, rows: Sequence[Sequence[Any]]) -> list[tuple
 
 
 async def run(
-    session: AsyncSession, prepared: Prepared, params: Mapping[str, Any] | None = None
+    source: Source, prepared: Prepared, params: Mapping[str, Any] | None = None
 ) -> Outcome:
     """Execute ``prepared`` in the session's transaction (see the module's docstring)."""
     params = params or {}
+    if isinstance(source, Lazy):
+        if source.session is None:
+            return _run_sqlite(
+                source.driver, prepared.compiled(source.dialect), params, source.dialect
+            )
+        session = source.session
+    else:
+        session = source
     sync = session.sync_session
     if sync.autoflush and not sync._is_clean():
         await session.flush()
@@ -152,8 +235,10 @@ async def run(
     if kind == "asyncpg":
         return await _run_asyncpg(driver, compiled, params, dialect)
     result = await session.execute(prepared.statement, dict(params))
-    rows = [tuple(row) for row in result] if result.returns_rows else []
-    return Outcome(rows, int(cast(CursorResult[Any], result).rowcount or 0))
+    if isinstance(result, CursorResult):
+        rows = [tuple(row) for row in result] if result.returns_rows else []
+        return Outcome(rows, int(result.rowcount or 0))
+    return Outcome([tuple(row) for row in result], -1)
 
 
 _KEY = "lvzhi_fast_driver"
@@ -220,7 +305,7 @@ def _wrapped(
     dialect: Dialect,
     *,
     invalidated: bool,
-) -> exc.DBAPIError:
+) -> exc.StatementError:
     return exc.DBAPIError.instance(
         compiled.sql,
         values,

@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, distinct, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.fast import Prepared
+from storage.fast import Prepared, columns_of, entity
 from storage.models import (
     CalendarDay,
     CalendarYear,
@@ -31,8 +31,11 @@ class PeriodCount:
 
 # A check-in's statements, built once (building and cache-keying them was a good part of what a
 # check-in cost): what a 1:1 check-in counts for, the insert, the streak's periods, the progress.
-_OF_STUDY_GROUP = (
-    select(Group, Campaign)
+_GROUP_KEYS, _group_columns = columns_of(Group)
+_CAMPAIGN_KEYS, _campaign_columns = columns_of(Campaign)
+_OF_STUDY_GROUP = Prepared(
+    select(*_group_columns, *_campaign_columns)
+    .select_from(Group)
     .join(GroupMember, GroupMember.group_id == Group.id)
     .outerjoin(Campaign, Campaign.group_id == Group.id)
     .where(GroupMember.member_id == bindparam("member_id"), Group.kind == "study_group")
@@ -100,8 +103,15 @@ class CampaignRepo(Repo):
     async def of_study_group(self, member_id: int) -> tuple[Group | None, Campaign | None]:
         """The member's (first) study group and its campaign, if any, in one query: what a
         1:1 check-in counts for."""
-        row = (await self.session.execute(_OF_STUDY_GROUP, {"member_id": member_id})).first()
-        return (row[0], row[1]) if row is not None else (None, None)
+        row = (await self.fast(_OF_STUDY_GROUP, {"member_id": member_id})).first()
+        if row is None:
+            return None, None
+        split = len(_GROUP_KEYS)
+        group = entity(self._source, Group, dict(zip(_GROUP_KEYS, row[:split], strict=True)))
+        if row[split] is None:  # no campaign (the outer join's NULLs)
+            return group, None
+        values = dict(zip(_CAMPAIGN_KEYS, row[split:], strict=True))
+        return group, entity(self._source, Campaign, values)
 
     async def active(self) -> list[Campaign]:
         rows = await self.session.scalars(
