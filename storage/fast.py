@@ -139,6 +139,12 @@ class _Compiled:
     results: tuple[_Processor, ...]
     any_bind: bool
     any_result: bool
+    # Expanding ``IN`` parameters (qmark only): the SQL around their tokens, and which
+    # positions are lists; None when there are none.
+    pieces: tuple[str, ...] | None = None
+    expanding: tuple[bool, ...] = ()
+    by_lengths: dict[tuple[int, ...], str] | None = None
+    session_only: bool = False  # run through the session (asyncpg with an expanding IN)
 
 
 class Prepared:
@@ -167,18 +173,23 @@ def _compile(prepared: Prepared, dialect: Dialect) -> _Compiled:
     if names is None:
         raise ValueError(f"{dialect.name}: a positional paramstyle is needed")
     processors = compiled._bind_processors
-    keys, defaults, binds = [], [], []
+    keys, defaults, binds, expanding = [], [], [], []
     for name in names:
         bind = compiled.binds[name]
-        if bind.expanding or bind.callable is not None:
-            raise ValueError("a Prepared statement takes plain parameters (no IN lists)")
+        if bind.callable is not None:
+            raise ValueError("a Prepared statement takes plain parameters")
+        expanding.append(bool(bind.expanding))
         keys.append(bind.key)
-        literal = not bind.required and bind.value is not None
-        defaults.append(bind.value if literal else _MISSING)
+        defaults.append(_MISSING if bind.required else bind.value)
         binds.append(processors.get(name))
     results = [
         column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns
     ]
+    pieces = None
+    if any(expanding):
+        if dialect.paramstyle != "qmark":
+            return _Compiled(compiled.string, (), (), (), (), False, False, session_only=True)
+        pieces = tuple(_POSTCOMPILE.split(compiled.string)[::2])
     return _Compiled(
         sql=compiled.string,
         keys=tuple(keys),
@@ -187,7 +198,34 @@ def _compile(prepared: Prepared, dialect: Dialect) -> _Compiled:
         results=tuple(results),
         any_bind=any(p is not None for p in binds),
         any_result=any(p is not None for p in results),
+        pieces=pieces,
+        expanding=tuple(expanding),
+        by_lengths={} if pieces is not None else None,
     )
+
+
+_POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
+
+
+def _expanded(compiled: _Compiled, values: list[Any]) -> tuple[str, list[Any]]:
+    """The SQL and flat parameters of a statement with ``IN`` lists, for these lists."""
+    assert compiled.pieces is not None and compiled.by_lengths is not None
+    lengths = tuple(len(v) for v, e in zip(values, compiled.expanding, strict=True) if e)
+    sql = compiled.by_lengths.get(lengths)
+    if sql is None:
+        marks = [", ".join("?" * n) for n in lengths]
+        sql = compiled.pieces[0] + "".join(
+            m + piece for m, piece in zip(marks, compiled.pieces[1:], strict=True)
+        )
+        if len(compiled.by_lengths) < 64:
+            compiled.by_lengths[lengths] = sql
+    flat: list[Any] = []
+    for v, e in zip(values, compiled.expanding, strict=True):
+        if e:
+            flat.extend(v)
+        else:
+            flat.append(v)
+    return sql, flat
 
 
 def _parameters(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
@@ -195,7 +233,10 @@ def _parameters(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
     for key, default in zip(compiled.keys, compiled.defaults, strict=True):
         values.append(params[key] if default is _MISSING else params.get(key, default))
     if compiled.any_bind:
-        values = [v if p is None else p(v) for p, v in zip(compiled.binds, values, strict=True)]
+        values = [
+            v if p is None else [p(x) for x in v] if e else p(v)
+            for p, v, e in zip(compiled.binds, values, compiled.expanding, strict=True)
+        ]
     return values
 
 
@@ -232,7 +273,7 @@ async def run(
     compiled = prepared.compiled(dialect)
     if kind == "sqlite":
         return _run_sqlite(driver, compiled, params, dialect)
-    if kind == "asyncpg":
+    if kind == "asyncpg" and not compiled.session_only:
         return await _run_asyncpg(driver, compiled, params, dialect)
     result = await session.execute(prepared.statement, dict(params))
     if isinstance(result, CursorResult):
@@ -265,8 +306,11 @@ def _run_sqlite(
     conn: sqlite3.Connection, compiled: _Compiled, params: Mapping[str, Any], dialect: Dialect
 ) -> Outcome:
     values = _parameters(compiled, params)
+    sql = compiled.sql
+    if compiled.pieces is not None:
+        sql, values = _expanded(compiled, values)
     try:
-        cursor = conn.execute(compiled.sql, values)
+        cursor = conn.execute(sql, values)
         rows = cursor.fetchall() if cursor.description else []
         rowcount = cursor.rowcount
         cursor.close()

@@ -22,6 +22,9 @@ _SENDER = Prepared(
         .exists(),
     ).where(Member.userid == bindparam("userid"))
 )
+_BY_USERIDS = Prepared(
+    select(*_member_columns).where(Member.userid.in_(bindparam("userids", expanding=True)))
+)
 _BY_USERID = select(Member).where(Member.userid == bindparam("userid"))
 
 
@@ -43,8 +46,11 @@ class MemberRepo(Repo):
 
     async def by_userids(self, userids: Iterable[str]) -> dict[str, Member]:
         """The members of ``userids`` that are in the roster, by userid, in one query."""
-        rows = await self.session.scalars(select(Member).where(Member.userid.in_(list(userids))))
-        return {m.userid: m for m in rows if m.userid}
+        rows = (await self.fast(_BY_USERIDS, {"userids": list(userids)})).rows
+        found = (
+            entity(self._source, Member, dict(zip(_MEMBER_KEYS, r, strict=True))) for r in rows
+        )
+        return {m.userid: m for m in found if m.userid}
 
     async def by_ids(self, member_ids: Iterable[int]) -> list[Member]:
         """The members of ``member_ids`` (loaded into the session: ``get`` then needs no query)."""
