@@ -26,6 +26,7 @@ import collections
 import contextlib
 import contextvars
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -55,6 +56,37 @@ from storage.tx import Tx
 # members' messages, and a failed write's exception, logged with its traceback, or ``[database]
 # echo = true`` would otherwise print them. The SQL itself is still shown.
 HIDE_PARAMETERS = True
+
+
+class InlineSpans:
+    """How long SQLite write transactions held the event loop: from ``BEGIN`` to the
+    ``COMMIT``'s trip, their statements run inline, nothing else runs on the loop meanwhile."""
+
+    BOUNDS_MS = (1, 5, 20, 100)
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.longest = 0.0
+        self.buckets = [0] * (len(self.BOUNDS_MS) + 1)  # ≤ 1, 5, 20, 100 ms, longer
+
+    def record(self, seconds: float) -> None:
+        self.count += 1
+        self.total += seconds
+        self.longest = max(self.longest, seconds)
+        ms = seconds * 1000
+        self.buckets[next((n for n, b in enumerate(self.BOUNDS_MS) if ms <= b), -1)] += 1
+
+    def summary(self) -> str:
+        if not self.count:
+            return "no write transactions"
+        labels = [f"≤{b} ms" for b in self.BOUNDS_MS] + [f">{self.BOUNDS_MS[-1]} ms"]
+        spread = ", ".join(f"{label} {n}" for label, n in zip(labels, self.buckets, strict=True))
+        return (
+            f"{self.count} write transactions inline on the loop: mean "
+            f"{self.total / self.count * 1000:.3f} ms, longest {self.longest * 1000:.1f} ms "
+            f"({spread})"
+        )
 
 
 class Database:
@@ -88,6 +120,7 @@ class Database:
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # One writer at a time in this process on SQLite; PostgreSQL needs no such lock.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self.inline_spans = InlineSpans()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -120,6 +153,7 @@ class Database:
         opened: list[AsyncConnection] = []
         try:
             await _sqlite_call(driver, raw, _BEGIN_IMMEDIATE, begin=True)
+            start, measuring = time.perf_counter(), True
 
             def open_session() -> AsyncSession:
                 sync = engine._connection_cls(engine, connection=proxied)
@@ -130,8 +164,14 @@ class Database:
             try:
                 yield Tx(source, self.dialect)
                 if source.session is not None:
-                    await source.session.commit()  # its flush; the COMMIT if it began
+                    await source.session.flush()
+                self.inline_spans.record(time.perf_counter() - start)
+                measuring = False
+                if source.session is not None:
+                    await source.session.commit()  # the COMMIT, if it began
             except BaseException:
+                if measuring:
+                    self.inline_spans.record(time.perf_counter() - start)
                 if source.session is not None:
                     with contextlib.suppress(Exception):
                         await source.session.rollback()
