@@ -45,6 +45,7 @@ from bot.config import build_config
 from bot.messages import SYSTEM_ALERT, Incoming
 from bot.runtime import Runtime, open_runtime
 from storage import Database
+from storage import db as storage_db
 from storage.migrate import upgrade
 from storage.models import Campaign, Group, GroupMember, Member
 from storage.repos.delivery import OutboxStats
@@ -70,6 +71,30 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.shift
+
+
+class LoopLag:
+    """How long the event loop ran something else when a 1 ms sleep was due: the longest
+    stretch it was held (a long inline write transaction, a long handler)."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+
+    async def run(self) -> None:
+        while True:
+            due = time.perf_counter() + 0.001
+            await asyncio.sleep(0.001)
+            self.lags.append(max(0.0, time.perf_counter() - due))
+
+    def summary(self) -> str:
+        if not self.lags:
+            return "no samples"
+        lags = sorted(self.lags)
+        p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
+        return (
+            f"longest {lags[-1] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms of {len(lags)} "
+            f"1-ms wake-ups ({sum(1 for x in lags if x > 0.020)} late by > 20 ms)"
+        )
 
 
 async def seed(url: str, groups: int, per_group: int) -> None:
@@ -127,6 +152,8 @@ async def run_once(url: str, args: argparse.Namespace) -> dict[str, float]:
         async with open_runtime(
             config, clock=clock, start_worker=False, start_planner=False, migrate=True
         ) as runtime:
+            lag_probe = LoopLag()
+            lag = asyncio.create_task(lag_probe.run())
             clock.shift = clock.base - timedelta(hours=REMINDER_HOURS, minutes=1)
             started = time.perf_counter()
             for n in range(args.notices):
@@ -149,8 +176,10 @@ async def run_once(url: str, args: argparse.Namespace) -> dict[str, float]:
             assert planned >= 1, f"expected the one chase, planned {planned}"
 
             drain_seconds, stats = await drain(runtime, clock)
+            lag.cancel()
             if runtime.db.is_sqlite:
                 print(f"  SQLite: {runtime.db.inline_spans.summary()}")
+            print(f"  event loop held: {lag_probe.summary()}")
 
     per_robot = args.notices + 1
     accepted = [a for a in fake.accepted if not a.content.startswith(SYSTEM_ALERT)]
@@ -273,6 +302,8 @@ def report(backend: str, result: dict[str, float]) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.inline_budget_ms is not None:
+        storage_db.INLINE_BUDGET_SECONDS = args.inline_budget_ms / 1000
     if args.reminders:
         await main_reminders(args)
         return
@@ -325,6 +356,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--reminders", action="store_true", help="weekly check-in reminders")
+    parser.add_argument(
+        "--inline-budget-ms",
+        type=float,
+        help="SQLite: how long a write transaction's statements run inline (default: the "
+        "code's, storage/db.py INLINE_BUDGET_SECONDS; 'inf': all of them, as before)",
+    )
     parser.add_argument(
         "--at",
         type=lambda s: datetime.fromisoformat(s).astimezone(UTC),

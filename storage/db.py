@@ -59,8 +59,9 @@ HIDE_PARAMETERS = True
 
 
 class InlineSpans:
-    """How long SQLite write transactions held the event loop: from ``BEGIN`` to the
-    ``COMMIT``'s trip, their statements run inline, nothing else runs on the loop meanwhile."""
+    """How long SQLite write transactions took, from ``BEGIN`` to the ``COMMIT``'s trip. For
+    the first ``INLINE_BUDGET_SECONDS`` of it the loop runs nothing else (the statements are
+    inline); a longer one runs its remaining statements on the database's thread."""
 
     BOUNDS_MS = (1, 5, 20, 100)
 
@@ -83,7 +84,7 @@ class InlineSpans:
         labels = [f"≤{b} ms" for b in self.BOUNDS_MS] + [f">{self.BOUNDS_MS[-1]} ms"]
         spread = ", ".join(f"{label} {n}" for label, n in zip(labels, self.buckets, strict=True))
         return (
-            f"{self.count} write transactions inline on the loop: mean "
+            f"{self.count} write transactions, BEGIN to COMMIT: mean "
             f"{self.total / self.count * 1000:.3f} ms, longest {self.longest * 1000:.1f} ms "
             f"({spread})"
         )
@@ -130,7 +131,7 @@ class Database:
                 yield Tx(session, self.dialect)
             return
         async with self._write_lock:
-            inline = _INLINE.set(True)
+            inline = _INLINE.set(float("inf"))
             try:
                 async with self._lean_transaction() as tx:
                     yield tx
@@ -153,6 +154,7 @@ class Database:
         opened: list[AsyncConnection] = []
         try:
             await _sqlite_call(driver, raw, _BEGIN_IMMEDIATE, begin=True)
+            _INLINE.set(time.perf_counter() + INLINE_BUDGET_SECONDS)
             start, measuring = time.perf_counter(), True
 
             def open_session() -> AsyncSession:
@@ -160,7 +162,7 @@ class Database:
                 opened.append(AsyncConnection(self.write_engine, sync))
                 return AsyncSession(bind=opened[0], expire_on_commit=False)
 
-            source = Lazy(open_session, raw, engine.dialect)
+            source = Lazy(open_session, driver, engine.dialect)
             try:
                 yield Tx(source, self.dialect)
                 if source.session is not None:
@@ -255,16 +257,24 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, *, immediate: boo
 # Server-side (streaming) cursors keep SQLAlchemy's own class.
 
 
-# Set while a write transaction runs on SQLite (Database.transaction): its statements inline.
-_INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "lvzhi_sqlite_inline", default=False
-)
+# Set while a write transaction runs on SQLite (Database.transaction): until when (the
+# loop's perf_counter) its statements run inline; 0.0 outside one, inf before its BEGIN.
+_INLINE: contextvars.ContextVar[float] = contextvars.ContextVar("lvzhi_sqlite_inline", default=0.0)
 _BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
+# A write transaction's statements run inline for this long after its BEGIN; a longer one (a
+# broadcast's fan-out, a big import) sends the rest to the database's thread, one trip per
+# statement, so that the loop gets a turn between them (docs/hot-path.md).
+INLINE_BUDGET_SECONDS = 0.005
 
 
 def inline_now() -> bool:
-    """True inside a SQLite write transaction, whose statements run on the loop's thread."""
-    return _INLINE.get()
+    """True inside a SQLite write transaction within its inline budget: statements inline."""
+    return time.perf_counter() < _INLINE.get()
+
+
+def in_write_transaction() -> bool:
+    """True inside a SQLite write transaction (inline or not)."""
+    return _INLINE.get() > 0.0
 
 
 def _begin_now(conn: sqlite3.Connection) -> bool:
@@ -366,7 +376,7 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         driver: Any = self._connection  # an aiosqlite.Connection: _execute and _conn are private
         outcome: tuple[Any, list[Any], int, int | None]
         async with self._adapt_connection._execute_mutex:
-            if _INLINE.get() and (operation != _BEGIN_IMMEDIATE or _begin_now(driver._conn)):
+            if inline_now() and (operation != _BEGIN_IMMEDIATE or _begin_now(driver._conn)):
                 if operation == _BEGIN_IMMEDIATE:
                     outcome = (None, [], -1, None)  # begun by _begin_now
                 else:

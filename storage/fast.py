@@ -52,11 +52,11 @@ class Lazy:
     def __init__(
         self,
         open_session: Callable[[], AsyncSession],
-        driver: sqlite3.Connection,
+        driver: Any,
         dialect: Dialect,
     ) -> None:
         self._open = open_session
-        self.driver = driver
+        self.driver = driver  # the aiosqlite connection (its sqlite3 one: ``driver._conn``)
         self.dialect = dialect
         self.session: AsyncSession | None = None
         self.adopted: dict[Any, Any] = {}
@@ -256,9 +256,8 @@ async def run(
     params = params or {}
     if isinstance(source, Lazy):
         if source.session is None:
-            return _run_sqlite(
-                source.driver, prepared.compiled(source.dialect), params, source.dialect
-            )
+            compiled = prepared.compiled(source.dialect)
+            return await _run_sqlite(source.driver, compiled, params, source.dialect)
         session = source.session
     else:
         session = source
@@ -272,7 +271,7 @@ async def run(
     _transaction, kind, dialect, driver = cached
     compiled = prepared.compiled(dialect)
     if kind == "sqlite":
-        return _run_sqlite(driver, compiled, params, dialect)
+        return await _run_sqlite(driver, compiled, params, dialect)
     if kind == "asyncpg" and not compiled.session_only:
         return await _run_asyncpg(driver, compiled, params, dialect)
     result = await session.execute(prepared.statement, dict(params))
@@ -293,8 +292,8 @@ async def _driver(session: AsyncSession) -> tuple[Any, str, Dialect, Any]:
     raw = await connection.get_raw_connection()
     adapter: Any = raw.dbapi_connection
     kind, driver = "session", None
-    if dialect.name == "sqlite" and _db.inline_now():
-        kind, driver = "sqlite", adapter._connection._conn
+    if dialect.name == "sqlite" and _db.in_write_transaction():
+        kind, driver = "sqlite", adapter._connection
     elif dialect.driver == "asyncpg":
         kind, driver = "asyncpg", adapter
     cached = (session.sync_session.get_transaction(), kind, dialect, driver)
@@ -302,21 +301,30 @@ async def _driver(session: AsyncSession) -> tuple[Any, str, Dialect, Any]:
     return cached
 
 
-def _run_sqlite(
-    conn: sqlite3.Connection, compiled: _Compiled, params: Mapping[str, Any], dialect: Dialect
+async def _run_sqlite(
+    driver: Any, compiled: _Compiled, params: Mapping[str, Any], dialect: Dialect
 ) -> Outcome:
+    """Inline within the transaction's budget, else one trip to the database's thread."""
     values = _parameters(compiled, params)
     sql = compiled.sql
     if compiled.pieces is not None:
         sql, values = _expanded(compiled, values)
     try:
-        cursor = conn.execute(sql, values)
-        rows = cursor.fetchall() if cursor.description else []
-        rowcount = cursor.rowcount
-        cursor.close()
+        if _db.inline_now():
+            rows, rowcount = _sqlite_statement(driver._conn, sql, values)
+        else:
+            rows, rowcount = await driver._execute(_sqlite_statement, driver._conn, sql, values)
     except sqlite3.Error as error:
         raise _wrapped(compiled, values, error, dialect, invalidated=False) from error
     return Outcome(_processed(compiled, rows), rowcount)
+
+
+def _sqlite_statement(conn: sqlite3.Connection, sql: str, values: list[Any]) -> tuple[Any, int]:
+    cursor = conn.execute(sql, values)
+    try:
+        return (cursor.fetchall() if cursor.description else []), cursor.rowcount
+    finally:
+        cursor.close()
 
 
 async def _run_asyncpg(
