@@ -25,6 +25,7 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import math
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -261,10 +262,13 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, *, immediate: boo
 # loop's perf_counter) its statements run inline; 0.0 outside one, inf before its BEGIN.
 _INLINE: contextvars.ContextVar[float] = contextvars.ContextVar("lvzhi_sqlite_inline", default=0.0)
 _BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
-# A write transaction's statements run inline for this long after its BEGIN; a longer one (a
-# broadcast's fan-out, a big import) sends the rest to the database's thread, one trip per
-# statement, so that the loop gets a turn between them (docs/hot-path.md).
-INLINE_BUDGET_SECONDS = 0.005
+# A write transaction's statements run inline for this long after its BEGIN; a longer one
+# would send the rest to the database's thread, one trip per statement, so that the loop gets
+# a turn between them. Unbounded: measured with a broadcast, that made its long transactions
+# 3.5x longer while they held the write lock that every check-in waits for, and the
+# check-ins' p99 5x worse (docs/hot-path.md, bench/RESULTS.md); kept for the benchmark's
+# before/after (bench_broadcast.py --inline-budget-ms).
+INLINE_BUDGET_SECONDS = math.inf
 
 
 def inline_now() -> bool:
