@@ -47,7 +47,7 @@ from bot.config import build_config
 from bot.messages import SYSTEM_ALERT, Incoming
 from bot.runtime import Runtime, open_runtime
 from storage import Database
-from storage import db as storage_db
+from storage import fast as storage_fast
 from storage.migrate import upgrade
 from storage.models import Campaign, Group, GroupMember, Member
 from storage.repos.delivery import OutboxStats
@@ -368,7 +368,7 @@ def report(backend: str, result: dict[str, float]) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     if args.inline_budget_ms is not None:
-        storage_db.INLINE_BUDGET_SECONDS = args.inline_budget_ms / 1000
+        storage_fast.INLINE_BUDGET_SECONDS = args.inline_budget_ms / 1000
     if args.reminders:
         await main_reminders(args)
         return
@@ -444,7 +444,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--inline-budget-ms",
         type=float,
         help="SQLite: how long a write transaction's statements run inline (default: the "
-        "code's, storage/db.py INLINE_BUDGET_SECONDS; 'inf': all of them, as before)",
+        "code's, storage/fast.py INLINE_BUDGET_SECONDS; 'inf': all of them, as before)",
     )
     parser.add_argument(
         "--at",

@@ -24,8 +24,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import contextvars
-import math
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -49,20 +47,20 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import greenlet_spawn
 
-from storage.fast import Lazy
+from storage import fast as _fast
+from storage.fast import (
+    _INLINE,
+    HIDE_PARAMETERS,
+    Lazy,
+    inline_now,
+)
 from storage.tx import Tx
-
-# Statement parameters stay out of logs and exception messages (``hide_parameters``): they
-# hold the access token (access_tokens), robot keys and response URLs (groups, deliveries) and
-# members' messages, and a failed write's exception, logged with its traceback, or ``[database]
-# echo = true`` would otherwise print them. The SQL itself is still shown.
-HIDE_PARAMETERS = True
 
 
 class InlineSpans:
-    """How long SQLite write transactions took, from ``BEGIN`` to the ``COMMIT``'s trip. For
-    the first ``INLINE_BUDGET_SECONDS`` of it the loop runs nothing else (the statements are
-    inline); a longer one runs its remaining statements on the database's thread."""
+    """How long SQLite write transactions took, from ``BEGIN`` to the ``COMMIT``'s trip: for
+    ``storage.fast.INLINE_BUDGET_SECONDS`` of it (all of it, by default) the loop runs
+    nothing else, the statements being inline."""
 
     BOUNDS_MS = (1, 5, 20, 100)
 
@@ -155,7 +153,7 @@ class Database:
         opened: list[AsyncConnection] = []
         try:
             await _sqlite_call(driver, raw, _BEGIN_IMMEDIATE, begin=True)
-            _INLINE.set(time.perf_counter() + INLINE_BUDGET_SECONDS)
+            _INLINE.set(time.perf_counter() + _fast.INLINE_BUDGET_SECONDS)
             start, measuring = time.perf_counter(), True
 
             def open_session() -> AsyncSession:
@@ -258,27 +256,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, *, immediate: boo
 # Server-side (streaming) cursors keep SQLAlchemy's own class.
 
 
-# Set while a write transaction runs on SQLite (Database.transaction): until when (the
-# loop's perf_counter) its statements run inline; 0.0 outside one, inf before its BEGIN.
-_INLINE: contextvars.ContextVar[float] = contextvars.ContextVar("lvzhi_sqlite_inline", default=0.0)
 _BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
-# A write transaction's statements run inline for this long after its BEGIN; a longer one
-# would send the rest to the database's thread, one trip per statement, so that the loop gets
-# a turn between them. Unbounded: measured with a broadcast, that made its long transactions
-# 3.5x longer while they held the write lock that every check-in waits for, and the
-# check-ins' p99 5x worse (docs/hot-path.md, bench/RESULTS.md); kept for the benchmark's
-# before/after (bench_broadcast.py --inline-budget-ms).
-INLINE_BUDGET_SECONDS = math.inf
-
-
-def inline_now() -> bool:
-    """True inside a SQLite write transaction within its inline budget: statements inline."""
-    return time.perf_counter() < _INLINE.get()
-
-
-def in_write_transaction() -> bool:
-    """True inside a SQLite write transaction (inline or not)."""
-    return _INLINE.get() > 0.0
 
 
 def _begin_now(conn: sqlite3.Connection) -> bool:

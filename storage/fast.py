@@ -18,13 +18,17 @@ The same guarantees as ``session.execute``: the session's pending ORM changes ar
 first (autoflush), the transaction is begun if it was not, and a driver error is raised as
 SQLAlchemy's (``OperationalError`` …), so ``storage.errors.database_unavailable`` tells a
 locked, full or lost database as before. Statements whose execution needs SQLAlchemy (Python
-side column defaults, expanding ``IN`` parameters) are refused when compiled.
+side column defaults) are refused when compiled; expanding ``IN`` lists are expanded here on
+SQLite, and run through the session on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import contextvars
+import math
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -35,7 +39,33 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from storage import db as _db
+# Statement parameters stay out of logs and exception messages (``hide_parameters``): they
+# hold the access token (access_tokens), robot keys and response URLs (groups, deliveries) and
+# members' messages, and a failed write's exception, logged with its traceback, or ``[database]
+# echo = true`` would otherwise print them. The SQL itself is still shown.
+HIDE_PARAMETERS = True
+
+# Set while a write transaction runs on SQLite (Database.transaction): until when (the
+# loop's perf_counter) its statements run inline; 0.0 outside one, inf before its BEGIN.
+_INLINE: contextvars.ContextVar[float] = contextvars.ContextVar("lvzhi_sqlite_inline", default=0.0)
+# A write transaction's statements run inline for this long after its BEGIN; a longer one
+# would send the rest to the database's thread, one trip per statement, so that the loop gets
+# a turn between them. Unbounded: measured with a broadcast, that made its long transactions
+# 3.5x longer while they held the write lock that every check-in waits for, and the
+# check-ins' p99 5x worse (docs/hot-path.md, bench/RESULTS.md); kept for the benchmark's
+# before/after (bench_broadcast.py --inline-budget-ms).
+INLINE_BUDGET_SECONDS = math.inf
+
+
+def inline_now() -> bool:
+    """True inside a SQLite write transaction within its inline budget: statements inline."""
+    return time.perf_counter() < _INLINE.get()
+
+
+def in_write_transaction() -> bool:
+    """True inside a SQLite write transaction (inline or not)."""
+    return _INLINE.get() > 0.0
+
 
 _Processor = Callable[[Any], Any] | None
 _STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
@@ -292,7 +322,7 @@ async def _driver(session: AsyncSession) -> tuple[Any, str, Dialect, Any]:
     raw = await connection.get_raw_connection()
     adapter: Any = raw.dbapi_connection
     kind, driver = "session", None
-    if dialect.name == "sqlite" and _db.in_write_transaction():
+    if dialect.name == "sqlite" and in_write_transaction():
         kind, driver = "sqlite", adapter._connection
     elif dialect.driver == "asyncpg":
         kind, driver = "asyncpg", adapter
@@ -310,7 +340,7 @@ async def _run_sqlite(
     if compiled.pieces is not None:
         sql, values = _expanded(compiled, values)
     try:
-        if _db.inline_now():
+        if inline_now():
             rows, rowcount = _sqlite_statement(driver._conn, sql, values)
         else:
             rows, rowcount = await driver._execute(_sqlite_statement, driver._conn, sql, values)
@@ -363,7 +393,7 @@ def _wrapped(
         values,
         error,
         dialect.loaded_dbapi.Error,
-        hide_parameters=_db.HIDE_PARAMETERS,
+        hide_parameters=HIDE_PARAMETERS,
         connection_invalidated=invalidated,
         dialect=dialect,
     )
