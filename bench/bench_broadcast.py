@@ -2,7 +2,9 @@
 through the real code path, against the fake WeCom with WeCom's real limits.
 
     python bench/bench_broadcast.py [--groups 300] [--per-group 10] [--notices 19]
-                                    [--concurrency 16] [--reminders] [--quick]
+                                    [--concurrency 16] [--reminders] [--quick] [--at ISO]
+                                    [--checkins-per-second R] [--checkin-seconds S]
+                                    [--inline-budget-ms MS]
 
 A secretary sends ``--notices`` notices to 全体委员 through the pipeline (all but the last
 need no 回执), every study group reached by its own robot; the last notice's one reminder
@@ -443,8 +445,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--inline-budget-ms",
         type=float,
-        help="SQLite: how long a write transaction's statements run inline (default: the "
-        "code's, storage/fast.py INLINE_BUDGET_SECONDS; 'inf': all of them, as before)",
+        help="SQLite: how long a write transaction's statements run inline before the rest "
+        "go to the database's thread (default: storage/fast.py INLINE_BUDGET_SECONDS, all)",
     )
     parser.add_argument(
         "--at",

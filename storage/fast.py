@@ -118,12 +118,12 @@ def entity(source: Source, cls: type[_E], values: dict[str, Any]) -> _E:
     if isinstance(source, Lazy) and source.session is None:
         found = source.adopted.get(key)
         if found is None:
-            found = source.adopted[key] = _detached(cls, values)
+            found = source.adopted[key] = _detached(mapper, values)
         return cast(_E, found)
     session = session_of(source).sync_session
     found = session.identity_map.get(key)
     if found is None:
-        found = _detached(cls, values)
+        found = _detached(mapper, values)
         session.add(found)
     return cast(_E, found)
 
@@ -135,8 +135,11 @@ def columns_of(cls: type) -> tuple[list[str], list[Any]]:
     return [p.key for p in props], [p.columns[0] for p in props]
 
 
-def _detached(cls: type[_E], values: dict[str, Any]) -> _E:
-    obj = cls(**values)
+def _detached(mapper: Any, values: dict[str, Any]) -> Any:
+    """A detached object of the row, as if a session had loaded it and let it go: its values
+    set without attribute events (a third of the constructor's cost), then all committed."""
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)
     make_transient_to_detached(obj)
     return obj
 
