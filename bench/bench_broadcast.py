@@ -2,7 +2,9 @@
 through the real code path, against the fake WeCom with WeCom's real limits.
 
     python bench/bench_broadcast.py [--groups 300] [--per-group 10] [--notices 19]
-                                    [--concurrency 16] [--reminders] [--quick]
+                                    [--concurrency 16] [--reminders] [--quick] [--at ISO]
+                                    [--checkins-per-second R] [--checkin-seconds S]
+                                    [--inline-budget-ms MS]
 
 A secretary sends ``--notices`` notices to 全体委员 through the pipeline (all but the last
 need no 回执), every study group reached by its own robot; the last notice's one reminder
@@ -33,6 +35,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
+import itertools
 import math
 import sys
 import time
@@ -45,6 +49,7 @@ from bot.config import build_config
 from bot.messages import SYSTEM_ALERT, Incoming
 from bot.runtime import Runtime, open_runtime
 from storage import Database
+from storage import fast as storage_fast
 from storage.migrate import upgrade
 from storage.models import Campaign, Group, GroupMember, Member
 from storage.repos.delivery import OutboxStats
@@ -60,11 +65,93 @@ class ShiftedClock:
     """The system clock moved by ``shift``: the notices are sent "4 hours ago", the reminders
     on a fixed Friday evening."""
 
-    def __init__(self) -> None:
+    def __init__(self, at: datetime | None = None) -> None:
         self.shift = timedelta(0)
+        # ``--at``: the run starts at this time instead of now (the chase is not sent in the
+        # quiet hours, so a run started in the Shanghai evening planned nothing).
+        if at is not None:
+            self.shift = at - datetime.now(UTC)
+        self.base = self.shift
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.shift
+
+
+class LoopLag:
+    """How long the event loop ran something else when a 1 ms sleep was due: the longest
+    stretch it was held (a long inline write transaction, a long handler)."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+
+    async def run(self) -> None:
+        while True:
+            due = time.perf_counter() + 0.001
+            await asyncio.sleep(0.001)
+            self.lags.append(max(0.0, time.perf_counter() - due))
+
+    def summary(self) -> str:
+        if not self.lags:
+            return "no samples"
+        lags = sorted(self.lags)
+        p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
+        return (
+            f"longest {lags[-1] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms of {len(lags)} "
+            f"1-ms wake-ups ({sum(1 for x in lags if x > 0.020)} late by > 20 ms)"
+        )
+
+
+CHECKED_IN = "已记录您的学习"  # a check-in's answer (no campaign in this benchmark)
+
+
+class CheckInProbe:
+    """Members' check-ins through the pipeline at a steady rate while the broadcast is sent
+    and drained: how long each took to be answered (from when it was due), i.e. what a
+    member feels while long write transactions run."""
+
+    def __init__(self, runtime: Runtime, clock: Clock, members: int) -> None:
+        self.runtime, self.clock, self.members = runtime, clock, members
+        self.latencies: list[float] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, per_second: float) -> None:
+        if not per_second:
+            return
+        start = time.perf_counter()
+        try:
+            for n in itertools.count():
+                due = start + n / per_second
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                task = asyncio.create_task(self._one(n, due))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        finally:
+            await asyncio.gather(*self._tasks)
+
+    async def _one(self, n: int, due: float) -> None:
+        await self.runtime.pipeline.handle(
+            Incoming(
+                channel="sandbox",
+                sender=f"u{n % self.members:05d}",
+                text=f"打卡 读《乡土中国》{20 + n % 5 * 10}分钟",
+                sent_at=self.clock.now(),
+                dedup_key=f"probe:{n}",
+            )
+        )
+        self.latencies.append(time.perf_counter() - due)
+
+    def summary(self) -> str:
+        if not self.latencies:
+            return "none"
+        lat = sorted(self.latencies)
+
+        def at(q: float) -> float:
+            return lat[min(len(lat) - 1, math.ceil(q * len(lat)) - 1)] * 1000
+
+        return (
+            f"{len(lat)} answered, p50 {at(0.5):.1f} ms, p99 {at(0.99):.1f} ms, "
+            f"longest {lat[-1] * 1000:.1f} ms"
+        )
 
 
 async def seed(url: str, groups: int, per_group: int) -> None:
@@ -104,7 +191,7 @@ async def seed(url: str, groups: int, per_group: int) -> None:
 
 async def run_once(url: str, args: argparse.Namespace) -> dict[str, float]:
     await seed(url, args.groups, args.per_group)
-    clock = ShiftedClock()
+    clock = ShiftedClock(args.at)
     async with fake_in_thread(0.0) as fake:
         config = build_config(
             {
@@ -122,7 +209,11 @@ async def run_once(url: str, args: argparse.Namespace) -> dict[str, float]:
         async with open_runtime(
             config, clock=clock, start_worker=False, start_planner=False, migrate=True
         ) as runtime:
-            clock.shift = -timedelta(hours=REMINDER_HOURS, minutes=1)
+            lag_probe = LoopLag()
+            lag = asyncio.create_task(lag_probe.run())
+            checkins = CheckInProbe(runtime, clock, args.groups * args.per_group)
+            probe = asyncio.create_task(checkins.run(args.checkins_per_second))
+            clock.shift = clock.base - timedelta(hours=REMINDER_HOURS, minutes=1)
             started = time.perf_counter()
             for n in range(args.notices):
                 ack = "" if n == args.notices - 1 else "（无需回复）"
@@ -136,24 +227,36 @@ async def run_once(url: str, args: argparse.Namespace) -> dict[str, float]:
                         dedup_key=f"bench:{n}",
                     )
                 )
-            clock.shift = timedelta(0)
+            clock.shift = clock.base
             planned = await runtime.planner.tick()
             plan_seconds = time.perf_counter() - started
             # The chase, and in December the office's weekly warning that next year's
             # holidays are provisional (SYSTEM_ALERT, one message to the secretary).
             assert planned >= 1, f"expected the one chase, planned {planned}"
 
-            drain_seconds, stats = await drain(runtime, clock)
+            drain_seconds, stats = await drain(runtime, clock, probe, args.checkin_seconds)
+            lag.cancel()
+            if args.checkins_per_second:
+                print(f"  check-ins meanwhile: {checkins.summary()}")
+            if runtime.db.is_sqlite:
+                print(f"  SQLite: {runtime.db.inline_spans.summary()}")
+            print(f"  event loop held: {lag_probe.summary()}")
 
     per_robot = args.notices + 1
-    accepted = [a for a in fake.accepted if not a.content.startswith(SYSTEM_ALERT)]
-    alerts = len(fake.accepted) - len(accepted)
+    accepted = [
+        a
+        for a in fake.accepted
+        if not a.content.startswith(SYSTEM_ALERT) and not a.content.startswith(CHECKED_IN)
+    ]
+    answered = sum(1 for a in fake.accepted if a.content.startswith(CHECKED_IN))
+    assert answered == len(checkins.latencies), f"{answered} check-in answers delivered"
+    alerts = sum(1 for a in fake.accepted if a.content.startswith(SYSTEM_ALERT))
     assert alerts <= planned - 1, f"{alerts} system alerts for {planned - 1} warnings planned"
     robots = collections.Counter(a.target for a in accepted if a.endpoint == "webhook/send")
     robot_texts = {(a.target, a.content) for a in accepted if a.endpoint == "webhook/send"}
     members = collections.Counter(a.target for a in accepted if a.endpoint == "message/send")
     expected = args.groups * per_robot + args.groups * args.per_group + args.notices
-    assert stats.sent == expected + alerts and stats.dead == 0, (
+    assert stats.sent == expected + alerts + answered and stats.dead == 0, (
         f"{stats} (expected {expected} sent, and {alerts} system alerts)"
     )
     assert fake.counts["rate_limited"] == 0, f"{fake.counts['rate_limited']} × 45009"
@@ -266,6 +369,8 @@ def report(backend: str, result: dict[str, float]) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.inline_budget_ms is not None:
+        storage_fast.INLINE_BUDGET_SECONDS = args.inline_budget_ms / 1000
     if args.reminders:
         await main_reminders(args)
         return
@@ -293,12 +398,23 @@ async def main_reminders(args: argparse.Namespace) -> None:
     )
 
 
-async def drain(runtime: Runtime, clock: Clock) -> tuple[float, OutboxStats]:
-    """Run the worker until nothing is pending: the seconds it took, and the outbox then."""
+async def drain(
+    runtime: Runtime,
+    clock: Clock,
+    probe: asyncio.Task[None] | None = None,
+    probe_seconds: float = 0.0,
+) -> tuple[float, OutboxStats]:
+    """Run the worker until nothing is pending: the seconds it took, and the outbox then.
+    ``probe``: check-ins sent meanwhile, stopped ``probe_seconds`` into the drain."""
     started = time.perf_counter()
     await runtime.worker.start()
     try:
         async with asyncio.timeout(1800):
+            if probe is not None:
+                await asyncio.sleep(probe_seconds)
+                probe.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await probe
             while True:
                 async with runtime.db.read() as tx:
                     stats = await tx.deliveries.stats(clock.now(), timedelta(hours=1))
@@ -318,6 +434,25 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--reminders", action="store_true", help="weekly check-in reminders")
+    parser.add_argument(
+        "--checkins-per-second",
+        type=float,
+        default=0.0,
+        help="members' check-ins through the pipeline meanwhile (from the first notice until "
+        "--checkin-seconds into the drain): their answer latency",
+    )
+    parser.add_argument("--checkin-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--inline-budget-ms",
+        type=float,
+        help="SQLite: how long a write transaction's statements run inline before the rest "
+        "go to the database's thread (default: storage/fast.py INLINE_BUDGET_SECONDS, all)",
+    )
+    parser.add_argument(
+        "--at",
+        type=lambda s: datetime.fromisoformat(s).astimezone(UTC),
+        help="start the broadcast at this time (ISO, with offset), e.g. 2026-12-02T10:00+08:00",
+    )
     parser.add_argument("--quick", action="store_true", help="10 groups of 5, 3 notices, SQLite")
     args = parser.parse_args(argv)
     if args.quick:

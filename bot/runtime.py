@@ -227,6 +227,8 @@ async def open_runtime(
             await worker.stop()
     finally:
         await http.close()
+        if db.is_sqlite:
+            log.info("%s", db.inline_spans.summary())
         await db.dispose()
 
 

@@ -6,6 +6,7 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.fast import Source, session_of
 from storage.repos.audit import AuditRepo
 from storage.repos.checkins import CalendarRepo, CampaignRepo, CheckInRepo, PlannerRepo
 from storage.repos.console import ConsoleRepo
@@ -29,117 +30,122 @@ class Tx:
     Each repository is built the first time it is used (a check-in uses five of them; building
     all of them for every transaction was measurable on the hot path)."""
 
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self.session = session
+    def __init__(self, session: Source, dialect: str) -> None:
+        # A session, or (a SQLite write transaction) one opened on first use: storage/fast.py.
+        self._source = session
         self.dialect = dialect
+
+    @property
+    def session(self) -> AsyncSession:
+        return session_of(self._source)
 
     @cached_property
     def members(self) -> MemberRepo:
-        return MemberRepo(self.session, self.dialect)
+        return MemberRepo(self._source, self.dialect)
 
     @cached_property
     def groups(self) -> GroupRepo:
-        return GroupRepo(self.session, self.dialect)
+        return GroupRepo(self._source, self.dialect)
 
     @cached_property
     def audit(self) -> AuditRepo:
-        return AuditRepo(self.session, self.dialect)
+        return AuditRepo(self._source, self.dialect)
 
     @cached_property
     def inbound(self) -> InboundRepo:
-        return InboundRepo(self.session, self.dialect)
+        return InboundRepo(self._source, self.dialect)
 
     @cached_property
     def dialogs(self) -> DialogRepo:
-        return DialogRepo(self.session, self.dialect)
+        return DialogRepo(self._source, self.dialect)
 
     @cached_property
     def alerts(self) -> AlertRepo:
-        return AlertRepo(self.session, self.dialect)
+        return AlertRepo(self._source, self.dialect)
 
     @cached_property
     def deliveries(self) -> DeliveryRepo:
-        return DeliveryRepo(self.session, self.dialect)
+        return DeliveryRepo(self._source, self.dialect)
 
     @cached_property
     def gates(self) -> GateRepo:
-        return GateRepo(self.session, self.dialect)
+        return GateRepo(self._source, self.dialect)
 
     @cached_property
     def tokens(self) -> TokenRepo:
-        return TokenRepo(self.session, self.dialect)
+        return TokenRepo(self._source, self.dialect)
 
     @cached_property
     def roster(self) -> RosterRepo:
-        return RosterRepo(self.session, self.dialect)
+        return RosterRepo(self._source, self.dialect)
 
     @cached_property
     def campaigns(self) -> CampaignRepo:
-        return CampaignRepo(self.session, self.dialect)
+        return CampaignRepo(self._source, self.dialect)
 
     @cached_property
     def checkins(self) -> CheckInRepo:
-        return CheckInRepo(self.session, self.dialect)
+        return CheckInRepo(self._source, self.dialect)
 
     @cached_property
     def calendar(self) -> CalendarRepo:
-        return CalendarRepo(self.session, self.dialect)
+        return CalendarRepo(self._source, self.dialect)
 
     @cached_property
     def planner(self) -> PlannerRepo:
-        return PlannerRepo(self.session, self.dialect)
+        return PlannerRepo(self._source, self.dialect)
 
     @cached_property
     def notices(self) -> NoticeRepo:
-        return NoticeRepo(self.session, self.dialect)
+        return NoticeRepo(self._source, self.dialect)
 
     @cached_property
     def meetings(self) -> MeetingRepo:
-        return MeetingRepo(self.session, self.dialect)
+        return MeetingRepo(self._source, self.dialect)
 
     @cached_property
     def tasks(self) -> TaskRepo:
-        return TaskRepo(self.session, self.dialect)
+        return TaskRepo(self._source, self.dialect)
 
     @cached_property
     def reports(self) -> ReportRepo:
-        return ReportRepo(self.session, self.dialect)
+        return ReportRepo(self._source, self.dialect)
 
     @cached_property
     def duty(self) -> DutyRepo:
-        return DutyRepo(self.session, self.dialect)
+        return DutyRepo(self._source, self.dialect)
 
     @cached_property
     def console(self) -> ConsoleRepo:
-        return ConsoleRepo(self.session, self.dialect)
+        return ConsoleRepo(self._source, self.dialect)
 
     @cached_property
     def wechat(self) -> WeChatRepo:
-        return WeChatRepo(self.session, self.dialect)
+        return WeChatRepo(self._source, self.dialect)
 
     @cached_property
     def customer_groups(self) -> CustomerGroupRepo:
-        return CustomerGroupRepo(self.session, self.dialect)
+        return CustomerGroupRepo(self._source, self.dialect)
 
     @cached_property
     def console_views(self) -> ConsoleViews:
-        return ConsoleViews(self.session, self.dialect)
+        return ConsoleViews(self._source, self.dialect)
 
     @cached_property
     def proposals(self) -> ProposalRepo:
-        return ProposalRepo(self.session, self.dialect)
+        return ProposalRepo(self._source, self.dialect)
 
     @cached_property
     def activities(self) -> ActivityRepo:
-        return ActivityRepo(self.session, self.dialect)
+        return ActivityRepo(self._source, self.dialect)
 
     @cached_property
     def retention(self) -> RetentionRepo:
-        return RetentionRepo(self.session, self.dialect)
+        return RetentionRepo(self._source, self.dialect)
 
     @cached_property
     def media(self) -> MediaRepo:
-        return MediaRepo(self.session, self.dialect)
+        return MediaRepo(self._source, self.dialect)
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -100,6 +100,24 @@ async def test_the_senders_member_comes_with_whether_a_dialog_is_open(db: Databa
         assert await tx.members.sender("nobody", "single:nobody") == (None, False)
 
 
+async def test_a_member_read_as_columns_is_the_transactions_own_entity(db: Database) -> None:
+    """The sender's member, built from a row (storage/fast.py ``entity``), is the object the
+    session then returns for that row, and a change to it is written like any loaded one's; a
+    second read of the row gives the same object."""
+    await add_member(db, "zhangwei")
+    async with db.transaction() as tx:
+        member, _ = await tx.members.sender("zhangwei", "single:zhangwei")
+        assert member is not None
+        assert (await tx.members.sender("zhangwei", "single:zhangwei"))[0] is member
+        assert await tx.members.get(member.id) is member  # opens the session on SQLite
+        assert (await tx.members.by_userids(["zhangwei"]))["zhangwei"] is member
+        member.name = "张伟"
+    async with db.read() as tx:
+        stored = await tx.members.get(member.id)
+        assert stored is not None and stored.name == "张伟"
+        assert await tx.members.count() == 1  # nothing inserted twice
+
+
 async def test_a_dialog_known_absent_is_found_once_saved(db: Database) -> None:
     async with db.transaction() as tx:
         tx.dialogs.known_absent("c", "u")

@@ -8,19 +8,33 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.fast import Outcome, Prepared, Source, run
+
 
 class Repo:
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self.session = session
+    def __init__(self, session: Source, dialect: str) -> None:
+        # A session, or a SQLite write transaction's lazy one (storage/fast.py: Lazy).
+        self._source = session
         self.dialect = dialect
+
+    @property
+    def session(self) -> AsyncSession:
+        source = self._source
+        return source if isinstance(source, AsyncSession) else source.get()
 
     def upsert_insert(self, table: Any) -> Any:
         """An INSERT that supports ``on_conflict_do_nothing`` / ``do_update`` on both backends."""
         module = postgresql if self.dialect == "postgresql" else sqlite
         return module.insert(table)
 
+    async def fast(self, prepared: Prepared, params: dict[str, Any] | None = None) -> Outcome:
+        """Run a hot-path statement compiled once, on the driver (storage/fast.py)."""
+        return await run(self._source, prepared, params)
+
     async def changed(self, statement: Any, params: dict[str, Any] | None = None) -> int:
         """Run an INSERT/UPDATE/DELETE; how many rows it touched."""
+        if isinstance(statement, Prepared):
+            return (await run(self._source, statement, params)).rowcount
         result = cast(CursorResult[Any], await self.session.execute(statement, params))
         return int(result.rowcount or 0)
 

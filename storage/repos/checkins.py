@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, distinct, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.fast import Prepared, columns_of, entity
 from storage.models import (
     CalendarDay,
     CalendarYear,
@@ -30,8 +31,11 @@ class PeriodCount:
 
 # A check-in's statements, built once (building and cache-keying them was a good part of what a
 # check-in cost): what a 1:1 check-in counts for, the insert, the streak's periods, the progress.
-_OF_STUDY_GROUP = (
-    select(Group, Campaign)
+_GROUP_KEYS, _group_columns = columns_of(Group)
+_CAMPAIGN_KEYS, _campaign_columns = columns_of(Campaign)
+_OF_STUDY_GROUP = Prepared(
+    select(*_group_columns, *_campaign_columns)
+    .select_from(Group)
     .join(GroupMember, GroupMember.group_id == Group.id)
     .outerjoin(Campaign, Campaign.group_id == Group.id)
     .where(GroupMember.member_id == bindparam("member_id"), Group.kind == "study_group")
@@ -39,13 +43,29 @@ _OF_STUDY_GROUP = (
     .limit(1)
 )
 _checkins = cast(Table, CheckIn.__table__)
+_ADD_IF_NEW_KEYS = (
+    "campaign_id",
+    "member_id",
+    "period_start",
+    "period_end",
+    "titles",
+    "minutes",
+    "notes",
+    "entries",
+    "makeup",
+    "first_at",
+    "last_at",
+)
 _ADD_IF_NEW = {
-    name: module.insert(_checkins).on_conflict_do_nothing(
-        index_elements=["campaign_id", "member_id", "period_start"]
+    name: Prepared(
+        module.insert(_checkins).on_conflict_do_nothing(
+            index_elements=["campaign_id", "member_id", "period_start"]
+        ),
+        _ADD_IF_NEW_KEYS,
     )
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
 }
-_PERIODS_OF = (
+_PERIODS_OF = Prepared(
     select(_checkins.c.period_start)
     .where(
         _checkins.c.campaign_id == bindparam("campaign_id"),
@@ -54,19 +74,22 @@ _PERIODS_OF = (
     .order_by(_checkins.c.period_start.desc())
 )
 _group_members = cast(Table, GroupMember.__table__)
-_PROGRESS = select(
-    select(func.count())
-    .select_from(_group_members)
-    .where(_group_members.c.group_id == bindparam("group_id"))
-    .scalar_subquery(),
-    select(func.count(distinct(_checkins.c.member_id)))
-    .join(_group_members, _group_members.c.member_id == _checkins.c.member_id)
-    .where(
-        _checkins.c.campaign_id == bindparam("campaign_id"),
-        _checkins.c.period_start == bindparam("period_start", type_=_checkins.c.period_start.type),
-        _group_members.c.group_id == bindparam("group_id"),
+_PROGRESS = Prepared(
+    select(
+        select(func.count())
+        .select_from(_group_members)
+        .where(_group_members.c.group_id == bindparam("group_id"))
+        .scalar_subquery(),
+        select(func.count(distinct(_checkins.c.member_id)))
+        .join(_group_members, _group_members.c.member_id == _checkins.c.member_id)
+        .where(
+            _checkins.c.campaign_id == bindparam("campaign_id"),
+            _checkins.c.period_start
+            == bindparam("period_start", type_=_checkins.c.period_start.type),
+            _group_members.c.group_id == bindparam("group_id"),
+        )
+        .scalar_subquery(),
     )
-    .scalar_subquery(),
 )
 
 
@@ -80,8 +103,15 @@ class CampaignRepo(Repo):
     async def of_study_group(self, member_id: int) -> tuple[Group | None, Campaign | None]:
         """The member's (first) study group and its campaign, if any, in one query: what a
         1:1 check-in counts for."""
-        row = (await self.session.execute(_OF_STUDY_GROUP, {"member_id": member_id})).first()
-        return (row[0], row[1]) if row is not None else (None, None)
+        row = (await self.fast(_OF_STUDY_GROUP, {"member_id": member_id})).first()
+        if row is None:
+            return None, None
+        split = len(_GROUP_KEYS)
+        group = entity(self._source, Group, dict(zip(_GROUP_KEYS, row[:split], strict=True)))
+        if row[split] is None:  # no campaign (the outer join's NULLs)
+            return group, None
+        values = dict(zip(_CAMPAIGN_KEYS, row[split:], strict=True))
+        return group, entity(self._source, Campaign, values)
 
     async def active(self) -> list[Campaign]:
         rows = await self.session.scalars(
@@ -133,7 +163,7 @@ class CheckInRepo(Repo):
         """(members of the group, of whom checked in for the period) in one query: the
         ``已打卡 17/25`` of a check-in's answer."""
         params = {"group_id": group_id, "campaign_id": campaign_id, "period_start": period_start}
-        total, done = (await self.session.execute(_PROGRESS, params)).one()
+        total, done = (await self.fast(_PROGRESS, params)).rows[0]
         return int(total or 0), int(done or 0)
 
     async def checked_member_ids(self, campaign_id: int, period_start: date) -> set[int]:
@@ -147,7 +177,7 @@ class CheckInRepo(Repo):
     async def periods_of(self, campaign_id: int, member_id: int) -> list[date]:
         """The period starts a member checked in for, newest first."""
         params = {"campaign_id": campaign_id, "member_id": member_id}
-        return list(await self.session.scalars(_PERIODS_OF, params))
+        return [row[0] for row in (await self.fast(_PERIODS_OF, params)).rows]
 
     async def periods_of_members(
         self, campaign_id: int, member_ids: Iterable[int], since: date

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Integer,
@@ -27,8 +27,21 @@ from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import CursorResult
 
+from storage.fast import Prepared
 from storage.models import AccessToken, Delivery, GateCooldown, SendLogEntry
 from storage.repos.base import Repo
+
+
+class ClaimedJob(NamedTuple):
+    """A row of the worker's claim (``_JOB_COLUMNS`` and when it was due)."""
+
+    id: int
+    channel: str
+    target: str
+    payload: dict[str, Any]
+    attempts: int
+    parts_sent: int
+    next_attempt_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +85,29 @@ def _claim_statement(*, skip_locked: bool) -> Any:
 
 
 _CLAIM = {
-    "sqlite": _claim_statement(skip_locked=False),
-    "postgresql": _claim_statement(skip_locked=True),
+    "sqlite": Prepared(_claim_statement(skip_locked=False)),
+    "postgresql": Prepared(_claim_statement(skip_locked=True)),
 }
+_ENQUEUE_KEYS = (
+    "idempotency_key",
+    "channel",
+    "target",
+    "payload",
+    "status",
+    "attempts",
+    "parts_sent",
+    "next_attempt_at",
+    "deadline",
+    "created_at",
+)
 _ENQUEUE = {
-    name: module.insert(_deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    name: Prepared(
+        module.insert(_deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+        _ENQUEUE_KEYS,
+    )
     for name, module in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
 }
-_MARK_SENT = (
+_MARK_SENT = Prepared(
     update(_deliveries)
     .where(_d.id.in_(bindparam("p_ids", expanding=True)), _d.status == "pending")
     .values(
@@ -88,6 +116,16 @@ _MARK_SENT = (
         lease_owner=None,
         lease_until=None,
     )
+)
+_EXPIRE_OVERDUE = Prepared(
+    update(_deliveries)
+    .where(
+        _d.status == "pending",
+        _d.deadline.is_not(None),
+        _d.deadline < bindparam("p_now", type_=_d.deadline.type),
+        or_(_d.lease_until.is_(None), _d.lease_until < bindparam("p_now", type_=_d.deadline.type)),
+    )
+    .values(status="expired", last_error="past its deadline")
 )
 
 
@@ -116,8 +154,7 @@ class DeliveryRepo(Repo):
             "deadline": deadline,
             "created_at": now,
         }
-        result = await self.session.execute(_ENQUEUE[self.dialect], values)
-        return bool(cast(CursorResult[Any], result).rowcount)
+        return bool(await self.changed(_ENQUEUE[self.dialect], values))
 
     async def claim(
         self, *, owner: str, now: datetime, limit: int, lease: timedelta
@@ -155,16 +192,17 @@ class DeliveryRepo(Repo):
     ) -> list[Any]:
         """:meth:`claim` for the worker: rows of (id, channel, target, payload, attempts,
         parts_sent), no entities, from a statement built once; soonest first."""
-        rows = await self.session.execute(
+        outcome = await self.fast(
             _CLAIM[self.dialect],
             {"p_now": now, "p_limit": limit, "p_owner": owner, "p_until": now + lease},
         )
+        rows = [ClaimedJob(*row) for row in outcome.rows]
         return sorted(rows, key=lambda r: (r.next_attempt_at, r.id))
 
     async def mark_sent_many(self, delivery_ids: Sequence[int], now: datetime) -> None:
         """:meth:`mark_sent` for a batch, in one statement."""
         if delivery_ids:
-            await self.session.execute(_MARK_SENT, {"p_ids": list(delivery_ids), "p_now": now})
+            await self.fast(_MARK_SENT, {"p_ids": list(delivery_ids), "p_now": now})
 
     async def renew_lease(
         self, delivery_id: int, *, owner: str, now: datetime, lease: timedelta
@@ -263,17 +301,7 @@ class DeliveryRepo(Repo):
         )
 
     async def expire_overdue(self, now: datetime) -> int:
-        result = await self.session.execute(
-            update(Delivery)
-            .where(
-                Delivery.status == "pending",
-                Delivery.deadline.is_not(None),
-                Delivery.deadline < now,
-                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-            )
-            .values(status="expired", last_error="past its deadline")
-        )
-        return int(cast(CursorResult[Any], result).rowcount or 0)
+        return await self.changed(_EXPIRE_OVERDUE, {"p_now": now})
 
     async def stats(self, now: datetime, overdue_after: timedelta) -> OutboxStats:
         rows = dict(
@@ -364,20 +392,24 @@ _GATE_STATE = union_all(
 )
 _LOG_SEND = insert(_send_log)
 # The same for a set of gates at once (a worker round's), and its new slots with their ids.
-_GATES_STATE = union_all(
-    select(
-        _cooldowns.c.gate, _cooldowns.c.until.label("at"), literal(True).label("cooling")
-    ).where(
-        _cooldowns.c.gate.in_(bindparam("gates", expanding=True)),
-        _cooldowns.c.until > bindparam("now", type_=_cooldowns.c.until.type),
-    ),
-    select(_send_log.c.gate, _send_log.c.at, literal(False)).where(
-        _send_log.c.gate.in_(bindparam("gates", expanding=True)),
-        _send_log.c.at > bindparam("since", type_=_send_log.c.at.type),
-    ),
+_GATES_STATE = Prepared(
+    union_all(
+        select(
+            _cooldowns.c.gate, _cooldowns.c.until.label("at"), literal(True).label("cooling")
+        ).where(
+            _cooldowns.c.gate.in_(bindparam("gates", expanding=True)),
+            _cooldowns.c.until > bindparam("now", type_=_cooldowns.c.until.type),
+        ),
+        select(_send_log.c.gate, _send_log.c.at, literal(False)).where(
+            _send_log.c.gate.in_(bindparam("gates", expanding=True)),
+            _send_log.c.at > bindparam("since", type_=_send_log.c.at.type),
+        ),
+    )
 )
 _LOG_SENDS = insert(_send_log).returning(_send_log.c.id, sort_by_parameter_order=True)
-_SETTLE_SLOTS = (
+# SQLite, inline: one short INSERT per slot, without opening a session for the batch's form.
+_LOG_SEND_ONE = Prepared(insert(_send_log).returning(_send_log.c.id), ("gate", "at"))
+_SETTLE_SLOTS = Prepared(
     update(_send_log)
     .where(
         _send_log.c.id.in_(bindparam("p_ids", expanding=True)),
@@ -456,9 +488,12 @@ class GateRepo(Repo):
         assert len({r.gate for r in requests}) == len(requests), "one request per gate"
         await self.lock(r.gate for r in requests)
         longest = max(r.window for r in requests)
-        rows = await self.session.execute(
-            _GATES_STATE, {"gates": [r.gate for r in requests], "now": now, "since": now - longest}
-        )
+        rows = (
+            await self.fast(
+                _GATES_STATE,
+                {"gates": [r.gate for r in requests], "now": now, "since": now - longest},
+            )
+        ).rows
         cooling: dict[str, datetime] = {}
         recent: dict[str, list[datetime]] = {}
         for gate, at, cool in rows:
@@ -479,7 +514,10 @@ class GateRepo(Repo):
             opens = taken[len(taken) - r.limit] + r.window if count < r.count else None
             granted[r.gate] = (count, opens)
         wanted = [{"gate": gate, "at": now} for gate, (n, _) in granted.items() for _ in range(n)]
-        ids = list(await self.session.scalars(_LOG_SENDS, wanted)) if wanted else []
+        if self.dialect == "sqlite":
+            ids = [(await self.fast(_LOG_SEND_ONE, w)).scalar() for w in wanted]
+        else:
+            ids = list(await self.session.scalars(_LOG_SENDS, wanted)) if wanted else []
         found: dict[str, Slots] = {}
         start = 0
         for gate, (n, opens) in granted.items():
@@ -490,7 +528,7 @@ class GateRepo(Repo):
     async def settle_slots(self, slot_ids: Sequence[int], *, sent_at: datetime) -> None:
         """:meth:`settle` for the slots of a batch (by their ids), in one statement."""
         if slot_ids:
-            await self.session.execute(_SETTLE_SLOTS, {"p_ids": list(slot_ids), "p_at": sent_at})
+            await self.fast(_SETTLE_SLOTS, {"p_ids": list(slot_ids), "p_at": sent_at})
 
     async def settle(self, gate: str, *, reserved_at: datetime, sent_at: datetime) -> None:
         """Move the slot reserved at ``reserved_at`` to ``sent_at``, when the send was done.

@@ -8,13 +8,28 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.fast import Prepared
 from storage.models import Alert, CallbackNonce, DialogState, InboundMessage
 from storage.repos.base import Repo
 
 # Every callback's first statement, built once per dialect: the message under its dedup key.
 _inbound = cast(Table, InboundMessage.__table__)
+_RECORD_KEYS = (
+    "dedup_key",
+    "channel",
+    "sender",
+    "chat_id",
+    "msg_type",
+    "content",
+    "raw",
+    "sent_at",
+    "received_at",
+)
 _RECORD = {
-    name: module.insert(_inbound).on_conflict_do_nothing(index_elements=["dedup_key"])
+    name: Prepared(
+        module.insert(_inbound).on_conflict_do_nothing(index_elements=["dedup_key"]),
+        _RECORD_KEYS,
+    )
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 

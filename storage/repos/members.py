@@ -7,17 +7,24 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, select
 
+from storage.fast import Prepared, columns_of, entity
 from storage.models import DialogState, Group, GroupMember, Member
 from storage.repos.base import Repo
 
 # The pipeline's first read, built once: the sender's member and whether they have a dialog
 # open in the chat (so that the dispatcher need not look for one that is not there).
-_SENDER = select(
-    Member,
-    select(DialogState.kind)
-    .where(DialogState.chat == bindparam("chat"), DialogState.userid == bindparam("userid"))
-    .exists(),
-).where(Member.userid == bindparam("userid"))
+_MEMBER_KEYS, _member_columns = columns_of(Member)
+_SENDER = Prepared(
+    select(
+        *_member_columns,
+        select(DialogState.kind)
+        .where(DialogState.chat == bindparam("chat"), DialogState.userid == bindparam("userid"))
+        .exists(),
+    ).where(Member.userid == bindparam("userid"))
+)
+_BY_USERIDS = Prepared(
+    select(*_member_columns).where(Member.userid.in_(bindparam("userids", expanding=True)))
+)
 _BY_USERID = select(Member).where(Member.userid == bindparam("userid"))
 
 
@@ -31,13 +38,19 @@ class MemberRepo(Repo):
     async def sender(self, userid: str, chat: str) -> tuple[Member | None, bool]:
         """The member with ``userid``, and whether (chat, userid) has a dialog row, in one
         query; (None, False) for someone not in the roster."""
-        row = (await self.session.execute(_SENDER, {"userid": userid, "chat": chat})).first()
-        return (row[0], bool(row[1])) if row is not None else (None, False)
+        row = (await self.fast(_SENDER, {"userid": userid, "chat": chat})).first()
+        if row is None:
+            return None, False
+        member = entity(self._source, Member, dict(zip(_MEMBER_KEYS, row, strict=False)))
+        return member, bool(row[-1])
 
     async def by_userids(self, userids: Iterable[str]) -> dict[str, Member]:
         """The members of ``userids`` that are in the roster, by userid, in one query."""
-        rows = await self.session.scalars(select(Member).where(Member.userid.in_(list(userids))))
-        return {m.userid: m for m in rows if m.userid}
+        rows = (await self.fast(_BY_USERIDS, {"userids": list(userids)})).rows
+        found = (
+            entity(self._source, Member, dict(zip(_MEMBER_KEYS, r, strict=True))) for r in rows
+        )
+        return {m.userid: m for m in found if m.userid}
 
     async def by_ids(self, member_ids: Iterable[int]) -> list[Member]:
         """The members of ``member_ids`` (loaded into the session: ``get`` then needs no query)."""
