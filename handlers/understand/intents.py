@@ -8,6 +8,7 @@ asking is wrapped in :class:`bot.dispatcher.Guess` with the sentence to confirm.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -118,6 +119,25 @@ def _asked_part(clean: str) -> str:
     return clean[match.end() :]
 
 
+def _in_own_words(value: Any, standard: str, own: str) -> Any:
+    """``value`` with every text it took from ``standard`` as the member wrote it in ``own``
+    (the same text before the dialect words were made standard, of the same length)."""
+    if isinstance(value, str):
+        at = standard.find(value) if value else -1
+        return own[at : at + len(value)] if at >= 0 else value
+    if isinstance(value, tuple | list):
+        return type(value)(_in_own_words(item, standard, own) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            field.name: _in_own_words(getattr(value, field.name), standard, own)
+            for field in dataclasses.fields(value)
+            if isinstance(getattr(value, field.name), str | tuple | list)
+            or dataclasses.is_dataclass(getattr(value, field.name))
+        }
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
 def _standard(text: str) -> str:
     for pattern, word in grammar.STANDARD_WORDS:
         text = pattern.sub(word, text)
@@ -129,12 +149,17 @@ def _understood(lines: str, pctx: ParseContext) -> Any:
     clean = clean_message(lines)
     if not clean or len(clean) > 2000:
         return None
+    # Dialect and shorthand are read as the standard words for scoring (俺 → 我, dk → 打卡),
+    # but a value keeps the member's own words: each standard word has its dialect word's
+    # length, so the member's text is cut where the standard text is.
+    own = clean
     standard = _standard(clean.lines)
     if standard != clean.lines:
         clean = clean_message(standard)
     whole, asked = clean, _asked_part(clean)
     if asked is not clean:
         clean = clean_message(asked)
+        own = clean_message(own[len(own) - len(asked) :])
     best: tuple[Scored, Any] | None = None
     for item in scored(clean, pctx):
         if not item.eligible:
@@ -150,6 +175,8 @@ def _understood(lines: str, pctx: ParseContext) -> Any:
         value = BUILDERS[item.rule.name](clean, clean, pctx)
         if value is None:
             continue
+        if own != clean:
+            value = _in_own_words(value, clean, own)
         if best is None:
             best = (item, value)
         elif _both_actions(best[0], item):
