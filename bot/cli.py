@@ -30,6 +30,9 @@ class Command:
     where: str
 
 
+# How a configuration mistake is announced: one line, for the person editing lvzhi.toml.
+CONFIG_ERROR_PREFIX = "lvzhi: 配置有误："
+
 COMMANDS = {
     "serve": Command("run the bot", "serve:register"),
     "db": Command("database schema", "db:register"),
@@ -84,7 +87,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"lvzhi: config error: {exc}", file=sys.stderr)
+        print(f"{CONFIG_ERROR_PREFIX}{exc}", file=sys.stderr)
         return 2
     setup_logging(config.log.level, config.secrets())
     # Alembic announces every check at INFO; on the command line only a real problem matters.
@@ -101,7 +104,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             result = asyncio.run(_awaited(result))
         return int(result or 0)
     except ConfigError as exc:
-        print(f"lvzhi: config error: {exc}", file=sys.stderr)
+        print(f"{CONFIG_ERROR_PREFIX}{exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -15,6 +15,7 @@ import binascii
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 import types
 import typing
@@ -340,24 +341,58 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     data: dict[str, typing.Any] = {}
     if path is not None or DEFAULT_CONFIG_PATH.exists():
         file = path if path is not None else DEFAULT_CONFIG_PATH
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(str(file), "file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(str(file), f"cannot read: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(str(file), f"not valid TOML: {exc}") from None
+        data = read_toml(file, f"配置文件 {file}")
     return build_config(data, environ)
+
+
+def read_toml(file: Path, where: str) -> dict[str, typing.Any]:
+    """The TOML document in ``file``; a :class:`ConfigError` on ``where`` (the file, as the
+    person knows it) if it is missing, unreadable or not TOML."""
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(where, "不存在，请检查路径") from None
+    except UnicodeDecodeError:
+        raise ConfigError(where, "不是 UTF-8 编码，请另存为 UTF-8 后再试") from None
+    except OSError as exc:
+        raise ConfigError(where, f"无法读取：{_os_problem(exc)}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(where, f"不是合法的 TOML 格式：{_toml_position(exc)}") from None
+
+
+def _os_problem(exc: OSError) -> str:
+    # The operating system's own text (strerror) is English; say the common cases in Chinese.
+    if isinstance(exc, PermissionError):
+        return "没有读取权限"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个目录，不是文件"
+    return f"操作系统报告错误（错误码 {exc.errno}）"
+
+
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _toml_position(exc: tomllib.TOMLDecodeError) -> str:
+    # tomllib's message is English ("Expected '=' after a key (at line 3, column 7)"): keep only
+    # where the mistake is, which is what the person needs to find it.
+    found = _TOML_AT.search(str(exc))
+    if found:
+        return f"第 {found[1]} 行第 {found[2]} 列附近有语法错误"
+    if "end of document" in str(exc):
+        return "文件末尾有语法错误（如缺少右括号或引号）"
+    return "有语法错误"
 
 
 def build_config(data: Mapping[str, typing.Any], environ: Mapping[str, str]) -> Config:
     sections = typing.get_type_hints(Config)
     for name, value in data.items():
         if name not in sections:
-            raise ConfigError(f"[{name}]", "unknown section")
+            known = "、".join(f"[{s}]" for s in sections)
+            raise ConfigError(f"[{name}]", f"不是可用的配置节，请核对拼写；可用的有：{known}")
         if not isinstance(value, dict):
-            raise ConfigError(f"[{name}]", "must be a table")
+            raise ConfigError(
+                f"[{name}]", f"必须是一个配置节（以 [{name}] 开头的一段），现在写成了一个值"
+            )
     built = {}
     for name, section_type in sections.items():
         built[name] = _build_section(name, section_type, data.get(name, {}), environ)
@@ -370,27 +405,50 @@ def _build_section(
     name: str, section_type: type, values: Mapping[str, typing.Any], environ: Mapping[str, str]
 ) -> typing.Any:
     hints = typing.get_type_hints(section_type)
-    known = {f.name for f in dataclasses.fields(section_type)}
+    fields = [f.name for f in dataclasses.fields(section_type)]
     for key in values:
-        if key not in known:
-            raise ConfigError(f"[{name}] {key}", "unknown key")
+        if key not in fields:
+            raise ConfigError(
+                f"[{name}] {key}",
+                f"不是可用的配置项，请核对拼写；[{name}] 可用的有：{'、'.join(fields)}",
+            )
     kwargs: dict[str, typing.Any] = {}
-    for key in known:
+    for key in fields:
         env_name = f"{ENV_PREFIX}{name}_{key}".upper()
         if env_name in environ:
-            kwargs[key] = _from_env(f"{env_name}", environ[env_name], hints[key])
+            where = f"环境变量 {env_name}（即 [{name}] {key}）"
+            kwargs[key] = _from_env(where, environ[env_name], hints[key])
         elif key in values:
             kwargs[key] = _checked(f"[{name}] {key}", values[key], hints[key])
     return section_type(**kwargs)
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+# What a value must be, and what was written instead: a type is never shown with its value, so
+# a secret given as the wrong type (an unquoted number) is not echoed.
+_TYPE_NAMES = {str: "文字（加引号）", int: "整数", float: "数字", bool: "true 或 false"}
+_WRITTEN_AS = {
+    str: "文字",
+    int: "整数",
+    float: "小数",
+    bool: "true 或 false",
+    list: "列表",
+    dict: "一个表",
+}
+
+
+def _written_as(value: typing.Any) -> str:
+    return _WRITTEN_AS.get(type(value), "日期或时间")  # tomllib's other types are all dates
+
+
+def spaced(chinese: str, then: str) -> str:
+    """``chinese`` followed by ``then``, with the space Chinese text puts before Latin words."""
+    return f"{chinese} {then}" if then[:1].isascii() else chinese + then
 
 
 def _checked(key: str, value: typing.Any, expected: typing.Any) -> typing.Any:
     if expected == tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ConfigError(key, "expected a list of strings")
+            raise ConfigError(key, '必须是文字的列表，如 ["甲", "乙"]，每一项都要加引号')
         return tuple(value)
     if isinstance(expected, types.UnionType):
         expected = next(t for t in typing.get_args(expected) if t is not type(None))
@@ -399,12 +457,14 @@ def _checked(key: str, value: typing.Any, expected: typing.Any) -> typing.Any:
     )
     if not ok:
         raise ConfigError(
-            key, f"expected {_TYPE_NAMES.get(expected, expected)}, got {type(value).__name__}"
+            key,
+            f"{spaced('必须是', _TYPE_NAMES.get(expected, str(expected)))}，"
+            f"{spaced('现在写的是', _written_as(value))}",
         )
     return float(value) if expected is float else value
 
 
-def _from_env(key: str, raw: str, expected: typing.Any) -> typing.Any:
+def _from_env(where: str, raw: str, expected: typing.Any) -> typing.Any:
     if expected == tuple[str, ...]:  # a list in the environment: comma-separated
         return tuple(item.strip() for item in raw.split(",") if item.strip())
     try:
@@ -417,7 +477,9 @@ def _from_env(key: str, raw: str, expected: typing.Any) -> typing.Any:
         if expected is float:
             return float(raw)
     except ValueError:
-        raise ConfigError(key, f"expected {_TYPE_NAMES[expected]}, got {raw!r}") from None
+        # Only numbers and switches get here: secrets are strings, never converted.
+        accepted = "1、0、true、false、yes 或 no" if expected is bool else _TYPE_NAMES[expected]
+        raise ConfigError(where, f"{spaced('必须是', accepted)}，现在是 {raw!r}") from None
     return raw
 
 
@@ -425,24 +487,47 @@ def decode_aes_key(encoding_aes_key: str) -> bytes:
     """WeCom's EncodingAESKey: 43 characters of base64 without the trailing '='.
 
     Published keys are not always canonical base64 (the last character's spare bits may be
-    set), so decode leniently and check only that 32 bytes come out.
+    set), so decode leniently and check only that 32 bytes come out. The ValueError's text is
+    for the person who copied the key, in Chinese, and never contains the key.
     """
+    wanted = "必须是 43 个字符的 EncodingAESKey"
     try:
         key = base64.b64decode(encoding_aes_key + "=", validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("not base64") from None
+        raise ValueError(f"{wanted}，现在的内容含有不该有的字符，请重新复制") from None
     if len(key) != 32:
-        raise ValueError(f"must decode to 32 bytes (43 characters), got {len(key)} bytes")
+        raise ValueError(f"{wanted}，现在是 {len(encoding_aes_key)} 个字符")
     return key
+
+
+def _n(value: float) -> str:
+    """A number as the person would write it: 0, 5, 2.5 (not 0.0)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _at_least(where: str, value: float, least: int, unit: str = "") -> None:
+    if value < least:
+        raise ConfigError(where, f"必须至少为 {least}{unit}，现在是 {_n(value)}")
+
+
+def _more_than_zero(where: str, value: float, unit: str = "") -> None:
+    if value <= 0:
+        raise ConfigError(where, f"必须大于 0{unit}，现在是 {_n(value)}")
+
+
+def _hh_mm(where: str, value: str) -> None:
+    if not _is_hh_mm(value):
+        raise ConfigError(where, f"必须写成 HH:MM（24 小时制，如 08:30），现在是 {value!r}")
 
 
 def _validate(config: Config) -> None:
     server, wecom, db, delivery = config.server, config.wecom, config.database, config.delivery
     if not 0 < server.port < 65536:
-        raise ConfigError("[server] port", f"must be between 1 and 65535, got {server.port}")
+        raise ConfigError("[server] port", f"必须在 1 到 65535 之间，现在是 {server.port}")
     if not db.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        # The URL itself is not shown: it may carry the database password.
         raise ConfigError(
-            "[database] url", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            "[database] url", "必须以 sqlite+aiosqlite:// 或 postgresql+asyncpg:// 开头"
         )
     for key, value in (
         ("encoding_aes_key", wecom.encoding_aes_key),
@@ -455,30 +540,40 @@ def _validate(config: Config) -> None:
                 raise ConfigError(f"[wecom] {key}", str(exc)) from None
     for key, path in (("callback_path", wecom.callback_path), ("aibot_path", wecom.aibot_path)):
         if not path.startswith("/"):
-            raise ConfigError(f"[wecom] {key}", "must start with /")
+            raise ConfigError(f"[wecom] {key}", f"必须以 / 开头，现在是 {path!r}")
     if wecom.callback_path == wecom.aibot_path:
         raise ConfigError(
-            "[wecom] aibot_path", "must differ from callback_path (one path per app)"
+            "[wecom] aibot_path", "不能与 [wecom] callback_path 相同（每个应用用各自的回调路径）"
         )
     if not wecom.api_base.startswith(("http://", "https://")):
-        raise ConfigError("[wecom] api_base", "must be an http(s) URL")
+        raise ConfigError("[wecom] api_base", "必须是以 http:// 或 https:// 开头的网址")
     if not 0 <= wecom.duplicate_check_seconds <= 4 * 3600:
-        raise ConfigError("[wecom] duplicate_check_seconds", "must be between 0 and 14400")
-    partial = [k for k in ("corp_id", "secret", "token", "encoding_aes_key") if getattr(wecom, k)]
+        raise ConfigError(
+            "[wecom] duplicate_check_seconds",
+            f"必须在 0 到 14400 秒之间，现在是 {_n(wecom.duplicate_check_seconds)}",
+        )
+    credentials = ("corp_id", "secret", "token", "encoding_aes_key")
+    partial = [k for k in credentials if getattr(wecom, k)]
     if partial and len(partial) < 4:
-        missing = sorted({"corp_id", "secret", "token", "encoding_aes_key"} - set(partial))
-        raise ConfigError(f"[wecom] {missing[0]}", "missing (the other WeCom credentials are set)")
+        missing = sorted(set(credentials) - set(partial))
+        raise ConfigError(
+            f"[wecom] {missing[0]}",
+            f"未填写：[wecom] 的 {'、'.join(credentials)} 要么都填，要么都不填"
+            f"（现在只填了 {'、'.join(partial)}）",
+        )
     if wecom.configured and wecom.agent_id <= 0:
-        raise ConfigError("[wecom] agent_id", "must be the app's AgentId (a positive integer)")
+        raise ConfigError(
+            "[wecom] agent_id", f"必须填写应用的 AgentId（正整数），现在是 {wecom.agent_id}"
+        )
     try:
         config.time.zone  # noqa: B018 - validating that the zone exists
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            "[time] timezone", f"unknown time zone {config.time.timezone!r}"
+            "[time] timezone",
+            f"不是已知的时区：{config.time.timezone!r}，应写成如 Asia/Shanghai",
         ) from None
     for key in ("concurrency", "batch_size", "max_attempts", "robot_limit", "member_limit"):
-        if getattr(delivery, key) < 1:
-            raise ConfigError(f"[delivery] {key}", "must be at least 1")
+        _at_least(f"[delivery] {key}", getattr(delivery, key), 1)
     _validate_wechat(config.wechat, wecom)
     _validate_notices(config.notices)
     _validate_scheduler(config)
@@ -487,49 +582,68 @@ def _validate(config: Config) -> None:
     _validate_console(config.console)
     _validate_backup(config.backup, config.retention)
     if config.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise ConfigError("[log] level", "must be DEBUG, INFO, WARNING or ERROR")
+        raise ConfigError(
+            "[log] level", f"必须是 DEBUG、INFO、WARNING 或 ERROR，现在是 {config.log.level!r}"
+        )
 
 
 def _validate_wechat(wechat: WeChatConfig, wecom: WeComConfig) -> None:
     if wechat.mode not in WECHAT_MODES:
-        raise ConfigError("[wechat] mode", "must be plain, compatible or safe")
+        raise ConfigError(
+            "[wechat] mode", f"必须是 plain、compatible 或 safe，现在是 {wechat.mode!r}"
+        )
     if wechat.encoding_aes_key:
         try:
             decode_aes_key(wechat.encoding_aes_key)
         except ValueError as exc:
             raise ConfigError("[wechat] encoding_aes_key", str(exc)) from None
     if not wechat.callback_path.startswith("/"):
-        raise ConfigError("[wechat] callback_path", "must start with /")
+        raise ConfigError(
+            "[wechat] callback_path", f"必须以 / 开头，现在是 {wechat.callback_path!r}"
+        )
     if wechat.callback_path in (wecom.callback_path, wecom.aibot_path):
         raise ConfigError(
-            "[wechat] callback_path", "must differ from the WeCom paths (one path per app)"
+            "[wechat] callback_path",
+            "不能与 [wecom] callback_path 或 aibot_path 相同（每个应用用各自的回调路径）",
         )
     if not wechat.api_base.startswith(("http://", "https://")):
-        raise ConfigError("[wechat] api_base", "must be an http(s) URL")
+        raise ConfigError("[wechat] api_base", "必须是以 http:// 或 https:// 开头的网址")
     if wechat.template_api not in ("template", "subscribe"):
-        raise ConfigError("[wechat] template_api", "must be template or subscribe")
+        raise ConfigError(
+            "[wechat] template_api",
+            f"必须是 template 或 subscribe，现在是 {wechat.template_api!r}",
+        )
     if not 0 <= wechat.passive_reply_seconds < 5:
-        raise ConfigError("[wechat] passive_reply_seconds", "must be at least 0 and below 5")
+        raise ConfigError(
+            "[wechat] passive_reply_seconds",
+            f"必须不小于 0 秒且小于 5 秒，现在是 {_n(wechat.passive_reply_seconds)}",
+        )
     for key in ("service_window_messages", "template_value_chars", "bind_max_attempts"):
-        if getattr(wechat, key) < 1:
-            raise ConfigError(f"[wechat] {key}", "must be at least 1")
-    if wechat.bind_code_minutes < 1:
-        raise ConfigError("[wechat] bind_code_minutes", "must be at least 1")
+        _at_least(f"[wechat] {key}", getattr(wechat, key), 1)
+    _at_least("[wechat] bind_code_minutes", wechat.bind_code_minutes, 1, " 分钟")
     if not 0 < wechat.service_window_hours <= 48:
-        raise ConfigError("[wechat] service_window_hours", "must be more than 0 and at most 48")
+        raise ConfigError(
+            "[wechat] service_window_hours",
+            f"必须大于 0 小时且不超过 48 小时，现在是 {_n(wechat.service_window_hours)}",
+        )
     filled = [k for k in ("app_id", "app_secret", "token") if getattr(wechat, k)]
     if filled and not wechat.configured:
         needed = ["app_id", "app_secret", "token"]
         if wechat.mode != "plain":
             needed.append("encoding_aes_key")
         missing = [k for k in needed if not getattr(wechat, k)]
-        raise ConfigError(f"[wechat] {missing[0]}", "missing (the other 公众号 settings are set)")
-    if wecom.customer_group_monthly_cap < 1:
-        raise ConfigError("[wecom] customer_group_monthly_cap", "must be at least 1")
-    if wecom.customer_group_poll_seconds <= 0 or wecom.customer_group_confirm_hours <= 0:
         raise ConfigError(
-            "[wecom] customer_group_poll_seconds", "poll and confirm times must be positive"
+            f"[wechat] {missing[0]}",
+            f"未填写：公众号的 {'、'.join(needed)} 要么都填，要么都不填"
+            f"（现在只填了 {'、'.join(filled)}）",
         )
+    _at_least("[wecom] customer_group_monthly_cap", wecom.customer_group_monthly_cap, 1)
+    _more_than_zero(
+        "[wecom] customer_group_poll_seconds", wecom.customer_group_poll_seconds, " 秒"
+    )
+    _more_than_zero(
+        "[wecom] customer_group_confirm_hours", wecom.customer_group_confirm_hours, " 小时"
+    )
 
 
 def _validate_scheduler(config: Config) -> None:
@@ -543,33 +657,32 @@ def _validate_scheduler(config: Config) -> None:
 
 def _validate_notices(notices: NoticesConfig) -> None:
     for key in ("task_nudge_time", "daily_list_time"):
-        value = getattr(notices, key)
-        hour, _, minute = value.partition(":")
-        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-            raise ConfigError(f"[notices] {key}", f"must be HH:MM, got {value!r}")
+        _hh_mm(f"[notices] {key}", getattr(notices, key))
     for item in notices.task_nudge_offsets.split(","):
         if not (item.strip().endswith("d") and item.strip()[:-1].isdigit()):
             raise ConfigError(
-                "[notices] task_nudge_offsets", f'must look like "3d,1d,0d", got {item!r}'
+                "[notices] task_nudge_offsets",
+                f'必须是用逗号分开的天数、每个以 d 结尾，如 "3d,1d,0d"，其中 {item!r} 不对',
             )
     if notices.yellow_window_days > notices.blue_window_days:
-        raise ConfigError("[notices] yellow_window_days", "must not exceed blue_window_days")
+        raise ConfigError(
+            "[notices] yellow_window_days",
+            f"不能大于 [notices] blue_window_days"
+            f"（现在是 {_n(notices.yellow_window_days)} 天，"
+            f"大于 {_n(notices.blue_window_days)} 天）",
+        )
 
 
 def _validate_reports(reports: ReportsConfig) -> None:
-    hour, _, minute = reports.review_nudge_time.partition(":")
-    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-        raise ConfigError(
-            "[reports] review_nudge_time", f"must be HH:MM, got {reports.review_nudge_time!r}"
-        )
-    if reports.review_nudge_hours <= 0:
-        raise ConfigError("[reports] review_nudge_hours", "must be more than 0")
+    _hh_mm("[reports] review_nudge_time", reports.review_nudge_time)
+    _more_than_zero("[reports] review_nudge_hours", reports.review_nudge_hours, " 小时")
     if reports.draft_warning_minutes < 0:
-        raise ConfigError("[reports] draft_warning_minutes", "must not be negative")
-    if reports.media_fetch_seconds <= 0:
-        raise ConfigError("[reports] media_fetch_seconds", "must be more than 0")
-    if reports.max_attachment_bytes <= 0:
-        raise ConfigError("[reports] max_attachment_bytes", "must be more than 0")
+        raise ConfigError(
+            "[reports] draft_warning_minutes",
+            f"不能是负数（0 表示不提醒），现在是 {_n(reports.draft_warning_minutes)}",
+        )
+    _more_than_zero("[reports] media_fetch_seconds", reports.media_fetch_seconds, " 秒")
+    _more_than_zero("[reports] max_attachment_bytes", reports.max_attachment_bytes, " 字节")
 
 
 def _is_hh_mm(value: str) -> bool:
@@ -583,52 +696,68 @@ def _validate_proposals(proposals: ProposalsConfig, activities: ActivitiesConfig
         sample = fmt.format(year=2025, seq=1)
     except (KeyError, IndexError, ValueError):
         raise ConfigError(
-            "[proposals] number_format", "may use only {year} and {seq} (e.g. TA-{year}-{seq:04d})"
+            "[proposals] number_format",
+            "只能使用 {year} 和 {seq} 两个占位符，如 TA-{year}-{seq:04d}",
         ) from None
     if "{year" not in fmt or "{seq" not in fmt or not 3 <= len(sample) <= 24:
         raise ConfigError(
-            "[proposals] number_format", "must contain {year} and {seq}, at most 24 characters"
+            "[proposals] number_format",
+            "必须同时含有 {year} 和 {seq}，生成的编号为 3 到 24 个字符",
         )
     for key in ("review_days", "assign_days", "answer_days", "rating_days"):
-        if getattr(proposals, key) < 1:
-            raise ConfigError(f"[proposals] {key}", "must be at least 1")
+        _at_least(f"[proposals] {key}", getattr(proposals, key), 1, " 天")
     if proposals.yellow_window_days > proposals.blue_window_days:
-        raise ConfigError("[proposals] yellow_window_days", "must not exceed blue_window_days")
-    codes = [c.split(" ", 1)[0] for c in proposals.classifications]
-    if not codes or any(" " not in c.strip() for c in proposals.classifications):
         raise ConfigError(
-            "[proposals] classifications", 'each is "CODE name", e.g. "A 已解决/采纳"'
+            "[proposals] yellow_window_days",
+            f"不能大于 [proposals] blue_window_days"
+            f"（现在是 {_n(proposals.yellow_window_days)} 天，"
+            f"大于 {_n(proposals.blue_window_days)} 天）",
         )
-    if len(set(codes)) != len(codes):
-        raise ConfigError("[proposals] classifications", "codes must differ")
-    if not activities.kinds or len(set(activities.kinds)) != len(activities.kinds):
-        raise ConfigError("[activities] kinds", "must list at least one kind, each once")
+    codes = [c.split(" ", 1)[0] for c in proposals.classifications]
+    if not codes:
+        raise ConfigError("[proposals] classifications", '至少要列出一种，如 ["A 已解决/采纳"]')
+    for entry in proposals.classifications:
+        if " " not in entry.strip():
+            raise ConfigError(
+                "[proposals] classifications",
+                f'每一项都要写成“代码 空格 名称”，如 "A 已解决/采纳"，其中 {entry!r} 不对',
+            )
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        raise ConfigError(
+            "[proposals] classifications",
+            f"代码不能重复，{'、'.join(map(repr, repeated))} 出现了不止一次",
+        )
+    if not activities.kinds:
+        raise ConfigError("[activities] kinds", '至少要列出一种活动，如 ["调研"]')
+    repeated = sorted({k for k in activities.kinds if activities.kinds.count(k) > 1})
+    if repeated:
+        raise ConfigError(
+            "[activities] kinds",
+            f"每种活动只能列一次，{'、'.join(map(repr, repeated))} 出现了不止一次",
+        )
 
 
 def _validate_backup(backup: BackupConfig, retention: RetentionConfig) -> None:
-    if not _is_hh_mm(backup.time):
-        raise ConfigError("[backup] time", f"must be HH:MM, got {backup.time!r}")
-    if backup.keep < 1:
-        raise ConfigError("[backup] keep", "must be at least 1")
+    _hh_mm("[backup] time", backup.time)
+    _at_least("[backup] keep", backup.keep, 1, " 份")
     for key in ("inbound_days", "deliveries_days", "send_log_days", "dialogs_days"):
-        if getattr(retention, key) < 1:
-            raise ConfigError(f"[retention] {key}", "must be at least 1 (day)")
-    if retention.alerts_days < 1:
-        raise ConfigError("[retention] alerts_days", "must be at least 1 (day)")
+        _at_least(f"[retention] {key}", getattr(retention, key), 1, " 天")
+    _at_least("[retention] alerts_days", retention.alerts_days, 1, " 天")
 
 
 def _validate_console(console: ConsoleConfig) -> None:
-    if console.session_hours <= 0:
-        raise ConfigError("[console] session_hours", "must be more than 0")
-    for key in ("max_failed_logins", "max_failed_logins_per_ip", "lockout_minutes"):
-        if getattr(console, key) < 1:
-            raise ConfigError(f"[console] {key}", "must be at least 1")
+    _more_than_zero("[console] session_hours", console.session_hours, " 小时")
+    _at_least("[console] max_failed_logins", console.max_failed_logins, 1, " 次")
+    _at_least("[console] max_failed_logins_per_ip", console.max_failed_logins_per_ip, 1, " 次")
+    _at_least("[console] lockout_minutes", console.lockout_minutes, 1, " 分钟")
     if console.public_url and (
         not console.public_url.startswith(("http://", "https://"))
         or console.public_url.rstrip("/").count("/") > 2
     ):
         raise ConfigError(
-            "[console] public_url", "must be an origin like https://lvzhi.example.gov.cn"
+            "[console] public_url",
+            "只写协议和域名（可带端口），不带路径，如 https://lvzhi.example.gov.cn",
         )
     for proxy in console.trusted_proxies:
         try:
@@ -636,5 +765,5 @@ def _validate_console(console: ConsoleConfig) -> None:
         except ValueError:
             raise ConfigError(
                 "[console] trusted_proxies",
-                f"{proxy!r} is not an address or network (e.g. 127.0.0.1, 10.0.0.0/8)",
+                f"{proxy!r} 不是 IP 地址或网段（应写成如 127.0.0.1、10.0.0.0/8）",
             ) from None

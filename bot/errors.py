@@ -21,9 +21,11 @@ class NotFound(UserFacingError):
 
 class ConfigError(Exception):
     """A configuration problem, phrased for the person who wrote the file: ``key`` names the
-    entry (``[server] port``, a rules file's ``items[2].fact``), ``problem`` what is wrong."""
+    entry as it is written there (``[server] port``, a rules file's ``items[2].fact``),
+    ``problem`` says in Chinese what is wrong and what is accepted, so that the two read as one
+    sentence: ``[server] port 必须在 1 到 65535 之间，现在是 70000``. Never a secret's value."""
 
     def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}")
+        super().__init__(f"{key} {problem}")
         self.key = key
         self.problem = problem

@@ -23,15 +23,15 @@ class QuietHours:
 
     @classmethod
     def parse(cls, text: str, zone: ZoneInfo) -> QuietHours | None:
-        """``"21:30-07:30"``; empty means none. ValueError with the reason otherwise."""
+        """``"21:30-07:30"``; empty means none. ValueError with the reason (Chinese) otherwise."""
         if not text.strip():
             return None
         first, dash, last = text.replace("–", "-").partition("-")
         if not dash:
-            raise ValueError("must be HH:MM-HH:MM, e.g. 21:30-07:30, or empty")
+            raise ValueError("必须写成 HH:MM-HH:MM（如 21:30-07:30），不设免打扰时段则留空")
         start, end = _clock(first), _clock(last)
         if start == end:
-            raise ValueError("start and end must differ")
+            raise ValueError("开始和结束时间不能相同")
         return cls(start, end, zone)
 
     def window(self, at: datetime) -> tuple[datetime, datetime] | None:
@@ -68,7 +68,7 @@ class QuietHours:
 def _clock(text: str) -> time:
     hour, colon, minute = text.strip().partition(":")
     if not (colon and hour.isdigit() and minute.isdigit()):
-        raise ValueError(f"{text.strip()!r} is not HH:MM")
+        raise ValueError(f"中的 {text.strip()!r} 不是 HH:MM 格式的时间")
     if int(hour) > 23 or int(minute) > 59:
-        raise ValueError(f"{text.strip()!r} is not a time of day")
+        raise ValueError(f"中的 {text.strip()!r} 不是一天中的时刻（时 0—23，分 0—59）")
     return time(int(hour), int(minute))

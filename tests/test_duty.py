@@ -246,6 +246,6 @@ async def test_cli_writes_the_file_and_refuses_bad_rules(
     assert await asyncio.to_thread(main, argv) == 2
     assert (
         capsys.readouterr().err
-        == f"lvzhi: config error: {rules}: grades: the lowest grade (合格) must start at 0 "
-        "so that every total has one\n"
+        == f"lvzhi: 配置有误：评分规则文件 {rules} 中的 grades 中最低的等次「合格」的 at_least "
+        "必须是 0，这样每个总分都有等次（现在是 60）\n"
     )

@@ -131,7 +131,7 @@ async def test_editing_the_rules_rescores_at_once(
         with caplog.at_level(logging.ERROR, logger="handlers.duty"):
             (broken,) = await bot.say("zhangwei", "我的履职")
         assert broken.splitlines()[-1] == "评分规则文件有误，暂不评分，请联系机关管理员。"
-        assert f"{rules_file}: items[1]." in caplog.text
+        assert f"评分规则文件 {rules_file} 中的 items[1].points 未填写" in caplog.text
 
 
 async def test_a_grade_only_for_an_ended_year_by_the_office_s_rules(
@@ -177,5 +177,7 @@ async def test_bad_rules_file_stops_start_up(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         async with open_runtime(config):
             pass
-    assert str(raised.value).startswith(f"{path}: items[1].fact: unknown fact 'reprots' (one of:")
+    assert str(raised.value).startswith(
+        f"评分规则文件 {path} 中的 items[1].fact 写的 'reprots' 不是可用的事实名称，可用的有："
+    )
     assert not (tmp_path / "x.db").exists()

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.config import read_toml, spaced
 from bot.errors import ConfigError
 from handlers.duty.default_rules import DEFAULT_RULES
 from handlers.duty.facts import ACTIVITY_PREFIX, FACTS, DutyFacts
@@ -94,7 +95,7 @@ class ScoringRules:
     grades: tuple[Grade, ...]  # highest first
     max_total: float | None = None
     unmet_grade: str | None = None
-    source: str = "内置默认规则"
+    source: str = "内置默认规则"  # or the rules file's path
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,19 +134,13 @@ def _grade(total: float, unmet: Sequence[str], rules: ScoringRules) -> str:
 def load_rules(path: str | Path | None) -> ScoringRules:
     """The rules in ``path``, or the built-in default when it is empty or None."""
     if not path:
-        return parse_rules(tomllib.loads(DEFAULT_RULES), "内置默认规则")
+        return parse_rules(tomllib.loads(DEFAULT_RULES), DEFAULT_SOURCE)
     file = Path(path)
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"[duty] rules_file {file}", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"[duty] rules_file {file}", f"cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"[duty] rules_file {file}", f"not valid TOML: {exc}") from None
+    data = read_toml(file, f"[duty] rules_file 指定的评分规则文件 {file}")
     return parse_rules(data, str(file))
 
 
+DEFAULT_SOURCE = "内置默认规则"
 _TOP_KEYS = {"name", "max_total", "unmet_grade", "items", "requirements", "grades"}
 _ITEM_KEYS = {"label", "fact", "points", "cap", "at_least"}
 _REQUIREMENT_KEYS = {"label", "fact", "at_least"}
@@ -154,23 +149,31 @@ _GRADE_KEYS = {"name", "at_least"}
 
 def parse_rules(data: Mapping[str, Any], source: str) -> ScoringRules:
     """Validate and build rules from a TOML document; ``source`` names it in errors."""
-    _known(data, _TOP_KEYS, source)
-    name = _text(data, "name", source, default=Path(source).stem)
-    items = tuple(
-        _item(entry, f"{source}: items[{n}]") for n, entry in _tables(data, "items", source)
-    )
+    top = _top(source)
+    _known(data, _TOP_KEYS, top)
+    name = _text(data, "name", top, default=Path(source).stem)
+    items = tuple(_item(entry, f"{top}items[{n}]") for n, entry in _tables(data, "items", top))
     requirements = tuple(
-        _requirement(entry, f"{source}: requirements[{n}]")
-        for n, entry in _tables(data, "requirements", source)
+        _requirement(entry, f"{top}requirements[{n}]")
+        for n, entry in _tables(data, "requirements", top)
     )
-    grades = _grades(data, source)
-    max_total = _number(data, "max_total", source, required=False)
+    grades = _grades(data, top)
+    max_total = _number(data, "max_total", top, required=False)
     if max_total is not None and max_total <= 0:
-        raise ConfigError(f"{source}: max_total", "must be more than 0")
-    unmet = _text(data, "unmet_grade", source, default="") or None
+        raise ConfigError(f"{top}max_total", f"必须大于 0，现在是 {_shown(max_total)}")
+    unmet = _text(data, "unmet_grade", top, default="") or None
     if not items:
-        raise ConfigError(f"{source}: items", "at least one [[items]] entry is needed")
+        raise ConfigError(f"{top}items", "至少要有一段 [[items]]（计分项）")
     return ScoringRules(name, items, requirements, grades, max_total, unmet, source)
+
+
+def _top(source: str) -> str:
+    """How an error names the file before the entry: ``评分规则文件 x.toml 中的 items[1]``."""
+    return f"{source}中的 " if source == DEFAULT_SOURCE else f"评分规则文件 {source} 中的 "
+
+
+def _shown(number: float) -> str:
+    return f"{number:g}"
 
 
 def _item(entry: Mapping[str, Any], where: str) -> Item:
@@ -180,9 +183,13 @@ def _item(entry: Mapping[str, Any], where: str) -> Item:
     cap = _number(entry, "cap", where, required=False)
     at_least = _number(entry, "at_least", where, required=False)
     if cap is not None and cap <= 0:
-        raise ConfigError(f"{where}.cap", "must be more than 0 (it limits points either way)")
+        raise ConfigError(
+            f"{where}.cap", f"必须大于 0（它同时限制加分和扣分），现在是 {_shown(cap)}"
+        )
     if cap is not None and at_least is not None:
-        raise ConfigError(f"{where}.cap", "an item with at_least scores once; cap has no use")
+        raise ConfigError(
+            f"{where}.cap", "不能与 at_least 同时使用：有 at_least 的计分项达到时只计一次分"
+        )
     return Item(_text(entry, "label", where), _facts(entry, where), points, cap, at_least)
 
 
@@ -193,32 +200,33 @@ def _requirement(entry: Mapping[str, Any], where: str) -> Requirement:
     return Requirement(_text(entry, "label", where), _facts(entry, where), at_least)
 
 
-def _grades(data: Mapping[str, Any], source: str) -> tuple[Grade, ...]:
+def _grades(data: Mapping[str, Any], top: str) -> tuple[Grade, ...]:
     grades: list[Grade] = []
-    for n, entry in _tables(data, "grades", source):
-        where = f"{source}: grades[{n}]"
+    for n, entry in _tables(data, "grades", top):
+        where = f"{top}grades[{n}]"
         _known(entry, _GRADE_KEYS, where)
         at_least = _number(entry, "at_least", where)
         assert at_least is not None
         grade = Grade(_text(entry, "name", where), at_least)
         if any(g.name == grade.name for g in grades):
-            raise ConfigError(f"{where}.name", f"grade {grade.name!r} is listed twice")
+            raise ConfigError(f"{where}.name", f"等次「{grade.name}」写了两次，每个等次只写一次")
         grades.append(grade)
     if not grades:
-        raise ConfigError(f"{source}: grades", "at least one [[grades]] entry is needed")
+        raise ConfigError(f"{top}grades", "至少要有一段 [[grades]]（等次）")
     grades.sort(key=lambda g: -g.at_least)
     if grades[-1].at_least > 0:
         raise ConfigError(
-            f"{source}: grades",
-            f"the lowest grade ({grades[-1].name}) must start at 0 so that every total has one",
+            f"{top}grades",
+            f"中最低的等次「{grades[-1].name}」的 at_least 必须是 0，这样每个总分都有等次"
+            f"（现在是 {_shown(grades[-1].at_least)}）",
         )
     return tuple(grades)
 
 
-def _tables(data: Mapping[str, Any], key: str, source: str) -> list[tuple[int, Mapping[str, Any]]]:
+def _tables(data: Mapping[str, Any], key: str, top: str) -> list[tuple[int, Mapping[str, Any]]]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise ConfigError(f"{source}: {key}", f"must be written as [[{key}]] tables")
+        raise ConfigError(f"{top}{key}", f"必须写成一段段 [[{key}]]")
     return [(n, entry) for n, entry in enumerate(value, start=1)]
 
 
@@ -226,17 +234,20 @@ def _known(entry: Mapping[str, Any], keys: set[str], where: str) -> None:
     for key in entry:
         if key not in keys:
             raise ConfigError(
-                _key(where, key), f"unknown key (expected one of: {', '.join(sorted(keys))})"
+                _key(where, key), f"不是可用的键，请核对拼写；可用的有：{'、'.join(sorted(keys))}"
             )
 
 
 def _text(entry: Mapping[str, Any], key: str, where: str, *, default: str | None = None) -> str:
     value = entry.get(key, default)
     if value is None:
-        raise ConfigError(_key(where, key), "missing")
+        raise ConfigError(_key(where, key), "未填写")
     if not isinstance(value, str) or (default is None and not value.strip()):
-        raise ConfigError(_key(where, key), "must be a non-empty string")
+        raise ConfigError(_key(where, key), "必须是不为空的文字（加引号）")
     return value.strip()
+
+
+_WRITTEN_AS = {str: "文字", bool: "true 或 false", list: "列表", dict: "一个表"}
 
 
 def _number(
@@ -245,29 +256,33 @@ def _number(
     value = entry.get(key)
     if value is None:
         if required:
-            raise ConfigError(_key(where, key), "missing")
+            raise ConfigError(_key(where, key), "未填写")
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(_key(where, key), f"expected a number, got {type(value).__name__}")
+        written = _WRITTEN_AS.get(type(value), "日期或时间")
+        raise ConfigError(_key(where, key), f"必须是数字，{spaced('现在写的是', written)}")
     return float(value)
 
 
 def _facts(entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
     value = entry.get("fact")
     if value is None:
-        raise ConfigError(f"{where}.fact", "missing")
+        raise ConfigError(f"{where}.fact", "未填写（要计的事实名称）")
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise ConfigError(f"{where}.fact", "must be a fact name or a list of fact names")
+        raise ConfigError(f"{where}.fact", '必须是一个事实名称或事实名称的列表，如 "checkins"')
     for name in names:
         if name.startswith(ACTIVITY_PREFIX) and len(name) > len(ACTIVITY_PREFIX):
             continue  # one kind of activity (the office's kinds: [activities] kinds)
         if name not in FACTS:
             raise ConfigError(
-                f"{where}.fact", f"unknown fact {name!r} (one of: {', '.join(FACTS)})"
+                f"{where}.fact",
+                f"写的 {name!r} 不是可用的事实名称，可用的有：{'、'.join(FACTS)}，"
+                f"以及 {ACTIVITY_PREFIX}调研 这样的某类活动",
             )
     return tuple(names)
 
 
 def _key(where: str, key: str) -> str:
-    return f"{where}.{key}" if where.endswith("]") else f"{where}: {key}"
+    """``items[1]`` and ``label`` make ``items[1].label``; at the top, the key alone."""
+    return f"{where}.{key}" if where.endswith("]") else f"{where}{key}"
