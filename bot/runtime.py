@@ -227,7 +227,7 @@ async def open_runtime(
             await worker.stop()
     finally:
         await http.close()
-        if db.is_sqlite:
+        if db.is_sqlite and start_worker:  # a server's shutdown, not a one-off command's
             log.info("%s", db.inline_spans.summary())
         await db.dispose()
 
