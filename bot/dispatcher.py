@@ -243,14 +243,18 @@ YES_PHRASES = frozenset(
 NO_PHRASES = frozenset(
     {"不是这个意思", "不是这样", "理解错了", "你理解错了", "搞错了", "弄错了", "你搞错了"}
 )
-_FILLERS = re.compile(r"^(?:嗯+|哦+|噢+|啊+)$")
+# Pieces that say nothing of their own: 嗯; and agreeing words (好的, 行) that only count next
+# to a clear yes or no (好的 可以 is a yes; 好的 alone answers nothing asked).
+_FILLERS = re.compile(r"^(?:嗯+|哦+|噢+|啊+|好的?|好嘞|行|ok)$", re.IGNORECASE)
+# Emoji and pictographs (👌, 🙏, ✅) around an answer: its tone, not its word.
+_EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+")
 
 
 def answer_word(text: str) -> str:
     """A short answer as a yes/no word: ``不是的``, ``对的呀``, ``没错的`` → 不是, 对, 没错; an
     answer in several pieces that all say the same (``对 没错``, ``嗯嗯 是这个意思``, ``是的是的``,
     ``不对 不是这个意思``) → 是 or 不是."""
-    word = text.strip(" 。.!！~～,，")
+    word = _EMOJI.sub(" ", text).strip(" 。.!！~～,，")
     known = YES_WORDS | NO_WORDS | CANCEL_WORDS
     if word in known:
         return word

@@ -223,6 +223,42 @@ async def test_a_review_without_its_number_asks_for_the_number_then_acts(cfg: Co
         ]
 
 
+async def test_a_review_with_only_the_serial_states_it_and_asks_for_the_number(
+    cfg: Config,
+) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        await bot.say(
+            "g3m1",
+            "社情民意：关于加强农村饮水工程管护的建议\n基本情况：水管老化。\n建议：设立专岗。",
+        )
+        # 0001 is the serial written short: a guess, never an action on its own
+        [asked] = await bot.say("mishu", "0001 退回，请补充数据")
+        assert asked.startswith(
+            "我理解为：退回 尾号0001（未写完整编号），还缺少编号，例如 SQ-2025-0042"
+        )
+        [again] = await bot.say("mishu", "SQ-2025-0001")
+        assert again == "已更正。我理解为：退回 SQ-2025-0001\n" + CONFIRM_ASK
+        # a yes with an emoji and an agreeing word around it is a yes
+        done = await bot.say("mishu", "好的 确认👌")
+        assert done[0] == (
+            "SQ-2025-0001《关于加强农村饮水工程管护的建议》已退回，现为「退回修改」。"
+            "已通知提交人（1 人）。"
+        )
+        assert "请补充数据" in done[1]  # the comment written after the short serial
+
+
+async def test_cancel_words_with_nothing_waiting_say_nothing_waits(cfg: Config) -> None:
+    clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await seed(bot)
+        for word in ("取消", "算了"):
+            assert await bot.say("g3m1", word) == [
+                "目前没有等待您确认的操作。发送「帮助」查看我能做什么。"
+            ]
+
+
 async def test_two_actions_scored_alike_are_asked_about_not_picked(cfg: Config) -> None:
     clock = FakeClock(shanghai(2025, 11, 25, 10, 0))
     async with running_bot(cfg, clock) as bot:

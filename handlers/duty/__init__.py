@@ -88,7 +88,7 @@ def parse_mine(text: str, pctx: ParseContext) -> MyDuty | None:
 
 _HONORIFIC = re.compile(r"(?<=[\u4e00-\u9fff]{2})(?:委员|同志|老师|主任|主席)$")
 _LOOKUP_VERB = re.compile(
-    r"^(?:帮我)?(?:把|将)?(?:导出|查看|查询|查一下|查查|看看|看一下|调出|调一下)?(?:把|将)?"
+    r"^(?:帮我)?(?:把|将)?(?:导出|查看|查询|查一?下|查查|看看|看一?下|调出|调一?下)?(?:把|将)?"
 )
 
 

@@ -29,6 +29,10 @@ RELATIVE_DAYS: dict[str, tuple[int, str | None]] = {
     "昨晚": (-1, "晚上"), "今天": (0, None), "今日": (0, None), "今晚": (0, "晚上"),
     "今早": (0, "早上"), "今晨": (0, "早上"), "明天": (1, None), "明日": (1, None),
     "明晚": (1, "晚上"), "明早": (1, "早上"), "后天": (2, None), "大后天": (3, None),
+    # northern and south-western speech: 昨儿个, 前儿, 今儿个, 明儿 (longer than 昨天, so
+    # read here as days, never rewritten to the standard word)
+    "昨儿个": (-1, None), "昨儿": (-1, None), "前儿个": (-2, None), "前儿": (-2, None),
+    "今儿个": (0, None), "今儿": (0, None), "明儿个": (1, None), "明儿": (1, None),
 }  # fmt: skip
 WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 WEEKDAYS.update({str(i + 1): i for i in range(7)})

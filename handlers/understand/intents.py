@@ -157,6 +157,7 @@ def _understood(lines: str, pctx: ParseContext) -> Any:
     if standard != clean.lines:
         clean = clean_message(standard)
     whole, asked = clean, _asked_part(clean)
+    own_whole = own  # a question is told back in the sender's words (sqmy, not 社情民意)
     if asked is not clean:
         clean = clean_message(asked)
         own = clean_message(own[len(own) - len(asked) :])
@@ -186,7 +187,7 @@ def _understood(lines: str, pctx: ParseContext) -> Any:
     if is_question(clean) and not grammar.TO_OTHERS.search(clean):
         about = topic(slots.mask_titles(clean)) or topic(slots.mask_titles(whole))
         if about is not None:
-            return Question(about, widen_punct(whole))
+            return Question(about, widen_punct(own_whole))
     return None
 
 
@@ -247,23 +248,40 @@ _ASK_FOR = {"sq": "编号，例如 SQ-2025-0042", "db": "督办编号，例如 D
 _COMMAND_FILLER = re.compile(r"这篇|这条|这个|这份|该件|该条|那篇|一下|吧|了|先|就|[\s,，。.!！~]")
 
 
+# A report's serial without its SQ (0042, 2026-0042), as the office jots it down.
+_SERIAL = re.compile(r"(?<![\dA-Za-z-])(?:20\d\d\s*[-_—/]\s*)?\d{2,5}(?![\d月日号点时:：.%])")
+
+
 def _ask_for_slot(item: Scored, clean: str) -> Guess | None:
     """``采用`` with no number: a command, but on which report? Ask — only when the message is
-    the command and little else (这个建议可以采用 said in passing is no command)."""
+    the command and little else (这个建议可以采用 said in passing is no command), or when it
+    opens with a bare serial right before the verb (``0042 采用``, ``0107 退回 请补充数据``):
+    the number written short, so the reading is stated and the full number asked for."""
     match = item.rule.cue.search(slots.mask_titles(clean))
+    if match is None:
+        return None
+    before, after = clean[: match.start()], clean[match.end() :]
+    serial = _SERIAL.fullmatch(before.strip()) or _SERIAL.fullmatch(_COMMAND_FILLER.sub("", after))
+    if serial is None and len(_COMMAND_FILLER.sub("", before + after)) > 2:
+        return None
     if (
-        match is None
-        or len(_COMMAND_FILLER.sub("", clean[: match.start()] + clean[match.end() :])) > 2
+        serial is not None
+        and not _SERIAL.fullmatch(before.strip())
+        and len(_COMMAND_FILLER.sub("", before)) > 2
     ):
         return None
     slot = item.missing[0]
     action = next((a for a, pattern in grammar.REVIEW_VERBS if pattern.search(clean)), None)
     if item.rule.name != "review" or action is None:
         return None  # only a review asks for its number so far
-    value = ReviewCommand(action, None, None)
-    return Guess(
-        value, f"{reading(value)}，还缺少{_ASK_FOR.get(slot, slot)}", _ASK_FOR.get(slot, slot)
-    )
+    rest = after if serial is not None and before.strip() == serial[0] else ""
+    rest = re.sub(r"^(?:了|吧|一下|去|掉)+", "", rest.strip(" ,，。:：;；")).strip(" ,，。:：;；")
+    value = _review_value(action, None, rest, clean)
+    ask = _ASK_FOR.get(slot, slot)
+    said = reading(value)
+    if serial is not None:  # 0042 is a report's serial, but of which year?
+        said = f"{_REVIEW_WORDS.get(action, action)} 尾号{serial[0]}（未写完整编号）"
+    return Guess(value, f"{said}，还缺少{ask}", ask)
 
 
 def question_only(text: str, pctx: ParseContext) -> Question | None:
@@ -370,7 +388,7 @@ _REVIEW_WORDS = {
 }  # fmt: skip
 
 
-def _review_value(action: str, number: str, rest: str, clean: str) -> ReviewCommand:
+def _review_value(action: str, number: str | None, rest: str, clean: str) -> ReviewCommand:
     comment = widen_punct(slots.reason(rest)) or None
     if action == "forward":
         level = re.search(r"(?:市|州|省|全国)政协", clean)
@@ -395,8 +413,8 @@ def _duty_mine(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 _PERSON_DUTY = re.compile(
     r"(?:帮我)?(?:把|将)?(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?:把|将)?"
-    r"(?P<name>[\u4e00-\u9fff]{2,3}?)"
-    r"(?:委员|同志|老师)?\s?(?:今年|去年|前年|20\d\d年?度?)?的?履职"
+    r"(?P<name>(?!今年|去年|前年|年度)[\u4e00-\u9fff]{2,3}?)"
+    r"(?:委员|同志|老师)?\s?(?:(?:今年|去年|前年|20\d\d年?度?)\s?)?的?履职"
 )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bot.dispatcher import (
+    CANCEL_WORDS,
     NO_WORDS,
     YES_WORDS,
     Context,
@@ -46,7 +47,7 @@ def parse_confirmation(text: str, _: ParseContext) -> Confirmation | None:
     word = answer_word(normalize(text))
     if word in YES_WORDS:
         return Confirmation("yes")
-    if word in NO_WORDS:
+    if word in NO_WORDS or word in CANCEL_WORDS:  # 取消, 算了: nothing waits, so a no
         return Confirmation("no")
     return None
 
