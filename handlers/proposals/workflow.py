@@ -238,21 +238,7 @@ async def apply_action(
     proposal.updated_at = now
     notes = await notifications(tx, proposal, entry, actor)
     if transition.office:
-        await tx.audit.record(
-            at=entry.at,
-            actor=entry.actor,
-            action=f"proposal.{action}",
-            entity="proposal",
-            entity_id=proposal.number,
-            detail={
-                "from": entry.from_state,
-                "to": entry.to_state,
-                "comment": entry.comment[:200],
-                "level": entry.level,
-                "target": entry.target,
-                "notified": len(notes),
-            },
-        )
+        await tx.audit.step("proposal", proposal.number, entry, len(notes))
     return entry, notes
 
 

@@ -213,21 +213,7 @@ async def recategorize(
 
 async def audit(tx: Tx, report: Report, entry: ReportHistory, notified: int) -> None:
     """The audit row of an office step (the module docstring's one audit rule)."""
-    await tx.audit.record(
-        at=entry.at,
-        actor=entry.actor,
-        action=f"report.{entry.action}",
-        entity="report",
-        entity_id=report.number,
-        detail={
-            "from": entry.from_state,
-            "to": entry.to_state,
-            "comment": entry.comment[:200],
-            "level": entry.level,
-            "target": entry.target,
-            "notified": notified,
-        },
-    )
+    await tx.audit.step("report", report.number, entry, notified)
 
 
 async def _record(
