@@ -21,6 +21,7 @@ The dispatcher knows nothing of HTTP or WeCom; tests drive it with a Tx and an I
 
 from __future__ import annotations
 
+import enum
 import functools
 import logging
 import re
@@ -70,10 +71,17 @@ class Guess:
     missing: str = ""
 
 
+class HandBack(enum.Enum):
+    """What a dialog returns for a message that is not its own: an optional step (attachments
+    after a 履职登记) ends, and the message is handled as a new one instead of being lost."""
+
+    NEW_MESSAGE = "new message"
+
+
 # A parser takes the dispatcher's normalized text (a ``Clean`` str; tests may pass plain str).
 ParseFn = Callable[[str, ParseContext], Any]
 HandlerFn = Callable[[Any, "Context"], Awaitable[None]]
-DialogFn = Callable[[str, "Context", "DialogState"], Awaitable[None]]
+DialogFn = Callable[[str, "Context", "DialogState"], Awaitable["HandBack | None"]]
 ActionFn = Callable[[Action, "Context"], Awaitable[None]]
 # A correction of a waiting reading: (waiting text, answer, context, how to read a text) →
 # (the amended text, its reading to confirm), or None when the answer corrects nothing.
@@ -389,8 +397,9 @@ class Dispatcher:
                 ctx.reply("已取消。")
                 return
             ctx.dialog = dialog
-            await self.dialogs[dialog.kind](text, ctx, dialog)
-            return
+            if await self.dialogs[dialog.kind](text, ctx, dialog) is not HandBack.NEW_MESSAGE:
+                return
+            ctx.dialog = None
         pctx = ParseContext(
             role=ctx.member.role, now=ctx.now, in_group=ctx.incoming.chat_id is not None
         )

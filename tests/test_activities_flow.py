@@ -249,3 +249,16 @@ async def test_activity_attachments_are_kept_or_expire(cfg: Config, tmp_path: Pa
         async with bot.db.read() as tx:
             [late] = await tx.activities.attachments(2)
         assert (late.status, late.stored_ref, late.attempts) == ("expired", "", 0)
+
+
+async def test_a_message_after_a_registration_is_handled_not_lost(cfg: Config) -> None:
+    """Attachments after a 履职登记 are optional: the next message that is neither a file nor
+    「完成」 ends them and is then handled as what it is (a check-in here), never dropped."""
+    clock = FakeClock(shanghai(2025, 12, 5, 10, 0))
+    async with running_bot(cfg, clock) as bot:
+        await bot.add_member("m1", "张三", group=GROUP)
+        await bot.say("m1", "履职登记 12月3日 参加市政协乡村振兴专题调研")
+        said = await bot.say("m1", "打卡 读《乡土中国》半小时")
+        assert said[0] == "HD-1 的附件已结束添加（共 0 个）。"
+        assert said[1].startswith("已记录您的学习（《乡土中国》，30分钟）")
+        assert len(said) == 2

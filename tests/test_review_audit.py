@@ -1,6 +1,6 @@
-"""One audit rule for the office's steps on a 社情民意 or a 提案 (docs/architecture.md): the same
-step leaves the same audit row whichever door it came through — the chat, ``lvzhi … act``, the
-console — on each backend."""
+"""One audit rule for the office's steps on a 社情民意, a 提案 or a 履职登记
+(docs/architecture.md): the same step leaves the same audit row whichever door it came through —
+the chat, ``lvzhi … act``, the console — on each backend."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from tests.console_support import (
     say,
     session_csrf,
 )
+from tests.faults import deliveries
 
 Client = TestClient[Any, Any]
 COMMENT = "内容翔实，建议报送"
@@ -134,3 +135,29 @@ async def test_a_proposals_assignment_leaves_the_same_audit_row_through_each_doo
     # The 立案 before, in chat, is audited as well; the proposer's 提交 is not.
     assert [row.action for row in rows].count("proposal.accept") == 3
     assert "proposal.submit" not in [row.action for row in rows]
+
+
+async def test_an_activity_returned_leaves_the_same_audit_row_through_each_door(
+    db_url: str, clock: FakeClock
+) -> None:
+    """履职登记 have two doors (the chat and the console; the CLI only imports and lists)."""
+    async with three_doors(db_url, clock) as client:
+        runtime: Runtime = client.app[RUNTIME]
+        # HD-1 and HD-2; the second message also ends HD-1's optional attachments and is
+        # handled as the new registration it is
+        await say(runtime, "zhangwei", "履职登记 11月20日 参加市政协乡村振兴专题调研")
+        await say(runtime, "zhangwei", "履职登记 11月21日 参加县政协界别活动")
+        assert await rows_of(runtime, "activity") == []  # a member's own registration
+        await say(runtime, "sunli", "退回 HD-1 请补充活动照片")
+        await console(
+            client, "/console/activities/act", id="2", action="return", comment="请补充活动照片"
+        )
+        rows = await rows_of(runtime, "activity")
+        told = [d.idempotency_key for d in await deliveries(db_url) if "被退回" in str(d.payload)]
+    assert [(row.actor, row.action, row.entity_id) for row in rows] == [
+        ("user:sunli", "activity.return", "HD-1"),
+        ("console:admin", "activity.return", "HD-2"),
+    ]
+    same = {"member": "zhangwei", "comment": "请补充活动照片"}
+    assert [row.detail for row in rows] == [same, same]
+    assert told == ["activity:1:returned:zhangwei", "activity:2:returned:zhangwei"]

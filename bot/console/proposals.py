@@ -25,9 +25,8 @@ from bot.console.registry import ConsoleRegistry
 from bot.console.server import View
 from bot.delivery.outbox import queue_all
 from bot.errors import UserFacingError
-from bot.messages import Outgoing, Send, member_address
 from handlers.activities.chat import STATE_NAMES as ACTIVITY_STATES
-from handlers.activities.chat import line
+from handlers.activities.chat import decide, line
 from handlers.activities.importer import check_rows
 from handlers.proposals.parse import LEVELS, find_number, parse_units, year_seq
 from handlers.proposals.plan import colour_of
@@ -139,21 +138,11 @@ async def activity_action(view: View) -> web.StreamResponse:
         if activity is None or activity.state != "pending":
             return await activities_page(view, error="这条履职登记已处理或不存在。")
         member = await tx.members.get(activity.member_id)
-        activity.state = "confirmed" if action == "confirm" else "returned"
-        activity.reviewed_at, activity.reviewer, activity.comment = (
-            view.now,
-            view.identity.actor,
-            comment,
+        assert member is not None  # an activity's member is never deleted, only deactivated
+        told = await decide(  # which writes the audit row (one audit rule)
+            tx, activity, member, action, actor=view.identity.actor, comment=comment, now=view.now
         )
-        if member is not None and member.active:
-            verb = "已确认，计入履职档案。" if action == "confirm" else f"被退回：{comment}"
-            text = f"【履职登记】您登记的 {line(activity)} {verb}"
-            address = member_address(member)
-            key = f"activity:{activity.id}:{activity.state}:{address}"
-            await queue_all(tx, [Send(key, Outgoing(text, to_member=address))], now=view.now)
-        await view.audit(
-            tx, "console.activity_" + action, entity="activity", entity_id=activity.id
-        )
+        await queue_all(tx, told, now=view.now)
     view.runtime.worker.wake()
     return to_page("activities", done=action)
 

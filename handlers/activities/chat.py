@@ -10,12 +10,12 @@ decision once (key ``activity:{id}:{state}``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
+from bot.dispatcher import OFFICE_ROLES, Context, HandBack, ParseContext, Router
 from bot.errors import UserFacingError
-from bot.messages import Outgoing, member_address
+from bot.messages import Outgoing, Send, member_address
 from handlers.activities.parse import (
     KIND_WORDS,
     ActivityQuery,
@@ -29,6 +29,7 @@ from handlers.activities.parse import (
 from handlers.reports.dialog import MAX_ATTACHMENTS, MEDIA_TYPES, media_of
 
 if TYPE_CHECKING:
+    from storage import Tx
     from storage.models import DialogState, Member
     from storage.models_proposals import Activity
 
@@ -113,7 +114,7 @@ async def register(value: ActivityText, ctx: Context) -> None:
 
 
 @router.dialog(DIALOG)
-async def attach(text: str, ctx: Context, dialog: DialogState) -> None:
+async def attach(text: str, ctx: Context, dialog: DialogState) -> HandBack | None:
     from storage.models_proposals import ActivityAttachment
 
     activity = await ctx.tx.activities.get(int(dialog.data["activity"]))
@@ -138,7 +139,7 @@ async def attach(text: str, ctx: Context, dialog: DialogState) -> None:
         )
         await ctx.start_dialog(DIALOG, "attach", {"activity": activity.id})
         ctx.reply(f"已添加附件（共 {count + 1} 个），发完回复「完成」。")
-        return
+        return None
     await ctx.end_dialog()
     count = len(await ctx.tx.activities.attachments(activity.id))
     if text.strip(" 。.!！") in DONE_WORDS:
@@ -147,11 +148,9 @@ async def attach(text: str, ctx: Context, dialog: DialogState) -> None:
             if count
             else f"好的，{number(activity.id)} 没有附件。"
         )
-        return
-    ctx.reply(
-        f"{number(activity.id)} 的附件已结束添加（共 {count} 个）。"
-        "您刚才的消息没有处理，请重新发送一次。"
-    )
+        return None
+    ctx.reply(f"{number(activity.id)} 的附件已结束添加（共 {count} 个）。")
+    return HandBack.NEW_MESSAGE  # the message is someone's next request: handled as such
 
 
 @router.message(_query)
@@ -191,22 +190,55 @@ async def review(value: ActivityReview, ctx: Context) -> None:
         )
     member = await ctx.tx.members.get(activity.member_id)
     assert member is not None
-    decide(activity, "confirmed" if value.action == "confirm" else "returned", ctx, value.comment)
-    _tell(ctx, activity, member)
+    ctx.send_all(
+        await decide(
+            ctx.tx,
+            activity,
+            member,
+            value.action,
+            actor=f"user:{ctx.member.userid}",
+            comment=value.comment or "",
+            now=ctx.now,
+            by=ctx.member,
+        )
+    )
     verb = "确认" if value.action == "confirm" else "退回"
     ctx.reply(f"已{verb}{member.name}的履职登记 {line(activity)}，已通知本人。")
 
 
-def decide(activity: Activity, state: str, ctx: Context, comment: str | None) -> None:
-    activity.state = state
-    activity.reviewed_at = ctx.now
-    activity.reviewer = f"user:{ctx.member.userid}"
-    activity.comment = comment or ""
+async def decide(
+    tx: Tx,
+    activity: Activity,
+    member: Member,
+    action: str,
+    *,
+    actor: str,
+    comment: str,
+    now: datetime,
+    by: Member | None = None,
+) -> list[Send]:
+    """The office confirms (``confirm``) or returns (``return``) a pending activity — the one
+    step the chat and the console share: the state, the audit row (``activity.<action>``,
+    docs/architecture.md's one audit rule) and what the member is told (nothing when the
+    member decided their own)."""
+    activity.state = "confirmed" if action == "confirm" else "returned"
+    activity.reviewed_at, activity.reviewer, activity.comment = now, actor, comment
+    await tx.audit.record(
+        at=now,
+        actor=actor,
+        action=f"activity.{action}",
+        entity="activity",
+        entity_id=number(activity.id),
+        detail={"member": member.userid, "comment": comment[:200]},
+    )
+    if by is not None and by.id == member.id:
+        return []
+    return _told(activity, member)
 
 
-def _tell(ctx: Context, activity: Activity, member: Member) -> None:
-    if not member.active or member.id == ctx.member.id:
-        return
+def _told(activity: Activity, member: Member) -> list[Send]:
+    if not member.active:
+        return []
     if activity.state == "confirmed":
         text = f"【履职登记】您登记的 {line(activity)} 已确认，计入履职档案。"
     else:
@@ -215,9 +247,8 @@ def _tell(ctx: Context, activity: Activity, member: Member) -> None:
             "修改后请重新发送「履职登记 日期 内容」。"
         )
     address = member_address(member)
-    ctx.send(
-        f"activity:{activity.id}:{activity.state}:{address}", Outgoing(text, to_member=address)
-    )
+    key = f"activity:{activity.id}:{activity.state}:{address}"
+    return [Send(key, Outgoing(text, to_member=address))]
 
 
 async def confirm_meeting(ctx: Context, meeting_id: int, kind_word: str | None) -> None:
@@ -251,7 +282,8 @@ async def confirm_meeting(ctx: Context, meeting_id: int, kind_word: str | None) 
                 reviewer=f"user:{ctx.member.userid}",
             )
         )
-        _tell(ctx, activity, member)
+        if member.id != ctx.member.id:
+            ctx.send_all(_told(activity, member))
         added.append(member.name)
     if not added:
         raise UserFacingError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from bot.dispatcher import OFFICE_ROLES, Context, ParseContext, Router
+from bot.dispatcher import OFFICE_ROLES, Context, HandBack, ParseContext, Router
 from bot.errors import UserFacingError
 from bot.messages import Outgoing, member_address
 from handlers.proposals.parse import (
@@ -461,7 +461,7 @@ DONE_WORDS = frozenset({"完成", "好了", "没有了", "没了", "就这些", 
 
 
 @router.dialog(ANSWER_DIALOG)
-async def answer_attachment(text: str, ctx: Context, dialog: DialogState) -> None:
+async def answer_attachment(text: str, ctx: Context, dialog: DialogState) -> HandBack | None:
     """The unit's answer document (答复函) and other files, sent after an 答复 that mentions
     附件: kept with the proposal (stage ``answer``)."""
     from storage.models_proposals import ProposalAttachment
@@ -489,15 +489,13 @@ async def answer_attachment(text: str, ctx: Context, dialog: DialogState) -> Non
         )
         await ctx.start_dialog(ANSWER_DIALOG, "attach", {"proposal": proposal.id})
         ctx.reply(f"已添加答复附件（共 {len(kept) + 1} 个），发完回复「完成」。")
-        return
+        return None
     await ctx.end_dialog()
     if text.strip(" 。.!！") in DONE_WORDS:
         ctx.reply(f"好的，{proposal.number} 的答复附件共 {len(kept)} 个。")
-        return
-    ctx.reply(
-        f"{proposal.number} 的答复附件已结束添加（共 {len(kept)} 个）。"
-        "您刚才的消息没有处理，请重新发送一次。"
-    )
+        return None
+    ctx.reply(f"{proposal.number} 的答复附件已结束添加（共 {len(kept)} 个）。")
+    return HandBack.NEW_MESSAGE  # the message is the next request: handled as such
 
 
 async def pending_list(ctx: Context) -> str:
