@@ -69,9 +69,9 @@ LATER = _re(
 )
 # 打卡 in its sightseeing sense: 去元阳梯田打卡, 网红打卡点.
 SIGHTSEEING = _re(r"去\S{0,10}打卡|打卡\S{0,3}(?:景点|网红|地)|网红")
-# A question put to the people in a group, not to the bot.
+# A question put to the people in a group, not to the bot (跟你们说, 告诉你们: to the office).
 TO_OTHERS = _re(
-    r"大家|各位|你们|谁有|谁知道|有没有人|有人|有谁"
+    r"大家|各位|(?<![跟给和向诉])你们|谁有|谁知道|有没有人|有人|有谁"
     r"|谁来(?:起草|写|弄|拟|做|负责|发)|谁(?:有空|有时间)"  # asking colleagues who does a job
     r"|开得|到齐|都到了"  # how a meeting went, who has arrived: only those there know
 )
@@ -110,6 +110,10 @@ STANDARD_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (_re(r"咋个"), "怎么"),
     (_re(r"晓得"), "知道"),
     (_re(r"莫得"), "没有"),
+    # Hubei 么样 for 怎么 (要么样写, 么样补), not the 么样 of 怎么样 or 什么样
+    (_re(r"(?<![怎什这那多])么样(?![子的])"), "怎么"),
+    # Henan 中不中 for 行不行 (a tag asking leave, or a real question: 这样补卡中不中)
+    (_re(r"中不中"), "行不行"),
     (_re(r"(?<=[去来到])不到(?![\u4e00-\u9fff]{2}(?:地|点|位|家))"), "不了"),
     (_re(r"(?<![a-z])dk(?![a-z])"), "打卡"),
     # pinyin initials of the report's names: sqmy 新建一条, 想报个ztc
@@ -167,6 +171,9 @@ _STUDY = (
     r"|\d+ ?h"
 )
 
+# Verbs of study told as done (学了, 读了, 看了, 听了, 学习): a check-in without 打卡 needs one
+# (or a 《title》).
+STUDY_VERB = r"(?:学|读|看|听|背)(?:了|完|过)|学习|读书|阅读|听(?:了)?\S{0,4}《"
 # What a task asks members to hand in (a deliverable), for a task done without its number.
 _DELIVERABLE = (
     r"(?:调研|履职|述职|学习|年度|工作|专题|读书|考察|视察)\S{0,4}(?:报告|材料|笔记|总结|心得|体会|稿|选题)"
@@ -184,7 +191,19 @@ _WHO_LEAVE = r"请假的|谁\S{0,3}请假|请假(?:人|率|情况|名单)"
 # An announcement, or the sender's own answer, is no status query.
 _STATUS_NOT = _re(
     r"^我(?!们)|[:：]|召开|举行|定于|请于|请各位|请大家|布置|交办|我的|我\S{0,4}(?:参加|请假)"
+    # an announcement asking members to come or sign up (请…委员参加, 11月10日前报名)
+    r"|请\S{0,12}(?:参加|出席|参会|报名)|前\S{0,2}报名"
+    # how to look it up, not the look-up (怎么看谁报名了, 在哪看报名的人, 报名情况怎么查)
+    r"|(?:怎么|如何|怎样|咋|在哪里?)\S{0,2}(?:看|查|知道|找)"
     r"|谁来(?:起草|写|拟|发|负责)|起草"  # asking colleagues who writes it
+)
+# The words of ticking off: 销号, 给他销了, 帮她销掉.
+TICKOFF = _re(r"销号|销掉|(?<![请帮我])销了|(?:给|帮|替)\S{0,3}销|标记(?:为)?完成|勾掉")
+# Two- or three-character words (names, by the builder's reading) before a done word:
+# 张伟、李娜已完成, 刘洋 陈静都已提交, 周敏和吴磊已交, 赵强 DB-7 已完成.
+TICKED_NAMES = _re(
+    r"(?:^|[\s:：,，、\d])[\u4e00-\u9fff]{2,3}(?:\s*(?:[、,，和及与]|\s)\s*[\u4e00-\u9fff]{2,3})*"
+    r"(?:\s*DB\s*[-_—]?\s*\d+)?\s*(?:都|均|也)?(?:已经?|均已|都已)(?:完成|提交|交|报送|上报)"
 )
 # Handing something in, in a task: 提交, 报送, 交到办公室, 发我邮箱, 上传到群文件.
 _HAND_IN = r"提交|报送|上报|完成|交|报|发送|发给|发到|发我|发群|发在|上传|传到|送到|送交"
@@ -270,11 +289,22 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "task_tickoff",
         # 销号, 给他销了, 帮她销掉 (the office ticking off someone who handed it in)
-        _re(r"销号|销掉|(?<![请帮我])销了|(?:给|帮|替)\S{0,3}销|标记(?:为)?完成|勾掉"),
+        TICKOFF,
         weight=4,
         roles=OFFICE,
         needs=("db",),
         ask_missing=True,
+    ),
+    Rule(
+        # The office telling who handed it in: names before the done word (DB-3 张伟、李娜已完成,
+        # 赵强 孙丽 DB-7 都已提交). Taken only where a person is named (the builder gives None
+        # otherwise, and the message is read as a task done: DB-3 今天已完成).
+        "task_tickoff",
+        TICKED_NAMES,
+        weight=4,
+        roles=OFFICE,
+        needs=("db",),
+        veto=_re(r"[?？吗]|没|未|还差|谁|我|任务|材料|报告|情况"),
     ),
     Rule(
         "task_status",
@@ -357,7 +387,11 @@ RULES: tuple[Rule, ...] = (
         weight=3,
         asks=True,
         # a report written out (its title labelled, or long) mentions 没有 in its content
-        veto=_re(r"怎么写|如何写|范文|(?:题目|标题)\s*(?:是|为|:)|^.{100,}"),
+        veto=_re(
+            r"怎么写|如何写|范文|(?:题目|标题)\s*(?:是|为|:)|^.{100,}"
+            # its parts labelled (存在问题: …, 建议: …): a report written out
+            r"|(?:存在问题|主要问题|问题|对策建议|意见建议|建议|现状|基本情况|内容|正文)\s*:"
+        ),
     ),
     Rule(
         "duty_mine",
@@ -414,6 +448,19 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        # who has not checked in, 卡 left out at the end: 第2学习小组谁还没打, 哪些人没打,
+        # 几个人还没打？ (谁没打电话 names something else)
+        "checkin_query",
+        _re(
+            r"(?:谁|哪些人|哪几个人?|哪几位|几个人|多少人|几位)\S{0,4}(?:没|未)打(?:的|呢|啊|过|上)?"
+            r"[?？。.!！~～]*$"
+        ),
+        weight=3,
+        asks=True,
+        # 打 of something else named (谁还没打疫苗, 孩子们打球 谁没打)
+        veto=_re(r"补|怎么|如何|要不要|能不能|疫苗|针|球|牌|麻将|电话|招呼|游戏|车|架|扫"),
+    ),
+    Rule(
         # the sender's own make-ups: 补卡成功了吗, 我这个月补了几次卡
         "checkin_query",
         _re(r"(?=.*补\S{0,3}卡)(?=.*(?:成功|几次|多少次|记录|了没|了吗|上了吗|补上了))"),
@@ -424,7 +471,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "makeup",
         _re(
-            r"补(?:个|一个|一下|上|签|打)?(?:的)?卡|补签|补打卡|补.{0,8}的(?:打)?卡|卡.{0,4}补"
+            r"补(?:个|一个|一下|下|上|签|打)?(?:的)?卡|补签|补打卡|补.{0,8}的(?:打)?卡|卡.{0,4}补"
             r"|(?:忘|漏|没)\S{0,3}打\S{0,2}卡.{0,40}?补(?!办|充|贴|课|考|票|钙)"
             r"|卡\S{0,3}(?:没|忘[了记]?|漏)打.{0,40}?补(?!办|充|贴|课|考|票|钙)"
             r"|的(?:卡)?补(?:上|一下|一个|个)|^补\s*(?:昨|前天|大前天|上周|本周|这周|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
@@ -465,6 +512,24 @@ RULES: tuple[Rule, ...] = (
             + SIGHTSEEING.pattern
         ),
     ),
+    Rule(
+        # A study told with what and how long, and a request to record it, without 打卡:
+        # 读了《…》一个小时，帮我记一下 / 请帮我记录今天的学习：听《…》二十分钟 /
+        # 学了半个小时党史 记一下. (Telling of a book without the request is chit-chat.)
+        "checkin",
+        _re(
+            rf"(?=.*(?:《|{STUDY_VERB}))"
+            r"(?=.*(?:(?:请|麻烦|帮我|给我)\S{0,3}(?:记录|记一下|记下|记上|登记)|(?:记录|记|登记)(?:一下|下|上)"
+            r"[\s,，。.!！~～]*$|请记录|请记上))"
+        ),
+        weight=2,
+        needs=("minutes",),
+        evidence=("title", "minutes"),
+        veto=_re(
+            r"打卡|补|调研|视察|走访|接待|宣讲|协商|活动|会议|培训|考察|座谈|慰问|发言|履职"
+            r"|明天|待会|一会|晚点|等会|准备|打算|计划|要去|没(?:读|学|看|听)"
+        ),
+    ),
     # 签到 / 报个到 for a check-in, only with what was studied (会议报到 is no check-in)
     Rule("checkin", _re(r"签到|报个?到"), weight=2, needs=("title",), evidence=("minutes",)),
     Rule("checkin", _re(r"签到|报个?到"), weight=2, needs=("minutes",), evidence=("title",)),
@@ -475,6 +540,7 @@ RULES: tuple[Rule, ...] = (
             r"[\s\S]{0,40}关于[\s\S]{2,80}?(?:建议|问题|意见|思考|对策|报告|提案)"
             # A title line, then labelled parts: a report without the keyword.
             r"|^(?:[【\[(（][^】\])）]{2,8}[】\])）]\s*)?关于\S{2,80}?(?:建议|问题|意见|对策)\s+"
+            r"(?:[\u4e00-\u9fff]{2,6}类\s+)?"  # its category after it: 生态环境类
             r"(?:[一二三四五六七八九十\d]{1,2}\s*[、.．]\s*|[(（][一二三四五六七八九十\d]{1,2}[)）]\s*)?"
             r"(?:类别|分类|内容|正文|基本情况|现状|存在问题|主要问题|问题|对策建议|意见建议|建议)\s*:"
         ),

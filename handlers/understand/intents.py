@@ -335,7 +335,10 @@ def _task_tickoff(clean: str, raw: str, pctx: ParseContext) -> Any:
     assert number is not None
     rest = slots.cut(clean, [number.span])
     rest = _NOT_NAMES.sub(" ", rest)
-    return TaskTickOff(int(number.value), slots.person_names(rest))
+    names = slots.person_names(rest)
+    if not names and not grammar.TICKOFF.search(clean):
+        return None  # names read before a done word, and none is a person: a task done
+    return TaskTickOff(int(number.value), names)
 
 
 def _task_status(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -526,6 +529,19 @@ _MEETING_PLACE = re.compile(
 )
 
 
+# 在 and a place as a phrase of its own, between spaces or commas (在石桥村村委会院坝): the place,
+# when it ends in no venue word. A time is no place (在下周三).
+_BARE_PLACE = re.compile(
+    r"(?:^|(?<=[\s,，。;；]))在(?P<at>[\u4e00-\u9fff]{3,20})(?=[\s,，。;；]|$)"
+)
+_NOT_PLACE = re.compile(r"[周月日号天年点时]|星期|礼拜|上午|下午|晚上|之前|以前|线")
+
+
+def _bare_place(clean: str) -> str:
+    found = _BARE_PLACE.search(clean)
+    return found["at"] if found and not _NOT_PLACE.search(found["at"]) else ""
+
+
 def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     starts_at = reply_by = None
     for phrase in slots.time_phrases(clean, pctx.now):
@@ -541,7 +557,7 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     if place_match is not None:
         place = place_match["label"] or place_match["at"] or ""
     else:
-        place = venue(clean)
+        place = venue(clean) or _bare_place(clean)
     kind = next((k for k in KINDS if k in clean), "会议")
     groups = _audience(clean)
     value = MeetingCommand(groups, kind, starts_at, place, reply_by, widen_punct(clean))
