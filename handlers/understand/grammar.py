@@ -178,6 +178,8 @@ STUDY_VERB = r"(?:学|读|看|听|背)(?:了|完|过)|学习|读书|阅读|听(?
 _DELIVERABLE = (
     r"(?:调研|履职|述职|学习|年度|工作|专题|读书|考察|视察)\S{0,4}(?:报告|材料|笔记|总结|心得|体会|稿|选题)"
     r"|提案线索|线索|心得体会|(?:那个|这个)(?:报告|材料|总结)"
+    # a task itself, or a form it asks for (信息核对表, 调查表)
+    r"|任务|(?:调查|登记|核对|信息|统计|申报|汇总|意见|征求意见|情况)表"
 )
 # A meeting moved or called off (常委会推迟到下周一): a notice about one already announced.
 _CHANGED = r"推迟|延期|改到|改在|改为|调整到|调整为|取消|顺延|暂停"
@@ -276,6 +278,7 @@ RULES: tuple[Rule, ...] = (
         # a member may ask after their own (我的督办任务还有哪些没完成)
         veto=_re(
             r"[:：]|召开|举行|定于|请于|请各位|请大家|布置|交办|怎么(?:交|报|完成|销号)|如何"
+            r"|(?:交|报|发)给谁|找谁"  # whom to hand it to: a how-to
         ),
     ),
     Rule(
@@ -333,13 +336,15 @@ RULES: tuple[Rule, ...] = (
         _re(
             rf"(?=.*(?:{_DELIVERABLE}))"
             r"(?=.*(?:已经?\S{0,8}(?:交|报送|上报|上传|发给|发到|发过去|送到|完成)"
-            r"|(?:交|报送|上报|上传|发给|发到|发过去|送到)\S{0,8}?了|完成了))"
+            r"|(?:交|报送|上报|上传|发给|发到|发过去|送到)\S{0,8}?了|完成了|(?:填|做|写|弄)(?:好|完)了))"
         ),
         weight=3,
         roles=frozenset({"member"}),  # the office hands in nothing
         veto=_re(
             r"社情民意|直通车|提案(?!线索)|SQ|TA|没|未|还要|打卡|[:：]|不会|不知道|要不要"
             r"|群里|大家|各位"  # shared with the group, not handed to the office
+            # a day's work or a child's homework, not a task of ours
+            r"|今天的任务|今日任务|一天的任务|工作任务|学习任务|作业|孩子|女儿|儿子|家务|单位"
         ),
     ),
     Rule(
@@ -568,6 +573,10 @@ RULES: tuple[Rule, ...] = (
             r"|^(?:社情民意|直通车)(?:信息)?$"  # the keyword alone, as the command 社情民意
             # 社情民意 新建一条
             r"|^(?:社情民意|直通车)(?:信息)?\s*(?:新建|新增|新写|起草|来)(?:一|个)"
+            # the wish, then the keyword as a phrase of its own: 有个情况想报一下 社情民意,
+            # 想提交一条 直通车, 我想反映个问题 走社情民意
+            r"|(?:想|要|准备)(?:反映|报|提交|交|写)(?:一下|一个|个|一条|条|一篇|篇)?(?:问题|情况|事)?"
+            r"[\s,，]+(?:走)?(?:社情民意|直通车)"
         ),
         weight=2,
         weak=_re(r"社情民意|直通车"),
@@ -900,6 +909,8 @@ TOPICS = (
         _re(
             r"履职登记|登记\S{0,6}履职|(?:怎么|咋|如何|要|可以|能|需要|也要)\S{0,3}登记|补登|登记.{0,4}(?:吗|照片)"
             r"|履职活动"
+            # how to record an activity named: 委员工作室接待群众的活动怎么记
+            rf"|(?:{_DUTY_DONE}|活动)\S{{0,12}}(?:怎么|如何|咋)(?:记|算|登记)"
         ),
     ),
     (
