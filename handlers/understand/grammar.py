@@ -74,6 +74,8 @@ TO_OTHERS = _re(
     r"大家|各位|(?<![跟给和向诉])你们|谁有|谁知道|有没有人|有人|有谁"
     r"|谁来(?:起草|写|弄|拟|做|负责|发)|谁(?:有空|有时间)"  # asking colleagues who does a job
     r"|开得|到齐|都到了"  # how a meeting went, who has arrived: only those there know
+    # where a thing was bought, its price or brand (开会的茶叶哪里买的): not about a feature
+    r"|(?:哪里|哪儿|在哪|哪)买|多少钱|(?:什么|啥|哪个)牌子"
 )
 
 # What a question is about, first match wins (补卡 before 打卡, 履职报告 before 履职).
@@ -163,6 +165,7 @@ REVIEW_LIST = _re(r"待审|还没审|没审|未审|需要审|要审的")
 _CHECKIN_QUERY_WORDS = (
     r"几次|几回|多少回|(?<![这过近那哪])(?<![^提]前)几天|几个?人|几位|天数|连续|多少|了没(?!空|时间|法)|没有|有没有|情况|统计|汇总|打卡率|名单|谁|哪(?:些|几|位|个)|咋样|怎么样"
     r"|进度|排行|排名|排第|第几名|记录"
+    r"|导出|导一份|数据|明细|报表"  # the office exporting them: 把各组打卡数据导出来
     r"|^(?:看下|看看|查下|查查|查一下)"
 )
 # What was studied (秘书, 书记, 报名, 春节 are not): a check-in needs one of these.
@@ -444,6 +447,7 @@ RULES: tuple[Rule, ...] = (
         asks=True,
         veto=_re(
             r"补|要不要|能不能|怎么打|如何打|截止|规则|规定|范围|要求|标准|限制|能|可以|需要|要写|写多少"
+            r"|(?:怎么|如何|咋)(?:看|导|查|弄)"  # how to read or export them: a how-to
             r"|必须|一定要|应该|算"
             # what one must do (一周要打几次卡, 春节期间还用打卡吗): the rules, not the data
             r"|(?:要|得|用|需|该)打"
@@ -512,6 +516,7 @@ RULES: tuple[Rule, ...] = (
             r"(?:已经?|都)打(?:过|完|了)|打过了|打完了|"  # telling it is done, not doing it
             # talking about check-ins
             r"打卡的(?:那|这|人|同志|委员|次数|数据|名单)|打卡的时候|打卡时|打卡用的|"
+            r"打卡(?:数据|明细|记录|报表|情况)|导出|导一份|"  # the data, not a check-in
             # reminding others
             r"记得|别忘|不要忘|请大家|(?:大家|各位)\S{0,3}(?:要|都|按时)|抓紧|提醒|"
             + SIGHTSEEING.pattern

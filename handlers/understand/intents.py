@@ -436,7 +436,10 @@ def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
     groups = [g for g in slots.group_names(clean) if g != slots.EVERYONE]
     if re.search(r"补\S{0,3}卡", clean) and not groups:
         return QueryIntent("mine", None)  # one's own make-ups are in one's own record
-    if re.search(r"统计|汇总|打卡率|排行|排名|排第|第几名|各组|各小组|全市|全县|全州", clean):
+    if re.search(
+        r"统计|汇总|打卡率|排行|排名|排第|第几名|各组|各小组|全市|全县|全州|导出|导一|数据|明细|报表",
+        clean,
+    ):
         return QueryIntent("stats", groups[0] if groups else None)
     if (
         re.search(r"我|本人", clean)
