@@ -24,7 +24,9 @@ _TITLE_LABEL = re.compile(
     r"[\u4e00-\u9fff]{2,6}类"
     # the next part said in words: ，情况是… / 现状是… / 问题是… / 建议…
     r"|[,，\s]\s*(?:具体)?(?:基本)?(?:情况|现状|问题|存在问题|原因|背景)\s*(?:是|为|[:：])"
-    r"|[,，\s]\s*建议(?!书)|。|$)",
+    r"|[,，\s]\s*建议(?!书)|。|$"
+    # spoken, unpunctuated: the title ends at its tail word before a space (…的建议 那边…)
+    r"|(?<=建议|问题|意见|对策|思考)\s)",
     re.S,
 )
 _TAIL = r"(?:的)?(?:建议|问题|意见|思考|对策|报告|提案)"
