@@ -251,9 +251,13 @@ YES_PHRASES = frozenset(
 NO_PHRASES = frozenset(
     {"不是这个意思", "不是这样", "理解错了", "你理解错了", "搞错了", "弄错了", "你搞错了"}
 )
-# Pieces that say nothing of their own: 嗯; and agreeing words (好的, 行) that only count next
-# to a clear yes or no (好的 可以 is a yes; 好的 alone answers nothing asked).
-_FILLERS = re.compile(r"^(?:嗯+|哦+|噢+|啊+|好的?|好嘞|行|ok)$", re.IGNORECASE)
+# Pieces that say nothing of their own: 嗯; and agreeing words (好的, 行, 没问题, 没毛病, 妥了)
+# that only count next to a clear yes or no (好的 可以 is a yes, 对 没问题 too; 好的 or 没问题
+# alone answers nothing asked).
+_FILLERS = re.compile(
+    r"^(?:嗯+|哦+|噢+|啊+|好的?|好嘞|好滴|行|ok|没问题|没毛病|妥了?)[的啊呀哈嘛了吧哦噢]*$",
+    re.IGNORECASE,
+)
 # Emoji and pictographs (👌, 🙏, ✅) around an answer: its tone, not its word.
 _EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+")
 

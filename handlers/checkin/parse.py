@@ -82,6 +82,7 @@ _MAKEUP = re.compile(r"(?:#补打?卡#|【补打?卡】|\[补打?卡\]|补打?�
 _GLUED_NOT_CHECKIN = re.compile(
     r"要|需要|必须|可以|能|怎么|怎样|如何|在哪|是不是|有没有|规则|方法|说明|统计|情况|记录|排行"
     r"|排名|提醒|次数|天数|时间|截止|功能|失败|成功|不了|地|点|处|机|器|卡|群|的"
+    r"|数据|明细|报表|用的"  # 打卡明细导一份给我, 打卡用的台灯: the data, a thing used
 )
 _QUESTION_START = re.compile(r"(?:了?(?:吗|么|没有|没|呢)|要不要|怎么|怎样|如何)")
 # 打卡我这周已经打过了，…: telling that it is done (and asking something else), no check-in.

@@ -24,7 +24,9 @@ _TITLE_LABEL = re.compile(
     r"[\u4e00-\u9fff]{2,6}类"
     # the next part said in words: ，情况是… / 现状是… / 问题是… / 建议…
     r"|[,，\s]\s*(?:具体)?(?:基本)?(?:情况|现状|问题|存在问题|原因|背景)\s*(?:是|为|[:：])"
-    r"|[,，\s]\s*建议(?!书)|。|$)",
+    r"|[,，\s]\s*建议(?!书)|。|$"
+    # spoken, unpunctuated: the title ends at its tail word before a space (…的建议 那边…)
+    r"|(?<=建议|问题|意见|对策|思考)\s)",
     re.S,
 )
 _TAIL = r"(?:的)?(?:建议|问题|意见|思考|对策|报告|提案)"
@@ -51,6 +53,8 @@ _CATEGORY_MARKED = re.compile(r"[【\[（(](?P<v>[\u4e00-\u9fff]{2,6}?)类?[】\
 _CATEGORY_WORD = re.compile(
     r"[（(]?(?P<v>" + "|".join(c for c in CATEGORIES if c != "其他") + r")类?[)）]?"
 )
+# 教育类 / 农业农村类 as a word of its own right after the title: a category, by its short name.
+_CATEGORY_SHORT = re.compile(r"(?P<v>[\u4e00-\u9fff]{2,4})类(?![\u4e00-\u9fff])")
 _COSIGN = re.compile(r"[（(]?\s*联名(?:人|委员)?\s*[:：]?\s*(?P<v>[^)）\n]+)[)）]?")
 _CONTENT_LABEL = re.compile(r"(?:内容|正文)\s*(?:[:：]|是)\s*(?P<v>.+)$", re.S)
 _HEAD = re.compile(
@@ -89,8 +93,11 @@ def read_report(text: str) -> tuple[ReportText, str | None] | None:
         word = _CATEGORY_WORD.match(after_title.lstrip(" ,，、。"))
         marked = _CATEGORY_MARKED.search(clean[: span[0]])  # 社情民意【经济发展】关于…
         named = _CATEGORY_HEAD.search(clean[: span[0]])  # 社情民意 经济发展类：关于…
+        short = _CATEGORY_SHORT.match(after_title.lstrip(" ,，、。"))
         if word is not None:
             category = word["v"]
+        elif short is not None and parse_category(short["v"]) is not None:
+            category = parse_category(short["v"])  # 教育类, 环保类: a category's short name
         elif named is not None:
             category = named["v"]
         elif marked is not None:
@@ -116,6 +123,9 @@ def _after_heading(clean: str, title_span: tuple[int, int]) -> str:
     lines = clean[title_span[1] :].split("\n")
     first = lines[0].lstrip(" ,，、。")
     first = _CATEGORY_WORD.sub("", first, count=1) if _CATEGORY_WORD.match(first) else first
+    short = _CATEGORY_SHORT.match(first)
+    if short is not None and parse_category(short["v"]) is not None:
+        first = first[short.end() :]
     first = _CATEGORY_GLUED.sub("", _CATEGORY_LABEL.sub("", first))
     body = [first.lstrip(" ,，。:：").rstrip()] + [
         line for line in lines[1:] if not _LABELS.match(line.strip())

@@ -49,6 +49,15 @@ QUESTION = _re(
 )
 
 
+# A tag asking leave (行不行, 好不好; Henan 中不中 is read as 行不行) at the start or end of a
+# check-in that says what was studied: 中不中 我打个卡 读了《…》半小时 does, it does not ask.
+_TAG = _re(r"^(?:行不行|好不好)[啊呀吧哈]*[\s,，]+|[\s,，]+(?:行不行|好不好)[啊呀吧哈]*[?？]?$")
+_CHECKIN_TOLD = _re(r"(?=.*打(?:个|一个|一下|下)?卡)(?=.*(?:《|分钟|小时|钟头))")
+
+
 def is_question(text: str) -> bool:
     """吗/？/怎么/哪里… outside 《titles》 and outside an announcement's 是否参加."""
-    return bool(QUESTION.search(NOT_A_QUESTION.sub("", mask_titles(text))))
+    masked = mask_titles(text)
+    if _CHECKIN_TOLD.search(text):
+        masked = _TAG.sub(" ", masked)
+    return bool(QUESTION.search(NOT_A_QUESTION.sub("", masked)))

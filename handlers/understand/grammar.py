@@ -69,11 +69,13 @@ LATER = _re(
 )
 # 打卡 in its sightseeing sense: 去元阳梯田打卡, 网红打卡点.
 SIGHTSEEING = _re(r"去\S{0,10}打卡|打卡\S{0,3}(?:景点|网红|地)|网红")
-# A question put to the people in a group, not to the bot.
+# A question put to the people in a group, not to the bot (跟你们说, 告诉你们: to the office).
 TO_OTHERS = _re(
-    r"大家|各位|你们|谁有|谁知道|有没有人|有人|有谁"
+    r"大家|各位|(?<![跟给和向诉])你们|谁有|谁知道|有没有人|有人|有谁"
     r"|谁来(?:起草|写|弄|拟|做|负责|发)|谁(?:有空|有时间)"  # asking colleagues who does a job
     r"|开得|到齐|都到了"  # how a meeting went, who has arrived: only those there know
+    # where a thing was bought, its price or brand (开会的茶叶哪里买的): not about a feature
+    r"|(?:哪里|哪儿|在哪|哪)买|多少钱|(?:什么|啥|哪个)牌子"
 )
 
 # What a question is about, first match wins (补卡 before 打卡, 履职报告 before 履职).
@@ -110,6 +112,10 @@ STANDARD_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (_re(r"咋个"), "怎么"),
     (_re(r"晓得"), "知道"),
     (_re(r"莫得"), "没有"),
+    # Hubei 么样 for 怎么 (要么样写, 么样补), not the 么样 of 怎么样 or 什么样
+    (_re(r"(?<![怎什这那多])么样(?![子的])"), "怎么"),
+    # Henan 中不中 for 行不行 (a tag asking leave, or a real question: 这样补卡中不中)
+    (_re(r"中不中"), "行不行"),
     (_re(r"(?<=[去来到])不到(?![\u4e00-\u9fff]{2}(?:地|点|位|家))"), "不了"),
     (_re(r"(?<![a-z])dk(?![a-z])"), "打卡"),
     # pinyin initials of the report's names: sqmy 新建一条, 想报个ztc
@@ -159,6 +165,7 @@ REVIEW_LIST = _re(r"待审|还没审|没审|未审|需要审|要审的")
 _CHECKIN_QUERY_WORDS = (
     r"几次|几回|多少回|(?<![这过近那哪])(?<![^提]前)几天|几个?人|几位|天数|连续|多少|了没(?!空|时间|法)|没有|有没有|情况|统计|汇总|打卡率|名单|谁|哪(?:些|几|位|个)|咋样|怎么样"
     r"|进度|排行|排名|排第|第几名|记录"
+    r"|导出|导一份|数据|明细|报表"  # the office exporting them: 把各组打卡数据导出来
     r"|^(?:看下|看看|查下|查查|查一下)"
 )
 # What was studied (秘书, 书记, 报名, 春节 are not): a check-in needs one of these.
@@ -167,10 +174,15 @@ _STUDY = (
     r"|\d+ ?h"
 )
 
+# Verbs of study told as done (学了, 读了, 看了, 听了, 学习): a check-in without 打卡 needs one
+# (or a 《title》).
+STUDY_VERB = r"(?:学|读|看|听|背)(?:了|完|过)|学习|读书|阅读|听(?:了)?\S{0,4}《"
 # What a task asks members to hand in (a deliverable), for a task done without its number.
 _DELIVERABLE = (
     r"(?:调研|履职|述职|学习|年度|工作|专题|读书|考察|视察)\S{0,4}(?:报告|材料|笔记|总结|心得|体会|稿|选题)"
     r"|提案线索|线索|心得体会|(?:那个|这个)(?:报告|材料|总结)"
+    # a task itself, or a form it asks for (信息核对表, 调查表)
+    r"|任务|(?:调查|登记|核对|信息|统计|申报|汇总|意见|征求意见|情况)表"
 )
 # A meeting moved or called off (常委会推迟到下周一): a notice about one already announced.
 _CHANGED = r"推迟|延期|改到|改在|改为|调整到|调整为|取消|顺延|暂停"
@@ -184,7 +196,19 @@ _WHO_LEAVE = r"请假的|谁\S{0,3}请假|请假(?:人|率|情况|名单)"
 # An announcement, or the sender's own answer, is no status query.
 _STATUS_NOT = _re(
     r"^我(?!们)|[:：]|召开|举行|定于|请于|请各位|请大家|布置|交办|我的|我\S{0,4}(?:参加|请假)"
+    # an announcement asking members to come or sign up (请…委员参加, 11月10日前报名)
+    r"|请\S{0,12}(?:参加|出席|参会|报名)|前\S{0,2}报名"
+    # how to look it up, not the look-up (怎么看谁报名了, 在哪看报名的人, 报名情况怎么查)
+    r"|(?:怎么|如何|怎样|咋|在哪里?)\S{0,2}(?:看|查|知道|找)"
     r"|谁来(?:起草|写|拟|发|负责)|起草"  # asking colleagues who writes it
+)
+# The words of ticking off: 销号, 给他销了, 帮她销掉.
+TICKOFF = _re(r"销号|销掉|(?<![请帮我])销了|(?:给|帮|替)\S{0,3}销|标记(?:为)?完成|勾掉")
+# Two- or three-character words (names, by the builder's reading) before a done word:
+# 张伟、李娜已完成, 刘洋 陈静都已提交, 周敏和吴磊已交, 赵强 DB-7 已完成.
+TICKED_NAMES = _re(
+    r"(?:^|[\s:：,，、\d])[\u4e00-\u9fff]{2,3}(?:\s*(?:[、,，和及与]|\s)\s*[\u4e00-\u9fff]{2,3})*"
+    r"(?:\s*DB\s*[-_—]?\s*\d+)?\s*(?:都|均|也)?(?:已经?|均已|都已)(?:完成|提交|交|报送|上报)"
 )
 # Handing something in, in a task: 提交, 报送, 交到办公室, 发我邮箱, 上传到群文件.
 _HAND_IN = r"提交|报送|上报|完成|交|报|发送|发给|发到|发我|发群|发在|上传|传到|送到|送交"
@@ -257,6 +281,7 @@ RULES: tuple[Rule, ...] = (
         # a member may ask after their own (我的督办任务还有哪些没完成)
         veto=_re(
             r"[:：]|召开|举行|定于|请于|请各位|请大家|布置|交办|怎么(?:交|报|完成|销号)|如何"
+            r"|(?:交|报|发)给谁|找谁"  # whom to hand it to: a how-to
         ),
     ),
     Rule(
@@ -270,11 +295,22 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "task_tickoff",
         # 销号, 给他销了, 帮她销掉 (the office ticking off someone who handed it in)
-        _re(r"销号|销掉|(?<![请帮我])销了|(?:给|帮|替)\S{0,3}销|标记(?:为)?完成|勾掉"),
+        TICKOFF,
         weight=4,
         roles=OFFICE,
         needs=("db",),
         ask_missing=True,
+    ),
+    Rule(
+        # The office telling who handed it in: names before the done word (DB-3 张伟、李娜已完成,
+        # 赵强 孙丽 DB-7 都已提交). Taken only where a person is named (the builder gives None
+        # otherwise, and the message is read as a task done: DB-3 今天已完成).
+        "task_tickoff",
+        TICKED_NAMES,
+        weight=4,
+        roles=OFFICE,
+        needs=("db",),
+        veto=_re(r"[?？吗]|没|未|还差|谁|我|任务|材料|报告|情况"),
     ),
     Rule(
         "task_status",
@@ -303,13 +339,15 @@ RULES: tuple[Rule, ...] = (
         _re(
             rf"(?=.*(?:{_DELIVERABLE}))"
             r"(?=.*(?:已经?\S{0,8}(?:交|报送|上报|上传|发给|发到|发过去|送到|完成)"
-            r"|(?:交|报送|上报|上传|发给|发到|发过去|送到)\S{0,8}?了|完成了))"
+            r"|(?:交|报送|上报|上传|发给|发到|发过去|送到)\S{0,8}?了|完成了|(?:填|做|写|弄)(?:好|完)了))"
         ),
         weight=3,
         roles=frozenset({"member"}),  # the office hands in nothing
         veto=_re(
             r"社情民意|直通车|提案(?!线索)|SQ|TA|没|未|还要|打卡|[:：]|不会|不知道|要不要"
             r"|群里|大家|各位"  # shared with the group, not handed to the office
+            # a day's work or a child's homework, not a task of ours
+            r"|今天的任务|今日任务|一天的任务|工作任务|学习任务|作业|孩子|女儿|儿子|家务|单位"
         ),
     ),
     Rule(
@@ -357,7 +395,11 @@ RULES: tuple[Rule, ...] = (
         weight=3,
         asks=True,
         # a report written out (its title labelled, or long) mentions 没有 in its content
-        veto=_re(r"怎么写|如何写|范文|(?:题目|标题)\s*(?:是|为|:)|^.{100,}"),
+        veto=_re(
+            r"怎么写|如何写|范文|(?:题目|标题)\s*(?:是|为|:)|^.{100,}"
+            # its parts labelled (存在问题: …, 建议: …): a report written out
+            r"|(?:存在问题|主要问题|问题|对策建议|意见建议|建议|现状|基本情况|内容|正文)\s*:"
+        ),
     ),
     Rule(
         "duty_mine",
@@ -405,6 +447,7 @@ RULES: tuple[Rule, ...] = (
         asks=True,
         veto=_re(
             r"补|要不要|能不能|怎么打|如何打|截止|规则|规定|范围|要求|标准|限制|能|可以|需要|要写|写多少"
+            r"|(?:怎么|如何|咋)(?:看|导|查|弄)"  # how to read or export them: a how-to
             r"|必须|一定要|应该|算"
             # what one must do (一周要打几次卡, 春节期间还用打卡吗): the rules, not the data
             r"|(?:要|得|用|需|该)打"
@@ -412,6 +455,19 @@ RULES: tuple[Rule, ...] = (
             r"|^(?!.*[?？吗])(?=.*已经\S{0,3}连续)"
             r"|([\u4e00-\u9fff])不\1|" + "|".join(p.pattern for p in (BUSY, LATER, SIGHTSEEING))
         ),
+    ),
+    Rule(
+        # who has not checked in, 卡 left out at the end: 第2学习小组谁还没打, 哪些人没打,
+        # 几个人还没打？ (谁没打电话 names something else)
+        "checkin_query",
+        _re(
+            r"(?:谁|哪些人|哪几个人?|哪几位|几个人|多少人|几位)\S{0,4}(?:没|未)打(?:的|呢|啊|过|上)?"
+            r"[?？。.!！~～]*$"
+        ),
+        weight=3,
+        asks=True,
+        # 打 of something else named (谁还没打疫苗, 孩子们打球 谁没打)
+        veto=_re(r"补|怎么|如何|要不要|能不能|疫苗|针|球|牌|麻将|电话|招呼|游戏|车|架|扫"),
     ),
     Rule(
         # the sender's own make-ups: 补卡成功了吗, 我这个月补了几次卡
@@ -424,7 +480,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "makeup",
         _re(
-            r"补(?:个|一个|一下|上|签|打)?(?:的)?卡|补签|补打卡|补.{0,8}的(?:打)?卡|卡.{0,4}补"
+            r"补(?:个|一个|一下|下|上|签|打)?(?:的)?卡|补签|补打卡|补.{0,8}的(?:打)?卡|卡.{0,4}补"
             r"|(?:忘|漏|没)\S{0,3}打\S{0,2}卡.{0,40}?补(?!办|充|贴|课|考|票|钙)"
             r"|卡\S{0,3}(?:没|忘[了记]?|漏)打.{0,40}?补(?!办|充|贴|课|考|票|钙)"
             r"|的(?:卡)?补(?:上|一下|一个|个)|^补\s*(?:昨|前天|大前天|上周|本周|这周|周[一二三四五六日天]|星期|礼拜|\d|[一二三四五六七八九十]+[号日])"
@@ -460,9 +516,28 @@ RULES: tuple[Rule, ...] = (
             r"(?:已经?|都)打(?:过|完|了)|打过了|打完了|"  # telling it is done, not doing it
             # talking about check-ins
             r"打卡的(?:那|这|人|同志|委员|次数|数据|名单)|打卡的时候|打卡时|打卡用的|"
+            r"打卡(?:数据|明细|记录|报表|情况)|导出|导一份|"  # the data, not a check-in
             # reminding others
             r"记得|别忘|不要忘|请大家|(?:大家|各位)\S{0,3}(?:要|都|按时)|抓紧|提醒|"
             + SIGHTSEEING.pattern
+        ),
+    ),
+    Rule(
+        # A study told with what and how long, and a request to record it, without 打卡:
+        # 读了《…》一个小时，帮我记一下 / 请帮我记录今天的学习：听《…》二十分钟 /
+        # 学了半个小时党史 记一下. (Telling of a book without the request is chit-chat.)
+        "checkin",
+        _re(
+            rf"(?=.*(?:《|{STUDY_VERB}))"
+            r"(?=.*(?:(?:请|麻烦|帮我|给我)\S{0,3}(?:记录|记一下|记下|记上|登记)|(?:记录|记|登记)(?:一下|下|上)"
+            r"[\s,，。.!！~～]*$|请记录|请记上))"
+        ),
+        weight=2,
+        needs=("minutes",),
+        evidence=("title", "minutes"),
+        veto=_re(
+            r"打卡|补|调研|视察|走访|接待|宣讲|协商|活动|会议|培训|考察|座谈|慰问|发言|履职"
+            r"|明天|待会|一会|晚点|等会|准备|打算|计划|要去|没(?:读|学|看|听)"
         ),
     ),
     # 签到 / 报个到 for a check-in, only with what was studied (会议报到 is no check-in)
@@ -475,6 +550,7 @@ RULES: tuple[Rule, ...] = (
             r"[\s\S]{0,40}关于[\s\S]{2,80}?(?:建议|问题|意见|思考|对策|报告|提案)"
             # A title line, then labelled parts: a report without the keyword.
             r"|^(?:[【\[(（][^】\])）]{2,8}[】\])）]\s*)?关于\S{2,80}?(?:建议|问题|意见|对策)\s+"
+            r"(?:[\u4e00-\u9fff]{2,6}类\s+)?"  # its category after it: 生态环境类
             r"(?:[一二三四五六七八九十\d]{1,2}\s*[、.．]\s*|[(（][一二三四五六七八九十\d]{1,2}[)）]\s*)?"
             r"(?:类别|分类|内容|正文|基本情况|现状|存在问题|主要问题|问题|对策建议|意见建议|建议)\s*:"
         ),
@@ -502,6 +578,10 @@ RULES: tuple[Rule, ...] = (
             r"|^(?:社情民意|直通车)(?:信息)?$"  # the keyword alone, as the command 社情民意
             # 社情民意 新建一条
             r"|^(?:社情民意|直通车)(?:信息)?\s*(?:新建|新增|新写|起草|来)(?:一|个)"
+            # the wish, then the keyword as a phrase of its own: 有个情况想报一下 社情民意,
+            # 想提交一条 直通车, 我想反映个问题 走社情民意
+            r"|(?:想|要|准备)(?:反映|报|提交|交|写)(?:一下|一个|个|一条|条|一篇|篇)?(?:问题|情况|事)?"
+            r"[\s,，]+(?:走)?(?:社情民意|直通车)"
         ),
         weight=2,
         weak=_re(r"社情民意|直通车"),
@@ -834,6 +914,8 @@ TOPICS = (
         _re(
             r"履职登记|登记\S{0,6}履职|(?:怎么|咋|如何|要|可以|能|需要|也要)\S{0,3}登记|补登|登记.{0,4}(?:吗|照片)"
             r"|履职活动"
+            # how to record an activity named: 委员工作室接待群众的活动怎么记
+            rf"|(?:{_DUTY_DONE}|活动)\S{{0,12}}(?:怎么|如何|咋)(?:记|算|登记)"
         ),
     ),
     (

@@ -335,7 +335,10 @@ def _task_tickoff(clean: str, raw: str, pctx: ParseContext) -> Any:
     assert number is not None
     rest = slots.cut(clean, [number.span])
     rest = _NOT_NAMES.sub(" ", rest)
-    return TaskTickOff(int(number.value), slots.person_names(rest))
+    names = slots.person_names(rest)
+    if not names and not grammar.TICKOFF.search(clean):
+        return None  # names read before a done word, and none is a person: a task done
+    return TaskTickOff(int(number.value), names)
 
 
 def _task_status(clean: str, raw: str, pctx: ParseContext) -> Any:
@@ -433,7 +436,10 @@ def _checkin_query(clean: str, raw: str, pctx: ParseContext) -> Any:
     groups = [g for g in slots.group_names(clean) if g != slots.EVERYONE]
     if re.search(r"补\S{0,3}卡", clean) and not groups:
         return QueryIntent("mine", None)  # one's own make-ups are in one's own record
-    if re.search(r"统计|汇总|打卡率|排行|排名|排第|第几名|各组|各小组|全市|全县|全州", clean):
+    if re.search(
+        r"统计|汇总|打卡率|排行|排名|排第|第几名|各组|各小组|全市|全县|全州|导出|导一|数据|明细|报表",
+        clean,
+    ):
         return QueryIntent("stats", groups[0] if groups else None)
     if (
         re.search(r"我|本人", clean)
@@ -526,6 +532,19 @@ _MEETING_PLACE = re.compile(
 )
 
 
+# 在 and a place as a phrase of its own, between spaces or commas (在石桥村村委会院坝): the place,
+# when it ends in no venue word. A time is no place (在下周三).
+_BARE_PLACE = re.compile(
+    r"(?:^|(?<=[\s,，。;；]))在(?P<at>[\u4e00-\u9fff]{3,20})(?=[\s,，。;；]|$)"
+)
+_NOT_PLACE = re.compile(r"[周月日号天年点时]|星期|礼拜|上午|下午|晚上|之前|以前|线")
+
+
+def _bare_place(clean: str) -> str:
+    found = _BARE_PLACE.search(clean)
+    return found["at"] if found and not _NOT_PLACE.search(found["at"]) else ""
+
+
 def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     starts_at = reply_by = None
     for phrase in slots.time_phrases(clean, pctx.now):
@@ -541,7 +560,7 @@ def _meeting(clean: str, raw: str, pctx: ParseContext) -> Any:
     if place_match is not None:
         place = place_match["label"] or place_match["at"] or ""
     else:
-        place = venue(clean)
+        place = venue(clean) or _bare_place(clean)
     kind = next((k for k in KINDS if k in clean), "会议")
     groups = _audience(clean)
     value = MeetingCommand(groups, kind, starts_at, place, reply_by, widen_punct(clean))
