@@ -519,7 +519,10 @@ RULES: tuple[Rule, ...] = (
             r"打卡(?:数据|明细|记录|报表|情况)|导出|导一份|"  # the data, not a check-in
             # reminding others
             r"记得|别忘|不要忘|请大家|(?:大家|各位)\S{0,3}(?:要|都|按时)|抓紧|提醒|"
-            + SIGHTSEEING.pattern
+            # someone else's check-in, one a school or a firm requires, a complaint about it
+            # (我家孩子学校要求每天阅读打卡，烦死了; not 老师: members call the office so)
+            r"孩子|儿子|女儿|闺女|小孩|孙子|孙女|学生|学校|班级|幼儿园|家长|公司|"
+            r"烦死|好烦|烦人|受不了|头疼|累死|" + SIGHTSEEING.pattern
         ),
     ),
     Rule(
