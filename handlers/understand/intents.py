@@ -131,8 +131,11 @@ def _in_own_words(value: Any, standard: str, own: str) -> Any:
         changes = {
             field.name: _in_own_words(getattr(value, field.name), standard, own)
             for field in dataclasses.fields(value)
-            if isinstance(getattr(value, field.name), str | tuple | list)
-            or dataclasses.is_dataclass(getattr(value, field.name))
+            if field.init
+            and (
+                isinstance(getattr(value, field.name), str | tuple | list)
+                or dataclasses.is_dataclass(getattr(value, field.name))
+            )
         }
         return dataclasses.replace(value, **changes) if changes else value
     return value
