@@ -87,9 +87,12 @@ def parse_mine(text: str, pctx: ParseContext) -> MyDuty | None:
 
 
 _HONORIFIC = re.compile(r"(?<=[\u4e00-\u9fff]{2})(?:委员|同志|老师|主任|主席)$")
-_LOOKUP_VERB = re.compile(
-    r"^(?:帮我)?(?:把|将)?(?:导出|查看|查询|查一?下|查查|看看|看一?下|调出|调一?下)?(?:把|将)?"
+# The words before a name asked about (帮我查一下王芳的履职, 调出陈静去年的履职记录); the
+# understanding of natural phrasings reads names after the same words.
+LOOKUP_VERB = (
+    r"(?:帮我)?(?:把|将)?(?:导出|查看|查询|查一?下|查查|看看|看一?下|调出|调一?下)?(?:把|将)?"
 )
+_LOOKUP_VERB = re.compile("^" + LOOKUP_VERB)
 
 
 def parse_lookup(text: str, pctx: ParseContext) -> DutyLookup | None:

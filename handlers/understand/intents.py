@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from bot.dispatcher import Guess, ParseContext
 from handlers.checkin.parse import CheckInIntent, MakeUpIntent, QueryIntent
-from handlers.duty import DutyLookup, MyDuty
+from handlers.duty import LOOKUP_VERB, DutyLookup, MyDuty
 from handlers.help import HelpRequest
 from handlers.meetings.parse import KINDS, MeetingCommand, MeetingStatus, Rsvp, venue
 from handlers.notices.common import when
@@ -418,8 +418,7 @@ def _duty_mine(clean: str, raw: str, pctx: ParseContext) -> Any:
 
 
 _PERSON_DUTY = re.compile(
-    r"(?:帮我)?(?:把|将)?(?:查一?下|查查|看看|看一?下|调一?下|调出|导出)?(?:把|将)?"
-    r"(?P<name>(?!今年|去年|前年|年度)[\u4e00-\u9fff]{2,3}?)"
+    LOOKUP_VERB + r"(?P<name>(?!今年|去年|前年|年度)[\u4e00-\u9fff]{2,3}?)"
     r"(?:委员|同志|老师)?\s?(?:(?:今年|去年|前年|20\d\d年?度?)\s?)?的?履职"
 )
 
